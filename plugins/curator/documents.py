@@ -1,0 +1,200 @@
+"""Markdown files with YAML front matter: one loader, one writer, clear errors.
+
+Every document in content/ (articles, pages, niches, hand-picked links and
+newsletter issues) goes through `load`, so an editor's typo is reported the
+same way wherever it is, naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import frontmatter
+import yaml
+
+
+class ContentError(ValueError):
+    """An editor's mistake in a content file: says the file, the key and the fix."""
+
+    def __init__(self, path: str, problem: str, key: str | None = None, fix: str | None = None):
+        self.path, self.key, self.problem, self.fix = path, key, problem, fix
+        where = f"{path}: {key}: " if key else f"{path}: "
+        super().__init__(where + problem + (f" (fix: {fix})" if fix else ""))
+
+
+def load(path: str) -> frontmatter.Post:
+    """Parse a file's YAML front matter and body; raise ContentError if it is not YAML."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as exc:
+        raise ContentError(path, f"is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                           fix="save the file as UTF-8") from exc
+    return loads(text, path)
+
+
+def loads(text: str, path: str) -> frontmatter.Post:
+    """As `load`, for text already read; `path` names it in errors."""
+    text = text.lstrip("\ufeff")
+    if not text.lstrip().startswith("---"):
+        raise ContentError(path, "has no YAML front matter",
+                           fix="start the file with a line '---', then 'key: value' lines, then '---'")
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ContentError(path, f"front matter is not valid YAML{line}: {problem}",
+                           fix="quote values that contain ':' or start with '[', '{', '&', '*', '#'") from exc
+    except ValueError as exc:
+        raise ContentError(path, f"front matter is not a set of 'key: value' lines ({exc})",
+                           fix="write one 'key: value' per line between the '---' lines") from exc
+    if not isinstance(post.metadata, dict):
+        raise ContentError(path, "front matter is not a set of 'key: value' lines",
+                           fix="write one 'key: value' per line between the '---' lines")
+    return post
+
+
+def dumps(metadata: dict[str, Any], body: str = "") -> str:
+    """Front matter + body as text; keys keep the order given."""
+    head = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True, default_flow_style=False, width=88)
+    body = body.strip("\n")
+    return f"---\n{head}---\n" + (f"\n{body}\n" if body else "")
+
+
+def write_atomic(path: str, text: str, *, overwrite: bool = True) -> bool:
+    """Write text so that a crash leaves either the old file or the new one, whole.
+
+    With overwrite=False an existing file is left untouched and False returned;
+    the check and the rename are one step (a hard link), so a file an editor
+    creates meanwhile is not replaced either.
+    """
+    return write_bytes_atomic(path, text.encode("utf-8"), overwrite=overwrite)
+
+
+def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True) -> bool:
+    """Binary form of write_atomic, for cache and mail files."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+        _fsync_dir(folder)
+        return True
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+_MISSING = object()
+
+
+class Fields:
+    """Typed reads of one document's front matter; a wrong value raises ContentError
+    naming the file, the key and an example of a right one."""
+
+    def __init__(self, path: str, meta: dict[str, Any], prefix: str = ""):
+        self.path, self.meta, self.prefix = path, meta, prefix
+
+    def error(self, key: str, problem: str, example: str | None = None) -> ContentError:
+        return ContentError(self.path, problem, key=self.prefix + key,
+                            fix=f"write e.g. {key}: {example}" if example else None)
+
+    def _get(self, key: str, default: Any, example: str | None) -> Any:
+        value = self.meta.get(key, _MISSING)
+        if value is _MISSING or value is None or value == "":
+            if default is _MISSING:
+                raise self.error(key, "is missing", example)
+            return default
+        return value
+
+    def text(self, key: str, default: Any = _MISSING, example: str | None = None) -> Any:
+        value = self._get(key, default, example)
+        if value is default:
+            return value
+        if isinstance(value, (dict, list)):
+            raise self.error(key, f"must be text, not a {type(value).__name__}", example)
+        return str(value).strip()
+
+    def number(self, key: str, default: Any = _MISSING, example: str | None = None,
+               *, kind: type = int, minimum: float | None = None) -> Any:
+        value = self._get(key, default, example)
+        if value is default:
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+            raise self.error(key, f"must be a {'whole ' if kind is int else ''}number, not {value!r}", example)
+        if minimum is not None and value < minimum:
+            raise self.error(key, f"must be at least {minimum}, not {value!r}", example)
+        return kind(value)
+
+    def choice(self, key: str, choices: tuple[str, ...], default: Any = _MISSING) -> str:
+        value = self.text(key, default, example=choices[0])
+        if value not in choices:
+            raise self.error(key, f"must be one of {', '.join(choices)}, not {value!r}", choices[0])
+        return value
+
+    def words(self, key: str, default: Any = (), example: str | None = None) -> list[str]:
+        """A list of short strings; a single string is taken as a one-item list."""
+        value = self._get(key, default, example)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or any(isinstance(v, (dict, list)) or v is None for v in value):
+            raise self.error(key, "must be a list of words, e.g. [tax, payroll]", example or "[tax, payroll]")
+        return [str(v).strip() for v in value if str(v).strip()]
+
+    def records(self, key: str, default: Any = (), example: str | None = None) -> list[dict[str, Any]]:
+        value = self._get(key, default, example)
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, dict) for v in value):
+            raise self.error(key, "must be a list of entries, each with its own 'key: value' lines", example)
+        return list(value)
+
+    def mapping(self, key: str, default: Any = _MISSING, example: str | None = None) -> dict[str, Any]:
+        value = self._get(key, default, example)
+        if not isinstance(value, dict):
+            raise self.error(key, "must be a set of 'key: value' lines", example)
+        return value
+
+    def date(self, key: str, default: Any = _MISSING, example: str = "2026-11-02") -> Any:
+        import datetime as dt
+
+        value = self._get(key, default, example)
+        if value is default or isinstance(value, dt.date):
+            return value.date() if isinstance(value, dt.datetime) else value
+        try:
+            return dt.date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            raise self.error(key, f"is not a date: {value!r}", example) from None
+
+    def nested(self, key: str, record: dict[str, Any], index: int | None = None) -> "Fields":
+        label = f"{key}[{index}]." if index is not None else f"{key}."
+        return Fields(self.path, record, self.prefix + label)
+
+    def unknown(self, known: set[str]) -> list[str]:
+        """Keys that are not in `known`, for a warning (most are typos)."""
+        return sorted(k for k in self.meta if k not in known)

@@ -1,0 +1,163 @@
+"""The curator's settings: every default in one place, checked key by key.
+
+Pelican passes its settings dict around; `configure` fills in what the user left
+out and refuses values that would fail later in a less obvious way.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+HARD_SELL_PHRASES = [
+    "act now",
+    "limited time",
+    "buy now",
+    "only {n} left",
+    "don't miss out",
+    "last chance",
+    "hurry",
+    "order now",
+    "exclusive offer",
+    "while supplies last",
+    "sign up today",
+    "free trial",
+    "book your call now",
+    "before it's too late",
+]
+
+DEFAULTS: dict[str, Any] = {
+    # Where the curator's documents live, relative to PATH (content/).
+    "NICHES_PATH": "niches",
+    "LINKS_PATH": "links",
+    "NEWSLETTERS_PATH": "newsletters",
+    # Where its other files live, relative to the folder that holds PATH.
+    "MAIL_PATH": "mail",
+    "SUBSCRIBERS_PATH": "subscribers",
+    "PREVIEW_PATH": "preview",
+    # Pelican's own CACHE_PATH holds the feed cache, under curator/.
+    "CURATOR_CACHE_DIR": "curator",
+    # Pages, as Pelican's own _URL / _SAVE_AS pairs.
+    "NEWSLETTERS_URL": "newsletters/",
+    "NEWSLETTERS_SAVE_AS": "newsletters/index.html",
+    "NICHE_URL": "newsletters/{slug}/",
+    "NICHE_SAVE_AS": "newsletters/{slug}/index.html",
+    "ISSUE_URL": "newsletters/{niche}/{number}/",
+    "ISSUE_SAVE_AS": "newsletters/{niche}/{number}/index.html",
+    "NICHE_PAGINATION": 10,
+    # Feeds per niche; None turns one off.
+    "NICHE_FEED_ATOM": "feeds/newsletters/{slug}.atom.xml",
+    "NICHE_FEED_RSS": "feeds/newsletters/{slug}.rss.xml",
+    # Email.
+    "EMAIL_MAX_BYTES": 90 * 1024,
+    "EMAIL_TEMPLATES": "email",
+    # The no-strings check.
+    "NO_STRINGS_CHECK": True,
+    "NO_STRINGS_STRICT": False,
+    "HARD_SELL_PHRASES": HARD_SELL_PHRASES,
+    # Search (Pagefind) after the build.
+    "SEARCH_INDEX": True,
+    # Curation.
+    "CURATE_CONNECT_TIMEOUT": 5.0,
+    "CURATE_READ_TIMEOUT": 10.0,
+    "CURATE_MAX_BYTES": 5 * 1024 * 1024,
+    "CURATE_MAX_REDIRECTS": 5,
+    "CURATE_WORKERS": 16,
+    "CURATE_PARSE_PROCESSES": 2,
+    "CURATE_SUMMARY_WORDS": 60,
+    "CURATE_MAX_AGE_DAYS": 120,
+    "CURATE_HALF_LIFE_DAYS": 14.0,
+    "CURATE_USER_AGENT": "Openhand/0.1 (+{siteurl})",
+}
+
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "NICHE_PAGINATION": int,
+    "EMAIL_MAX_BYTES": int,
+    "NO_STRINGS_CHECK": bool,
+    "NO_STRINGS_STRICT": bool,
+    "HARD_SELL_PHRASES": (list, tuple),
+    "SEARCH_INDEX": bool,
+    "CURATE_CONNECT_TIMEOUT": (int, float),
+    "CURATE_READ_TIMEOUT": (int, float),
+    "CURATE_MAX_BYTES": int,
+    "CURATE_MAX_REDIRECTS": int,
+    "CURATE_WORKERS": int,
+    "CURATE_PARSE_PROCESSES": int,
+    "CURATE_SUMMARY_WORDS": int,
+    "CURATE_MAX_AGE_DAYS": int,
+    "CURATE_HALF_LIFE_DAYS": (int, float),
+}
+
+_OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH"}
+
+
+class SettingsError(ValueError):
+    """A setting that cannot work; the message says which and what to write."""
+
+
+def configure(settings: dict[str, Any]) -> dict[str, Any]:
+    """Fill in defaults (in place) and validate; returns the same dict."""
+    for key, value in DEFAULTS.items():
+        settings.setdefault(key, list(value) if isinstance(value, list) else value)
+    for key, expected in _TYPES.items():
+        value = settings[key]
+        if isinstance(value, bool) and expected in (int, (int, float)):
+            raise SettingsError(f"{key} must be a number, not {value!r}; e.g. {key} = {DEFAULTS[key]!r}")
+        if not isinstance(value, expected):
+            raise SettingsError(f"{key} must be {_type_name(expected)}, not {value!r}; e.g. {key} = {DEFAULTS[key]!r}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+            raise SettingsError(f"{key} must be above zero, not {value!r}; e.g. {key} = {DEFAULTS[key]!r}")
+    for key in ("NEWSLETTERS_URL", "NEWSLETTERS_SAVE_AS", "NICHE_URL", "NICHE_SAVE_AS", "ISSUE_URL", "ISSUE_SAVE_AS"):
+        if not isinstance(settings[key], str) or not settings[key]:
+            raise SettingsError(f"{key} must be a non-empty string; e.g. {key} = {DEFAULTS[key]!r}")
+    for key in _OPTIONAL_STRINGS:
+        if settings[key] is not None and not isinstance(settings[key], str):
+            raise SettingsError(f"{key} must be a string or None, not {settings[key]!r}")
+    for key, fields in (("NICHE_SAVE_AS", "{slug}"), ("ISSUE_SAVE_AS", "{number}")):
+        if fields not in settings[key]:
+            raise SettingsError(f"{key} must contain {fields}, or every page lands on one file; e.g. {key} = {DEFAULTS[key]!r}")
+    return settings
+
+
+def _type_name(expected) -> str:
+    names = {int: "a whole number", float: "a number", bool: "True or False", list: "a list", tuple: "a list"}
+    if isinstance(expected, tuple):
+        return names.get(expected[0], expected[0].__name__)
+    return names.get(expected, expected.__name__)
+
+
+def project_root(settings: dict[str, Any]) -> str:
+    """The folder that holds content/: relative curator paths resolve here."""
+    return os.path.dirname(os.path.abspath(settings["PATH"]))
+
+
+def content_dir(settings: dict[str, Any], key: str) -> str:
+    """An absolute folder for NICHES_PATH, LINKS_PATH or NEWSLETTERS_PATH."""
+    return os.path.join(os.path.abspath(settings["PATH"]), settings[key])
+
+
+def project_dir(settings: dict[str, Any], key: str) -> str | None:
+    """An absolute folder for MAIL_PATH, SUBSCRIBERS_PATH or PREVIEW_PATH."""
+    value = settings.get(key)
+    if value is None:
+        return None
+    return value if os.path.isabs(value) else os.path.join(project_root(settings), value)
+
+
+def cache_dir(settings: dict[str, Any]) -> str:
+    """The curator's feed cache, inside Pelican's CACHE_PATH."""
+    base = settings.get("CACHE_PATH") or "cache"
+    if not os.path.isabs(base):
+        base = os.path.join(project_root(settings), base)
+    return os.path.join(base, settings["CURATOR_CACHE_DIR"])
+
+
+def load(settings_path: str | None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read a Pelican settings file the way `pelican -s` does, then configure."""
+    from pelican.settings import read_settings
+
+    settings = read_settings(settings_path, override=overrides or {})
+    return configure(settings)
