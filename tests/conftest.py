@@ -1,0 +1,23 @@
+"""Shared fixtures: the demo site built once per session, locally and for publishing."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.project import build, copy_project
+
+
+@pytest.fixture(scope="session")
+def demo_project(tmp_path_factory):
+    """The bundled demo, copied and built with pelicanconf.py (relative URLs)."""
+    project = copy_project(tmp_path_factory.mktemp("demo"))
+    build(project)
+    return project
+
+
+@pytest.fixture(scope="session")
+def published_project(tmp_path_factory):
+    """The bundled demo built with publishconf.py (absolute URLs, feeds)."""
+    project = copy_project(tmp_path_factory.mktemp("published"))
+    build(project, "publishconf.py")
+    return project
