@@ -1,7 +1,8 @@
 """Openhand's Pelican plugin: niches, newsletter issues, emails and the no-strings check.
 
 Pelican loads it through PLUGIN_PATHS/PLUGINS; `register` wires module-level
-receivers (blinker keeps them weakly, so they must not be closures).
+receivers (blinker keeps them weakly, so they must not be closures). Nothing
+imported here fetches: the build never touches the network.
 """
 
 from pelican import signals
@@ -19,6 +20,29 @@ def initialized(pelican) -> None:
         pelican.settings[key] = current + [p for p in own + ["sources"] if p not in current]
 
 
+def get_generators(pelican):
+    from .generator import NewsletterGenerator
+
+    return NewsletterGenerator
+
+
+def check_output(pelican) -> None:
+    """The no-strings check on the built site and emails: a violation fails the build."""
+    from .nostrings import check_build
+
+    check_build(pelican)
+
+
+def index_for_search(pelican) -> None:
+    """Pagefind indexes the finished site, offline."""
+    from .search import index_site
+
+    index_site(pelican)
+
+
 def register() -> None:
     signals.initialized.connect(initialized)
     signals.readers_init.connect(add_reader)
+    signals.get_generators.connect(get_generators)
+    signals.finalized.connect(check_output)
+    signals.finalized.connect(index_for_search)
