@@ -1,0 +1,97 @@
+"""Tracking parameters and click redirects: the one list curation strips and the check refuses."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from curator.tracking import clean_link, is_click_redirect, strip_tracking, tracking_params, unwrap_redirect
+
+
+@pytest.mark.parametrize(
+    ("dirty", "clean"),
+    [
+        ("https://a.example/p?utm_source=x&utm_medium=email", "https://a.example/p"),
+        ("https://a.example/p?id=3&UTM_Campaign=fall&ref=home#top", "https://a.example/p?id=3&ref=home#top"),
+        ("https://a.example/p?b=&a=1&fbclid=Z&a=2#f", "https://a.example/p?b=&a=1&a=2#f"),
+        ("https://shop.example/?gclid=1&_hsenc=2&mc_eid=3&mkt_tok=4&oft_id=5&q=ok", "https://shop.example/?q=ok"),
+        ("https://www.youtube.com/watch?v=abc&si=xyz", "https://www.youtube.com/watch?v=abc"),
+        ("https://x.com/u/status/1?ref_src=twsrc", "https://x.com/u/status/1"),
+    ],
+)
+def test_tracking_parameters_are_stripped_and_the_rest_kept_in_order(dirty, clean):
+    assert tracking_params(dirty)
+    assert strip_tracking(dirty) == clean
+    assert tracking_params(clean) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://a.example/p?b=&a=1&a=2&x=%20y+z#frag",
+        "https://blog.example/post?si=3&ref=newsletter",  # `si` tracks only on YouTube
+        "https://a.example/p?q=a%2Fb;c=d",
+        "https://a.example/p?",
+    ],
+)
+def test_a_link_with_nothing_to_strip_comes_back_byte_identical(url):
+    assert strip_tracking(url) == url
+    assert clean_link(url) == url
+
+
+def test_known_redirect_wrappers_are_unwrapped_offline():
+    assert unwrap_redirect("https://www.google.com/url?q=https://irs.gov/a%3Fb%3D1&sa=D") == "https://irs.gov/a?b=1"
+    assert clean_link("https://l.facebook.com/l.php?u=https%3A%2F%2Fa.example%2Fx%3Futm_source%3Dfb") == "https://a.example/x"
+    assert unwrap_redirect("https://www.google.com/search?q=https://a.example") == "https://www.google.com/search?q=https://a.example"
+
+
+@pytest.mark.parametrize(
+    ("url", "redirect"),
+    [
+        ("https://click.mailchimp.com/track/click/30?u=1", True),
+        ("http://feedproxy.google.com/~r/blog/~3/abc/post/", True),
+        ("https://bit.ly/3abc", True),
+        ("https://www.google.com/url?q=https://a.example", True),
+        ("https://www.irs.gov/businesses/small", False),
+        ("https://bitly-fan.example/post", False),
+    ],
+)
+def test_click_redirect_services_are_recognised(url, redirect):
+    assert is_click_redirect(url) is redirect
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "vbscript:x", "/relative", "ftp://a.example/f",
+                                 "https://a.example/\r\nSet-Cookie: x", "", None, "https://"])
+def test_only_http_links_survive(url):
+    assert clean_link(url) is None
+
+
+names = st.sampled_from(["utm_source", "utm_x", "fbclid", "gclid", "id", "ref", "q", "page", "si", "_gl", "a"])
+values = st.text(alphabet="abc019-_.%20", max_size=6)
+query = st.lists(st.tuples(names, values), max_size=6).map(lambda pairs: "&".join(f"{k}={v}" for k, v in pairs))
+urls = st.builds(lambda host, path, q, frag: f"https://{host}/{path}" + (f"?{q}" if q else "") + (f"#{frag}" if frag else ""),
+                 st.sampled_from(["a.example", "www.youtube.com", "x.com", "blog.example"]),
+                 st.text(alphabet="abc/-", max_size=8), query, st.text(alphabet="xyz", max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(urls)
+def test_cleaning_is_idempotent_adds_nothing_and_leaves_clean_links_alone(url):
+    once = clean_link(url)
+    assert once is not None and once.startswith("https://")
+    assert clean_link(once) == once
+    assert tracking_params(once) == []
+    before = {k for k, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+    after = {k for k, _ in parse_qsl(urlsplit(once).query, keep_blank_values=True)}
+    assert after <= before
+    if not tracking_params(url):
+        assert once == url
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_anything_at_all_comes_out_as_http_or_nothing(text):
+    out = clean_link(text)
+    assert out is None or out.startswith(("http://", "https://"))
