@@ -1,24 +1,307 @@
-"""PLACEHOLDER (owned by the newsletter-build work): puts `niches` into the shared context."""
+"""The Pelican generator for newsletters: niche hubs, issue pages, per-niche feeds, previews, emails.
+
+Reads content/niches/ and content/newsletters/ (issues.load_all_issues), so an
+editor's mistake stops the build with the file and key named. Published issues
+become pages and feed items under output/ and emails under mail/; drafts are
+rendered only into PREVIEW_PATH (outside output/, so never linked, searched or
+fed), and not at all when PREVIEW_PATH is None (publishconf.py).
+
+Pelican's Jinja autoescape is off; the templates under newsletters/ and email/
+(but not the plain-text email) are compiled with autoescape on, so every
+string from an issue file is escaped unless it is explicitly Markup.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import os
+import posixpath
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from markdown import Markdown
+from markupsafe import Markup, escape
 from pelican.generators import Generator
 
-from .niches import load_niches
-from .settings import content_dir
+from .documents import write_atomic
+from .issues import IssueFile, IssueLink, load_all_issues
+from .niches import Niche, load_niches
+from .settings import content_dir, project_dir
+
+logger = logging.getLogger(__name__)
+
+NICHE_TEMPLATE = "niche"  # its name in PAGINATED_TEMPLATES
 
 
+def autoescape_for(name: str | None) -> bool:
+    """Autoescape the curator's own HTML templates; leave the theme's and plain text as Pelican has them."""
+    if not name:
+        return False
+    return name.startswith(("newsletters/", "email/")) and not name.endswith(".txt")
+
+
+def make_markdown(settings) -> Markdown:
+    """A Markdown converter configured like Pelican's own reader (MARKDOWN setting)."""
+    md = dict(settings.get("MARKDOWN") or {})
+    configs = dict(md.get("extension_configs") or {})
+    extensions = list(dict.fromkeys(list(md.get("extensions") or []) + list(configs)))
+    extensions = [e for e in extensions if e != "markdown.extensions.meta"]
+    return Markdown(extensions=extensions, extension_configs=configs, output_format=md.get("output_format", "html5"))
+
+
+def to_html(markdown: Markdown, text: str) -> Markup:
+    """Editor-written Markdown (niche hub text, issue letter) as HTML; the editor is trusted like an article author."""
+    if not text or not text.strip():
+        return Markup("")
+    markdown.reset()
+    return Markup(markdown.convert(text))
+
+
+def mail_address(value: str) -> str:
+    """The bare address of 'Name <a@b>' (or the value itself)."""
+    return parseaddr(value)[1] or value
+
+
+def issue_datetime(day: dt.date, timezone: str | None) -> dt.datetime:
+    """An issue's date as an aware datetime (9:00 local), for feeds and the email Date header."""
+    tz = ZoneInfo(timezone) if timezone else dt.timezone.utc
+    return dt.datetime.combine(day, dt.time(9, 0), tzinfo=tz)
+
+
+@dataclass
+class Section:
+    name: str
+    links: list[IssueLink]
+
+
+def group_links(links, section_order) -> list[Section]:
+    """Links by section: the niche's sections in their order, other named sections as met, unsectioned last."""
+    groups: dict[str, list[IssueLink]] = {name: [] for name in section_order}
+    for link in links:
+        groups.setdefault(link.section or "", []).append(link)
+    loose = groups.pop("", [])
+    sections = [Section(name, items) for name, items in groups.items() if items]
+    if loose:
+        sections.append(Section("More worth reading" if sections else "", loose))
+    return sections
+
+
+@dataclass
 class NicheView:
-    def __init__(self, niche, settings):
-        self.niche = niche
-        self.slug, self.title, self.summary = niche.slug, niche.title, niche.summary
-        self.url = settings["NICHE_URL"].format(slug=niche.slug)
+    """A niche as the templates and A's home page see it (url relative, e.g. newsletters/dental/)."""
+
+    niche: Niche
+    slug: str
+    title: str
+    summary: str
+    url: str
+    save_as: str
+    body_html: Markup
+    feed_atom: str | None
+    feed_rss: str | None
+    subscribe_mailto: str
+    unsubscribe_mailto: str | None
+    unsubscribe_https: str | None
+    lang: str
+    issues: list["IssueView"] = field(default_factory=list)  # published, latest first
+    drafts: list["IssueView"] = field(default_factory=list)
+
+    @property
+    def latest(self):
+        return self.issues[0] if self.issues else None
+
+    @property
+    def feeds(self) -> list[tuple[str, str, str]]:
+        """(kind, MIME type, path) of each niche feed that is on."""
+        out = []
+        if self.feed_atom:
+            out.append(("Atom", "application/atom+xml", self.feed_atom))
+        if self.feed_rss:
+            out.append(("RSS", "application/rss+xml", self.feed_rss))
+        return out
+
+
+@dataclass
+class IssueView:
+    """One issue for pages, feeds and emails. Strings are raw; templates escape them."""
+
+    issue: IssueFile
+    niche: NicheView
+    number: int
+    date: dt.datetime
+    title: str
+    subject: str
+    preheader: str
+    intro: str
+    letter_html: Markup
+    sections: list[Section]
+    url: str
+    save_as: str
+    previous: "IssueView | None" = None
+    next: "IssueView | None" = None
+    content_html: str = ""  # the feed item body, filled in by the generator
+
+    @property
+    def links(self):
+        return self.issue.links
+
+    @property
+    def path(self) -> str:
+        return self.issue.path
+
+    @property
+    def published(self) -> bool:
+        return self.issue.published
+
+    # What Pelican's Writer.write_feed reads of an item.
+    @property
+    def summary(self) -> str:
+        return str(escape(self.intro or self.preheader or self.title))
+
+    @property
+    def feed_title(self) -> str:
+        return str(escape(self.title))  # write_feed strips tags from it, so give it escaped text
+
+    def get_content(self, siteurl: str) -> str:
+        return self.content_html
+
+
+def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[IssueFile]]) -> list[NicheView]:
+    """Pure: niche and issue view objects with urls, prev/next and grouped links."""
+    markdown = make_markdown(settings)
+    contact = settings.get("CONTACT_EMAIL")
+    tz = settings.get("TIMEZONE")
+    views = []
+    for slug, niche in niches.items():
+        fmt = {"slug": slug}
+        subscribe_to = mail_address(niche.email.reply_to) or contact or mail_address(niche.email.from_)
+        view = NicheView(
+            niche=niche, slug=slug, title=niche.title, summary=niche.summary,
+            url=settings["NICHE_URL"].format(**fmt), save_as=settings["NICHE_SAVE_AS"].format(**fmt),
+            body_html=to_html(markdown, niche.body),
+            feed_atom=settings["NICHE_FEED_ATOM"].format(**fmt) if settings.get("NICHE_FEED_ATOM") else None,
+            feed_rss=settings["NICHE_FEED_RSS"].format(**fmt) if settings.get("NICHE_FEED_RSS") else None,
+            subscribe_mailto=f"mailto:{subscribe_to}?subject={quote('Subscribe: ' + niche.title)}",
+            unsubscribe_mailto=niche.email.unsubscribe_mailto,
+            unsubscribe_https=niche.email.unsubscribe_https,
+            lang=niche.lang or settings.get("DEFAULT_LANG", "en"),
+        )
+        order = [s.name for s in niche.sections]
+        for issue in issues.get(slug, []):
+            ifmt = {"niche": slug, "slug": slug, "number": issue.number, "date": issue.date.isoformat()}
+            title = issue.subject or f"{niche.title}: issue {issue.number}"
+            item = IssueView(
+                issue=issue, niche=view, number=issue.number, date=issue_datetime(issue.date, tz),
+                title=title, subject=issue.subject or title, preheader=issue.preheader, intro=issue.intro,
+                letter_html=to_html(markdown, issue.body), sections=group_links(issue.links, order),
+                url=settings["ISSUE_URL"].format(**ifmt), save_as=settings["ISSUE_SAVE_AS"].format(**ifmt),
+            )
+            (view.issues if issue.published else view.drafts).append(item)
+        chronological = sorted(view.issues, key=lambda i: (i.date, i.number))
+        for before, after in zip(chronological, chronological[1:]):
+            before.next, after.previous = after, before
+        view.issues = chronological[::-1]
+        views.append(view)
+    return views
 
 
 class NewsletterGenerator(Generator):
+    """Niches and issues in, newsletter pages, niche feeds, previews and emails out."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.html_env = self.env.overlay(autoescape=autoescape_for)
+        self.niches: list[NicheView] = []
+
+    def template(self, name: str):
+        return self.html_env.get_template(name)
+
     def generate_context(self):
+        from . import emails
+
         niches = load_niches(content_dir(self.settings, "NICHES_PATH"))
-        self.context["niches"] = [NicheView(n, self.settings) for n in niches.values()]
+        issues = load_all_issues(content_dir(self.settings, "NEWSLETTERS_PATH"), niches)
+        self.niches = build_views(self.settings, niches, issues)
+        for niche in self.niches:
+            for issue in niche.issues:
+                emails.headers(issue, self.settings)  # a CR/LF in a header stops the build now, naming file and field
+        paginated = self.settings.setdefault("PAGINATED_TEMPLATES", {})
+        paginated.setdefault(NICHE_TEMPLATE, self.settings["NICHE_PAGINATION"])
+        self.context["niches"] = self.niches
+        self.context["newsletters_url"] = self.settings["NEWSLETTERS_URL"]
+        self.context["newsletters_save_as"] = self.settings["NEWSLETTERS_SAVE_AS"]
 
     def generate_output(self, writer):
-        pass
+        from . import emails
+
+        relative = self.settings.get("RELATIVE_URLS", False)
+        writer.write_file(self.settings["NEWSLETTERS_SAVE_AS"], self.template("newsletters/index.html"),
+                          self.context, relative_urls=relative, niches=self.niches, page_name="newsletters",
+                          url=self.settings["NEWSLETTERS_URL"])
+        item_template = self.template("newsletters/feed_item.html")
+        for niche in self.niches:
+            writer.write_file(niche.save_as, self.template("newsletters/niche.html"), self.context,
+                              relative_urls=relative, paginated={"issues": niche.issues},
+                              template_name=NICHE_TEMPLATE, url=niche.url, niche=niche,
+                              issues=niche.issues, page_name="newsletters")
+            for issue in niche.issues:
+                writer.write_file(issue.save_as, self.template("newsletters/issue.html"), self.context,
+                                  relative_urls=relative, niche=niche, issue=issue, url=issue.url,
+                                  page_name="newsletters")
+                issue.content_html = item_template.render(issue=issue, niche=niche)
+            self._write_feeds(writer, niche)
+        self._write_previews()
+        renderer = emails.EmailRenderer(self.html_env, self.settings)
+        mail_dir = project_dir(self.settings, "MAIL_PATH")
+        for niche in self.niches:
+            for issue in niche.issues:
+                renderer.write(issue, mail_dir)
+
+    def _write_feeds(self, writer, niche: NicheView) -> None:
+        if not niche.issues:
+            return
+        context = dict(self.context)
+        context.setdefault("FEED_DOMAIN", context.get("SITEURL", ""))
+        if context.get("FEED_DOMAIN") is None:
+            context["FEED_DOMAIN"] = context.get("SITEURL", "")
+        for path, kind in ((niche.feed_atom, "atom"), (niche.feed_rss, "rss")):
+            if path:
+                # RSS has one body field; Pelican fills it with the summary by default (RSS_FEED_SUMMARY_ONLY),
+                # but a newsletter's feed carries the whole issue, so RSS items' summary is the full content.
+                items = [_FeedItem(i, full=(kind == "rss")) for i in niche.issues]  # already newest first
+                writer.write_feed(items, context, path, feed_type=kind, feed_title=niche.title)
+
+    def _write_previews(self) -> None:
+        """Drafts, rendered outside output/ so nothing links, feeds or indexes them."""
+        preview = project_dir(self.settings, "PREVIEW_PATH")
+        if not preview:
+            return
+        template = self.template("newsletters/issue.html")
+        for niche in self.niches:
+            for issue in niche.drafts:
+                target = os.path.join(preview, issue.save_as)
+                siteurl = self.context.get("SITEURL", "")
+                if not siteurl:  # point theme assets at the built site next door
+                    siteurl = posixpath.normpath(os.path.relpath(self.output_path, os.path.dirname(target)))
+                context = {**self.context, "SITEURL": siteurl, "niche": niche, "issue": issue,
+                           "preview": True, "output_file": issue.save_as, "page_name": "newsletters"}
+                write_atomic(target, template.render(context))
+                logger.info("Draft preview (not published): %s", target)
+
+
+class _FeedItem:
+    """An issue as Pelican's Writer.write_feed wants an item (title is escaped: write_feed strips tags)."""
+
+    def __init__(self, issue: IssueView, full: bool = False):
+        self.issue = issue
+        self.title = issue.feed_title
+        self.url = issue.url
+        self.date = issue.date
+        self.summary = issue.content_html if full else issue.summary
+        self.author = issue.niche.niche.email.from_.split("<")[0].strip().strip('"') or issue.niche.title
+
+    def get_content(self, siteurl: str) -> str:
+        return self.issue.content_html

@@ -1,5 +1,343 @@
-"""PLACEHOLDER (owned by the newsletter-build work)."""
+"""The no-strings check: prove there are no trackers, tracking links, third-party loads or hard sells.
+
+Runs after every build (Pelican's `finalized` signal: an error stops `make html`
+with a non-zero exit) and as `openhand check [--strict]`. It reads issue files
+in content/, the HTML in output/ and the emails in mail/, and reports each
+problem as `file:line: severity: [rule] detail`.
+
+Rules: tracking-param, click-redirect (tracking.py's lists), tracking-pixel,
+third-party (a script, iframe, font, stylesheet, image or CSS url() from
+another host), email-size (EMAIL_MAX_BYTES), hard-sell (HARD_SELL_PHRASES; a
+warning unless NO_STRINGS_STRICT / --strict). Findings in draft issue files are
+warnings: a draft is the editor's work in progress, and it is checked again
+once it is published. The rule functions are pure; the edges read files.
+"""
+
+from __future__ import annotations
+
+import bisect
+import glob
+import html
+import logging
+import os
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .issues import issue_paths, load_issue
+from .settings import content_dir, project_dir
+from .tracking import is_click_redirect, tracking_params
+
+logger = logging.getLogger(__name__)
+
+ERROR, WARNING = "error", "warning"
+
+# Hosts whose only job is counting opens and visits.
+PIXEL_HOSTS = frozenset({
+    "google-analytics.com", "googletagmanager.com", "doubleclick.net", "facebook.com", "facebook.net",
+    "bat.bing.com", "px.ads.linkedin.com", "analytics.twitter.com", "t.co", "mc.yandex.ru",
+    "scorecardresearch.com", "quantserve.com", "pixel.wp.com", "stats.wp.com", "list-manage.com",
+    "mailchimp.com", "sendgrid.net", "mandrillapp.com", "hubspot.com", "hs-analytics.net", "hsforms.com",
+    "open.convertkit-mail.com", "convertkit-mail.com", "klaviyo.com", "mailtrack.io", "getnotify.com",
+    "pstmrk.it", "mjt.lu", "rs6.net", "exacttarget.com", "cmail19.com", "cmail20.com", "createsend1.com",
+    "beehiiv.com", "substack.com", "matomo.cloud", "plausible.io", "clarity.ms", "hotjar.com", "segment.io",
+})
+# Elements and the attributes through which they load something.
+LOAD_ATTRS = {
+    "script": ("src",), "iframe": ("src",), "frame": ("src",), "embed": ("src",), "object": ("data",),
+    "img": ("src", "srcset"), "source": ("src", "srcset"), "video": ("src", "poster"), "audio": ("src",),
+    "track": ("src",), "input": ("src",), "image": ("href", "xlink:href"), "use": ("href", "xlink:href"),
+    "body": ("background",), "table": ("background",), "td": ("background",),
+}
+LOADING_RELS = {"stylesheet", "icon", "apple-touch-icon", "apple-touch-icon-precomposed", "preload", "prefetch",
+                "modulepreload", "manifest", "mask-icon", "preconnect", "dns-prefetch", "prerender"}
+LINK_ELEMENTS = {"a": "href", "area": "href", "form": "action"}
+
+_ATTR = r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?"""
+_TAG_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9:-]*)((?:\s+" + _ATTR + r")*)\s*/?>")
+_ATTR_RE = re.compile(_ATTR)
+_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+_RAW_RE = re.compile(r"(<(script|style)\b[^>]*>)(.*?)(</\2\s*>)", re.S | re.I)
+_CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.I)
+_TEXT_URL_RE = re.compile(r"""https?://[^\s<>"'`)\]]+""")
+_PX_STYLE_RE = re.compile(r"(?:^|;)\s*(?:width|height)\s*:\s*[01](?:px)?\s*(?:;|$|!)", re.I)
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    rule: str
+    detail: str
+    severity: str = ERROR
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: [{self.rule}] {self.detail}"
+
+
+class NoStringsError(Exception):
+    """The build broke the no-strings promise; the message lists every finding."""
+
+    exitcode = 1
+
+
+# --- pure rules -----------------------------------------------------------------------------------
+
+def _host(url: str) -> str | None:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host.lower().rstrip(".") if host else None
+
+
+def _on(host: str | None, domains) -> bool:
+    return bool(host) and any(host == d or host.endswith("." + d) for d in domains)
+
+
+def is_remote(url: str) -> bool:
+    low = url.strip().lower()
+    return low.startswith(("http://", "https://", "//"))
+
+
+def link_problems(url: str) -> list[tuple[str, str]]:
+    """(rule, detail) for a link that carries tracking or goes through a click counter."""
+    url = url.strip()
+    if not is_remote(url):
+        return []
+    full = "https:" + url if url.startswith("//") else url
+    problems = []
+    params = tracking_params(full)
+    if params:
+        problems.append(("tracking-param", f"link {url} carries tracking parameter(s) {', '.join(params)}"))
+    if is_click_redirect(full):
+        problems.append(("click-redirect", f"link {url} goes through a click-redirect or tracking service"))
+    return problems
+
+
+def load_problems(url: str, what: str, site_hosts) -> list[tuple[str, str]]:
+    """(rule, detail) for something a page or email loads: only from its own site."""
+    url = url.strip()
+    if not is_remote(url):
+        return []
+    host = _host("https:" + url if url.startswith("//") else url)
+    problems = link_problems(url)
+    if host not in site_hosts:
+        problems.append(("third-party", f"{what} loaded from another host ({host}): {url}"))
+    return problems
+
+
+def _srcset_urls(value: str) -> list[str]:
+    return [part.strip().split()[0] for part in value.split(",") if part.strip()]
+
+
+def _css_urls(css: str):
+    for match in _CSS_URL_RE.finditer(css):
+        yield match.start(), next((g for g in match.groups() if g is not None), "")
+
+
+def _blank(match: re.Match) -> str:
+    return re.sub(r"[^\n]", " ", match.group(0))
+
+
+def scan_html(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
+    """(line, rule, detail) for every tracking link, pixel and third-party load in an HTML document."""
+    found: list[tuple[int, str, str]] = []
+    newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def line_of(offset: int) -> int:
+        return bisect.bisect_right(newlines, offset) + 1
+
+    def add(offset: int, problems) -> None:
+        found.extend((line_of(offset), rule, detail) for rule, detail in problems)
+
+    body = _COMMENT_RE.sub(_blank, text)
+    # Inline <style>: its url()s and @imports load things; inline <script> text is never parsed as tags.
+    for raw in _RAW_RE.finditer(body):
+        if raw.group(2).lower() == "style":
+            for offset, url in _css_urls(raw.group(3)):
+                add(raw.start(3) + offset, load_problems(html.unescape(url), "stylesheet resource (CSS url())", site_hosts))
+    body = _RAW_RE.sub(lambda m: m.group(1) + re.sub(r"[^\n]", " ", m.group(3)) + m.group(4), body)
+
+    for tag in _TAG_RE.finditer(body):
+        name = tag.group(1).lower()
+        attrs = {}
+        for attr in _ATTR_RE.finditer(tag.group(2) or ""):
+            value = next((v for v in attr.group(2, 3, 4) if v is not None), "")
+            attrs[attr.group(1).lower()] = html.unescape(value)
+        at = tag.start()
+        if name in LINK_ELEMENTS and LINK_ELEMENTS[name] in attrs:
+            add(at, link_problems(attrs[LINK_ELEMENTS[name]]))
+        if name == "link" and "href" in attrs:
+            rels = set(attrs.get("rel", "").lower().split())
+            if rels & LOADING_RELS:
+                kind = "font" if attrs.get("as") == "font" else ("stylesheet" if "stylesheet" in rels else "/".join(sorted(rels & LOADING_RELS)))
+                add(at, load_problems(attrs["href"], kind, site_hosts))
+            else:
+                add(at, link_problems(attrs["href"]))
+        for attr in LOAD_ATTRS.get(name, ()):
+            if attr in attrs:
+                urls = _srcset_urls(attrs[attr]) if attr == "srcset" else [attrs[attr]]
+                for url in urls:
+                    add(at, load_problems(url, name, site_hosts))
+        if "style" in attrs and "url(" in attrs["style"].lower():
+            for _, url in _css_urls(attrs["style"]):
+                add(at, load_problems(url, f"{name} style url()", site_hosts))
+        if name == "img":
+            pixel = pixel_reason(attrs)
+            if pixel:
+                add(at, [("tracking-pixel", f"image {attrs.get('src', '')!s} looks like a tracking pixel ({pixel})")])
+    return found
+
+
+def pixel_reason(attrs: dict[str, str]) -> str | None:
+    """Why an <img> looks like a tracking pixel, or None."""
+    for key in ("width", "height"):
+        if attrs.get(key, "").strip().lower().removesuffix("px") in ("0", "1"):
+            return f"{key}={attrs[key]}"
+    if _PX_STYLE_RE.search(attrs.get("style", "")):
+        return "sized 0 or 1 px by its style"
+    host = _host(attrs.get("src", "").strip())
+    if _on(host, PIXEL_HOSTS):
+        return f"served by {host}, a known tracking host"
+    return None
+
+
+def phrase_patterns(phrases) -> list[tuple[str, re.Pattern]]:
+    """HARD_SELL_PHRASES as regexes: case-insensitive, any spacing, ' or ’, "{n}" = a number."""
+    patterns = []
+    for phrase in phrases:
+        parts = [re.escape(word).replace("'", "['’]") for word in str(phrase).split()]
+        regex = r"\s+".join(parts).replace(r"\{n\}", r"\d+")
+        patterns.append((str(phrase), re.compile(r"(?<!\w)" + regex + r"(?!\w)", re.I)))
+    return patterns
+
+
+def scan_text(text: str, patterns, *, links: bool = True) -> list[tuple[int, str, str]]:
+    """(line, rule, detail) for tracking links and hard-sell phrases in plain text (issue files, text emails)."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if links:
+            for match in _TEXT_URL_RE.finditer(line):
+                found.extend((number, rule, detail) for rule, detail in link_problems(match.group(0).rstrip(".,;:")))
+        for phrase, pattern in patterns:
+            match = pattern.search(line)
+            if match:
+                found.append((number, "hard-sell", f"hard-sell phrase {match.group(0)!r} (matches {phrase!r})"))
+    return found
+
+
+def email_size_problem(size: int, limit: int) -> str | None:
+    if size > limit:
+        return f"email HTML is {size} bytes, over EMAIL_MAX_BYTES ({limit}); Gmail clips long emails: cut links or text"
+    return None
+
+
+# --- thin I/O -------------------------------------------------------------------------------------
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read()
+
+
+def _rel(path: str, root: str) -> str:
+    rel = os.path.relpath(path, root)
+    return path if rel.startswith("..") else rel
+
+
+def site_hosts(settings) -> frozenset[str]:
+    hosts = {_host(settings.get(key) or "") for key in ("SITEURL", "FEED_DOMAIN")}
+    return frozenset(h for h in hosts if h)
+
+
+def check_issue_files(settings, strict: bool, root: str) -> list[Finding]:
+    folder = content_dir(settings, "NEWSLETTERS_PATH")
+    patterns = phrase_patterns(settings.get("HARD_SELL_PHRASES", ()))
+    findings = []
+    for niche_dir in sorted(glob.glob(os.path.join(folder, "*", ""))):
+        for path in issue_paths(niche_dir):
+            draft = not load_issue(path).published
+            for line, rule, detail in scan_text(_read(path), patterns):
+                hard = strict if rule == "hard-sell" else True
+                severity = ERROR if hard and not draft else WARNING
+                findings.append(Finding(_rel(path, root), line, rule, detail + (" (draft)" if draft else ""), severity))
+    return findings
+
+
+def check_output(output: str, hosts, root: str) -> list[Finding]:
+    findings = []
+    for folder, _, files in os.walk(output):
+        for name in sorted(files):
+            if name.endswith((".html", ".htm")):
+                path = os.path.join(folder, name)
+                findings.extend(Finding(_rel(path, root), line, rule, detail)
+                                for line, rule, detail in scan_html(_read(path), hosts))
+    return findings
+
+
+def check_mail(mail: str, hosts, limit: int, root: str) -> list[Finding]:
+    findings = []
+    for path in sorted(glob.glob(os.path.join(mail, "*", "*.html"))):
+        text = _read(path)
+        problem = email_size_problem(os.path.getsize(path), limit)
+        if problem:
+            findings.append(Finding(_rel(path, root), 1, "email-size", problem))
+        findings.extend(Finding(_rel(path, root), line, rule, detail) for line, rule, detail in scan_html(text, hosts))
+    for path in sorted(glob.glob(os.path.join(mail, "*", "*.txt"))):
+        findings.extend(Finding(_rel(path, root), line, rule, detail)
+                        for line, rule, detail in scan_text(_read(path), (), links=True))
+    return findings
+
+
+def check_project(settings, *, strict: bool | None = None, output: str | None = None) -> list[Finding]:
+    """Every finding for content/ issue files, output/ and mail/, errors first."""
+    strict = settings.get("NO_STRINGS_STRICT", False) if strict is None else strict
+    root = os.path.dirname(os.path.abspath(settings["PATH"]))
+    output = output or settings.get("OUTPUT_PATH") or os.path.join(root, "output")
+    hosts = site_hosts(settings)
+    findings = check_issue_files(settings, strict, root)
+    if os.path.isdir(output):
+        findings += check_output(output, hosts, root)
+    mail = project_dir(settings, "MAIL_PATH")
+    if mail and os.path.isdir(mail):
+        findings += check_mail(mail, hosts, settings.get("EMAIL_MAX_BYTES", 90 * 1024), root)
+    return sorted(findings, key=lambda f: (f.severity != ERROR, f.path, f.line))
+
+
+def report(findings: list[Finding], limit: int = 50) -> str:
+    errors = [f for f in findings if f.severity == ERROR]
+    lines = [str(f) for f in errors[:limit]]
+    if len(errors) > limit:
+        lines.append(f"... and {len(errors) - limit} more")
+    return (f"no-strings check failed: {len(errors)} problem(s)\n  " + "\n  ".join(lines) +
+            "\n(remove tracking parameters and click redirects, serve every asset from this site, keep emails "
+            "under EMAIL_MAX_BYTES; `openhand check` lists them again)")
 
 
 def check_build(pelican) -> None:
-    pass
+    """After the build: warnings are logged, errors raise so `make html` exits non-zero."""
+    settings = pelican.settings
+    if not settings.get("NO_STRINGS_CHECK", True):
+        return
+    findings = check_project(settings, output=pelican.output_path)
+    for finding in findings:
+        if finding.severity == WARNING:
+            logger.warning("%s", finding)
+    if any(f.severity == ERROR for f in findings):
+        raise NoStringsError(report(findings))
+    logger.info("no-strings check passed (%d warning(s))", len(findings))
+
+
+def run(settings, args) -> int:
+    """`openhand check [--strict]`: print every finding; exit 1 on any error."""
+    strict = bool(getattr(args, "strict", False)) or settings.get("NO_STRINGS_STRICT", False)
+    findings = check_project(settings, strict=strict)
+    for finding in findings:
+        print(finding)
+    errors = sum(f.severity == ERROR for f in findings)
+    warnings = len(findings) - errors
+    output = settings.get("OUTPUT_PATH")
+    if output and not os.path.isdir(output):
+        print(f"note: {output} does not exist yet; build the site (make html) to check pages and emails too")
+    print(f"no-strings check: {errors} error(s), {warnings} warning(s)")
+    return 1 if errors else 0

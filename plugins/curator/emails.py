@@ -1,0 +1,171 @@
+"""One email per published issue: mail/<slug>/<number>.eml, .html and .txt.
+
+The HTML comes from theme/templates/email/issue.html with its CSS inlined by
+css-inline (at-rules such as @media kept in a <style>); the plain text comes
+from its own template (email/issue.txt), wrapped at 72 columns with numbered
+link references. The .eml is what sending uses: identical for every
+recipient, with no To (sending fills it in) and no per-recipient token.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import textwrap
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from urllib.parse import urlsplit
+
+import css_inline
+
+from .documents import ContentError, write_bytes_atomic
+
+logger = logging.getLogger(__name__)
+
+WIDTH = 72
+HTML_TEMPLATE = "email/issue.html"
+TEXT_TEMPLATE = "email/issue.txt"
+
+
+def site_domain(settings) -> str:
+    """SITE_DOMAIN, else SITEURL's host: the domain of Message-ID and List-Id."""
+    domain = settings.get("SITE_DOMAIN") or urlsplit(settings.get("SITEURL") or "").hostname
+    return domain or "localhost"
+
+
+def web_base(settings) -> str:
+    """Where "read it on the web" points: SITEURL when absolute, else https://SITE_DOMAIN."""
+    siteurl = (settings.get("SITEURL") or "").rstrip("/")
+    if siteurl.startswith(("http://", "https://")):
+        return siteurl
+    return f"https://{settings['SITE_DOMAIN']}" if settings.get("SITE_DOMAIN") else siteurl
+
+
+def headers(issue, settings) -> list[tuple[str, str]]:
+    """The email's headers in order; a CR or LF in any value is a ContentError naming the file and field."""
+    niche = issue.niche
+    domain = site_domain(settings)
+    list_name = niche.title.replace('"', "'")
+    unsubscribe = [u for u in (niche.unsubscribe_mailto, niche.unsubscribe_https) if u]
+    values = [
+        ("Subject", issue.subject, issue.path, "subject"),
+        ("From", niche.niche.email.from_, niche.niche.path, "email.from"),
+        ("Reply-To", niche.niche.email.reply_to, niche.niche.path, "email.reply_to"),
+        ("Date", format_datetime(issue.date), issue.path, "date"),
+        ("Message-ID", f"<{niche.slug}.{issue.number}@{domain}>", issue.path, "number"),
+        ("List-Id", f'"{list_name}" <{niche.slug}.{domain}>', niche.niche.path, "title"),
+        ("List-Unsubscribe", ", ".join(f"<{u}>" for u in unsubscribe), niche.niche.path, "email.unsubscribe"),
+    ]
+    if niche.unsubscribe_https:
+        values.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click", niche.niche.path, "email.unsubscribe"))
+    for name, value, path, key in values:
+        if "\r" in value or "\n" in value:
+            raise ContentError(path, f"holds a line break, which cannot go into the email's {name} header",
+                               key=key, fix="write it on one line")
+    return [(name, value) for name, value, _, _ in values]
+
+
+def fill(text: str, indent: str = "", first: str | None = None) -> str:
+    """Plain text wrapped at 72 columns; long words (URLs) are never broken."""
+    text = " ".join((text or "").split())
+    if not text:
+        return ""
+    return textwrap.fill(text, WIDTH, initial_indent=indent if first is None else first,
+                         subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+
+
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def paragraphs(text: str, indent: str = "") -> str:
+    """Paragraphs (blank-line separated) each wrapped at 72 columns; Markdown list items stay one per line."""
+    out = []
+    for block in (text or "").replace("\r\n", "\n").split("\n\n"):
+        lines = [line for line in block.split("\n") if line.strip()]
+        if lines and all(_ITEM.match(line) or line.startswith((" ", "\t")) for line in lines) and _ITEM.match(lines[0]):
+            items: list[str] = []
+            for line in lines:
+                if _ITEM.match(line):
+                    items.append(_ITEM.sub("", line))
+                else:
+                    items[-1] += " " + line.strip()
+            out.append("\n".join(fill(item, indent + "   ", indent + " - ") for item in items))
+        elif lines:
+            out.append(fill(" ".join(lines), indent))
+    return "\n\n".join(out)
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+[^)]*)?\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+
+
+def plain_markdown(text: str) -> str:
+    """The editor's Markdown letter as plain text: [text](url) becomes "text (url)", emphasis marks go."""
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", (text or "").strip())
+    return _MD_EMPHASIS.sub(lambda m: m.group(2), text)
+
+
+@dataclass
+class Rendered:
+    html: str
+    text: str
+    message: EmailMessage
+
+    @property
+    def html_bytes(self) -> int:
+        return len(self.html.encode("utf-8"))
+
+
+class EmailRenderer:
+    """Templates and the CSS inliner, prepared once; `render` is then cheap per issue."""
+
+    def __init__(self, env, settings):
+        self.settings = settings
+        self.html_template = env.get_template(HTML_TEMPLATE)
+        self.text_template = env.get_template(TEXT_TEMPLATE)
+        self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+        self.base = web_base(settings)
+        self.max_bytes = settings.get("EMAIL_MAX_BYTES", 90 * 1024)
+
+    def context(self, issue) -> dict:
+        niche = issue.niche
+        refs, number = {}, 0
+        for section in issue.sections:
+            for link in section.links:
+                number += 1
+                refs[id(link)] = number
+        return {
+            "issue": issue, "niche": niche, "SITENAME": self.settings.get("SITENAME", ""),
+            "web_url": f"{self.base}/{issue.url}", "niche_web_url": f"{self.base}/{niche.url}",
+            "site_url": f"{self.base}/", "unsubscribe": niche.unsubscribe_https or niche.unsubscribe_mailto,
+            "unsubscribe_mailto": niche.unsubscribe_mailto, "unsubscribe_https": niche.unsubscribe_https,
+            "ref": lambda link: refs[id(link)], "fill": fill, "paragraphs": paragraphs,
+            "letter_text": plain_markdown(issue.issue.body),
+        }
+
+    def render(self, issue) -> Rendered:
+        context = self.context(issue)
+        html = self.inliner.inline(self.html_template.render(context))
+        text = re.sub(r"\n{4,}", "\n\n\n", self.text_template.render(context)).strip() + "\n"
+        message = EmailMessage(policy=policy.SMTP)
+        for name, value in headers(issue, self.settings):
+            message[name] = value
+        message.set_content(text, subtype="plain", charset="utf-8")
+        message.add_alternative(html, subtype="html", charset="utf-8")
+        message.set_boundary(f"=_openhand_{issue.niche.slug}_{issue.number}_=")  # same content, same bytes
+        return Rendered(html=html, text=text, message=message)
+
+    def write(self, issue, mail_dir: str) -> Rendered:
+        rendered = self.render(issue)
+        if rendered.html_bytes > self.max_bytes:
+            logger.warning("%s: email HTML is %s bytes, over EMAIL_MAX_BYTES (%s); the check will refuse it",
+                           issue.path, rendered.html_bytes, self.max_bytes)
+        stem = os.path.join(mail_dir, issue.niche.slug, str(issue.number))
+        write_bytes_atomic(stem + ".html", rendered.html.encode("utf-8"))
+        write_bytes_atomic(stem + ".txt", rendered.text.encode("utf-8"))
+        write_bytes_atomic(stem + ".eml", rendered.message.as_bytes(policy=policy.SMTP))
+        logger.info('Writing "%s.eml"', stem)
+        return rendered
