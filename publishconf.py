@@ -18,3 +18,4 @@ FEED_ALL_RSS = "feeds/all.rss.xml"
 CATEGORY_FEED_ATOM = "feeds/{slug}.atom.xml"
 
 DELETE_OUTPUT_DIRECTORY = True
+PREVIEW_PATH = None  # draft issues are previewed only in local builds
