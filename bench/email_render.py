@@ -1,0 +1,62 @@
+"""Time to render one issue's email, calling the build's own renderer in-process.
+
+    python bench/email_render.py PROJECT_DIR N
+
+Sets the project up the way `pelican` does (settings, plugin, the newsletter
+generator's context), then renders N emails round-robin over the published
+issues with curator.emails.EmailRenderer.render, timing each call; the file
+writes the build also does (fsync'd, atomic) are left out: they are disk, not
+rendering. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from email import policy
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    project, count = argv[0], int(argv[1])
+    os.chdir(project)
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    settings = read_settings("pelicanconf.py", override={"OUTPUT_PATH": os.path.join(project, "output")})
+    Pelican(settings)  # loads the plugin and fills the curator's defaults, as a build does
+    from curator import emails
+    from curator.generator import NewsletterGenerator
+
+    generator = NewsletterGenerator(context=settings.copy(), settings=settings, path=settings["PATH"],
+                                    theme=settings["THEME"], output_path=settings["OUTPUT_PATH"])
+    generator.generate_context()
+    issues = [issue for niche in generator.niches for issue in niche.issues]
+    if not issues:
+        raise SystemExit("no published issues to render")
+    start = time.perf_counter()
+    renderer = emails.EmailRenderer(generator.html_env, settings)
+    setup_ms = (time.perf_counter() - start) * 1000
+    renderer.render(issues[0])  # warm the template caches, as the build's second email finds them
+    samples, with_eml, sizes = [], [], []
+    for n in range(count):
+        issue = issues[n % len(issues)]
+        t0 = time.perf_counter()
+        rendered = renderer.render(issue)
+        t1 = time.perf_counter()
+        data = rendered.message.as_bytes(policy=policy.SMTP)
+        t2 = time.perf_counter()
+        samples.append((t1 - t0) * 1000)
+        with_eml.append((t2 - t0) * 1000)
+        sizes.append(rendered.html_bytes)
+        assert b"multipart/alternative" in data
+    print(json.dumps({"function": "curator.emails.EmailRenderer.render", "issues": len(issues), "renders": count,
+                      "setup_ms": setup_ms, "samples_ms": samples, "with_eml_bytes_ms_median": sorted(with_eml)[len(with_eml) // 2],
+                      "html_bytes_max": max(sizes)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
