@@ -1,0 +1,103 @@
+"""Cleaning: everything from a feed becomes plain text and a safe, untracked http(s) link.
+
+Every field that reaches an issue passes through here, because feeds come from
+strangers and Pelican's templates do not autoescape. Titles and summaries lose
+all markup (nh3, with <script>/<style> contents dropped), control and bidi
+override characters, and are cut at a word boundary; links are resolved against
+the entry's base, unwrapped, stripped of tracking parameters and kept only when
+they are http(s) (`tracking.clean_link`, the one list of what to strip).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+from .tracking import clean_link
+
+TITLE_MAX_CHARS = 200
+_DROP_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
+                 "title", "textarea", "xmp", "noembed", "noframes"}
+_TAG_LIKE = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>?")
+_SPACE = re.compile(r"\s+")
+# Bidi overrides/isolates and zero-width characters can disguise text; drop them.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                                    "\u2066\u2067\u2068\u2069\u2060\ufeff\u00ad"))
+
+
+def _strip_markup(text: str) -> str:
+    cleaned = nh3.clean(text, tags=set(), clean_content_tags=_DROP_CONTENT, attributes={},
+                        strip_comments=True)
+    return html.unescape(cleaned)
+
+
+def plain_text(value: Any) -> str:
+    """Markup to one line of plain text; the result never contains a tag, even a double-escaped one."""
+    text = "" if value is None else str(value)
+    # Block-level tags become spaces so "a</p><p>b" does not read "ab".
+    text = re.sub(r"<\s*(br|/p|/div|/li|/h\d|/tr)\b[^>]*>", " ", text, flags=re.I)
+    for _ in range(3):
+        text = _strip_markup(text)
+        if not _TAG_LIKE.search(text):
+            break
+    else:
+        text = _TAG_LIKE.sub(" ", text)
+    text = text.translate(_INVISIBLE)
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def cut_words(text: str, words: int) -> str:
+    """At most `words` words, cut at a word boundary, with an ellipsis when cut."""
+    parts = text.split()
+    if len(parts) <= words:
+        return text
+    return " ".join(parts[:words]).rstrip(".,;:-–—") + "…"
+
+
+def cut_chars(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if " " in head[limit // 2:]:
+        head = head[:head.rindex(" ")]
+    return head.rstrip(".,;:-–— ") + "…"
+
+
+def absolute_link(link: str, *bases: str) -> str | None:
+    """The link made absolute against the first http(s) base, then cleaned; None if unusable."""
+    link = (link or "").strip()
+    if not link:
+        return None
+    scheme = urlsplit(link).scheme.lower()
+    if not scheme:
+        base = next((b for b in bases if b and b.lower().startswith(("http://", "https://"))), None)
+        if base is None:
+            return None
+        link = urljoin(base, link)
+    return clean_link(link)
+
+
+def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_words: int) -> dict[str, Any] | None:
+    """One parsed entry as Openhand keeps it, or None when it has no usable link or title."""
+    url = absolute_link(raw.get("link", ""), raw.get("base", ""), feed_url, feed_link)
+    if url is None:
+        return None
+    title = cut_chars(plain_text(raw.get("title")), TITLE_MAX_CHARS)
+    summary = cut_words(plain_text(raw.get("summary")), summary_words)
+    if not title:
+        title = cut_chars(cut_words(summary, 12), TITLE_MAX_CHARS)
+    if not title:
+        return None
+    guid = plain_text(raw.get("guid"))[:500]
+    return {"title": title, "url": url, "summary": summary, "guid": guid, "date": raw.get("date")}
+
+
+def clean_entries(raws: list[dict[str, Any]], feed_url: str, feed_link: str, summary_words: int) -> list[dict[str, Any]]:
+    cleaned = (clean_entry(raw, feed_url, feed_link, summary_words) for raw in raws)
+    return [entry for entry in cleaned if entry is not None]

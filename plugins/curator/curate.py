@@ -1,0 +1,319 @@
+"""`openhand curate`: feeds and hand-picked links become one reviewed draft per niche.
+
+The thin command over the pipeline: fetch (threads) -> parse + clean (in a
+process pool when there are enough feeds to pay for it) -> score -> dedupe and
+select -> write the draft. Each feed's trouble is one warning naming the feed
+and the reason; it never stops the other feeds or niches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import fetch as fetching
+from .clean import clean_entries, cut_chars, plain_text, TITLE_MAX_CHARS
+from .documents import ContentError
+from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, write_draft
+from .issues import load_all_issues, sent_urls
+from .niches import Niche, load_niches
+from .parse import parse_feed
+from .picks import Pick, load_picks
+from .score import Candidate, best_section, reference_time, score_entry
+from .selection import dedupe, select
+from .settings import SettingsError, cache_dir, content_dir, project_root
+from .tracking import clean_link
+
+logger = logging.getLogger(__name__)
+
+# A process pool costs ~0.1 s to start: only worth it for many feeds with many bytes.
+POOL_MIN_FEEDS = 8
+POOL_MIN_BYTES = 512 * 1024
+
+
+@dataclass
+class FeedReport:
+    location: str
+    status: str
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    parsed: int = 0          # entries parsed this run (0 when not modified or cached)
+    reason: str = ""
+
+
+@dataclass
+class NicheReport:
+    slug: str
+    feeds_ok: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    seen: int = 0
+    kept: int = 0
+    picked: int = 0
+    draft: DraftResult | None = None
+    links: list[Candidate] = field(default_factory=list)
+    problem: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.draft is not None and self.draft.status in (WRITTEN, EXISTS, TOO_SOON)
+
+
+@dataclass
+class CurateResult:
+    niches: list[NicheReport]
+    feeds: dict[str, FeedReport]
+
+    @property
+    def parsed(self) -> int:
+        return sum(f.parsed for f in self.feeds.values())
+
+
+# ---------------------------------------------------------------- parsing (maybe in other processes)
+
+def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int) -> dict[str, Any]:
+    """Parse and clean one feed's bytes; pure, picklable in and out."""
+    parsed = parse_feed(body, headers)
+    entries = clean_entries(parsed.entries, url, parsed.link, summary_words)
+    return {"entries": entries, "parsed": len(parsed.entries), "problem": parsed.problem,
+            "is_feed": parsed.is_feed, "dropped": len(parsed.entries) - len(entries)}
+
+
+def _digest_job(job: tuple) -> dict[str, Any]:
+    return digest(*job)
+
+
+def digest_all(jobs: dict[str, tuple], processes: int) -> dict[str, dict[str, Any]]:
+    total = sum(len(job[0]) for job in jobs.values())
+    if processes > 1 and len(jobs) >= POOL_MIN_FEEDS and total >= POOL_MIN_BYTES:
+        keys = list(jobs)
+        try:
+            with ProcessPoolExecutor(max_workers=processes) as pool:
+                return dict(zip(keys, pool.map(_digest_job, [jobs[k] for k in keys], chunksize=4)))
+        except Exception as exc:  # e.g. no /dev/shm: parse here instead
+            logger.warning("could not parse in a process pool (%s); parsing in this process", exc)
+    return {key: digest(*job) for key, job in jobs.items()}
+
+
+def _not_a_feed(headers: dict[str, str], body: bytes) -> str:
+    kind = (headers.get("content-type") or "").split(";")[0].strip()
+    start = body.lstrip()[:100].lower()
+    if not body.strip():
+        return "the body is empty, not a feed"
+    if "html" in kind or start.startswith((b"<!doctype html", b"<html")):
+        return "got an HTML page, not a feed"
+    if "json" in kind or start.startswith((b"{", b"[")):
+        return "got JSON, not an RSS or Atom feed"
+    return f"is not an RSS or Atom feed ({kind or 'unknown content type'})"
+
+
+# ---------------------------------------------------------------- the run
+
+def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt.date | None = None,
+           offline: bool = False, force: bool = False, progress=None) -> CurateResult:
+    """Curate the chosen niches (all by default); returns what happened, for the table and tests."""
+    date = date or dt.date.today()
+    niches_dir = content_dir(settings, "NICHES_PATH")
+    niches = load_niches(niches_dir)
+    if not niches:
+        raise SettingsError(f"{niches_dir}: no niche files (*.md) to curate; add one, e.g. content/niches/dental.md")
+    for slug in slugs or []:
+        if slug not in niches:
+            raise SettingsError(f"--niche {slug}: no such niche in {niches_dir} (known: {', '.join(sorted(niches))})")
+    chosen = [niches[s] for s in dict.fromkeys(slugs)] if slugs else list(niches.values())
+    links_dir = content_dir(settings, "LINKS_PATH")
+    picks = load_picks(links_dir, niches) if os.path.isdir(links_dir) else []
+    newsletters_dir = content_dir(settings, "NEWSLETTERS_PATH")
+    all_issues = load_all_issues(newsletters_dir, niches)
+
+    locations = list(dict.fromkeys(feed.location for niche in chosen for feed in niche.feeds))
+    names = {}
+    for niche in chosen:
+        for feed in niche.feeds:
+            names.setdefault(feed.location, f"{feed.name} <{feed.url}>")
+    feeds = fetch_and_digest(settings, locations, names, offline=offline, progress=progress)
+
+    reports = []
+    for niche in chosen:
+        reports.append(curate_niche(settings, niche, feeds, picks, all_issues[niche.slug], newsletters_dir,
+                                    date, force))
+    return CurateResult(reports, feeds)
+
+
+def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict[str, str], *,
+                     offline: bool, progress=None) -> dict[str, FeedReport]:
+    options = fetching.FetchOptions.from_settings(settings)
+    folder = cache_dir(settings)
+    fetched = fetching.fetch_all(locations, folder, options, offline=offline,
+                                 on_done=(lambda r: progress(names.get(r.location, r.location))) if progress else None)
+    jobs = {loc: (r.body, r.headers, r.url, int(settings["CURATE_SUMMARY_WORDS"]))
+            for loc, r in fetched.items() if r.status == fetching.OK}
+    digested = digest_all(jobs, int(settings["CURATE_PARSE_PROCESSES"]))
+    reports: dict[str, FeedReport] = {}
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for loc in locations:
+        result, state = fetched[loc], dict(fetched[loc].state)
+        cached = list(state.get("entries") or [])
+        name = names.get(loc, loc)
+        if result.status == fetching.OK:
+            out = digested[loc]
+            if not out["is_feed"] and not out["entries"]:
+                reason = _not_a_feed(result.headers, result.body)
+                state.update(etag=None, last_modified=None, file_stamp=None,
+                             failures=int(state.get("failures", 0)) + 1, last_error=reason)
+                report = FeedReport(loc, fetching.FAILED, cached, 0, reason)
+            else:
+                if out["problem"]:
+                    logger.warning("feed %s is malformed (%s); using the %d entries it yielded",
+                                   name, out["problem"], out["parsed"])
+                state.update(entries=out["entries"], fetched_at=now)
+                report = FeedReport(loc, fetching.OK, out["entries"], out["parsed"])
+                if result.reason:
+                    logger.warning("feed %s %s", name, result.reason)
+        elif result.status == fetching.NOT_MODIFIED:
+            report = FeedReport(loc, fetching.NOT_MODIFIED, cached, 0)
+            if result.reason:
+                logger.warning("feed %s %s", name, result.reason)
+        elif result.status == fetching.GONE:
+            report = FeedReport(loc, fetching.GONE, [], 0, result.reason)
+        else:
+            report = FeedReport(loc, result.status, cached, 0, result.reason)
+        if report.status in (fetching.FAILED, fetching.GONE):
+            extra = f" (using {len(cached)} entries from the last good fetch)" if report.entries else ""
+            logger.warning("feed %s failed: %s%s", name, report.reason, extra)
+        elif report.status == fetching.CACHED:
+            logger.warning("feed %s not fetched: %s", name, report.reason)
+        reports[loc] = report
+        if result.status != fetching.CACHED or state != fetched[loc].state:
+            fetching.save_state(folder, state)
+    return reports
+
+
+def _pick_candidate(pick: Pick, niche: Niche, order: int) -> Candidate | None:
+    url = clean_link(pick.url)
+    if url is None:
+        logger.warning("%s: url %r is not an http(s) link once cleaned; skipped", pick.path, pick.url)
+        return None
+    title = cut_chars(plain_text(pick.title), TITLE_MAX_CHARS) or url
+    host = urlsplit(url).netloc.lower()
+    host = host[4:] if host.startswith("www.") else host
+    section = pick.section or best_section(niche, title, pick.note)
+    return Candidate(url=url, title=title, summary="", guid="", date=None, source=host, score=0.0,
+                     section=section, why="hand-picked by the editor", order=order, hand_picked=True,
+                     note=plain_text(pick.note))
+
+
+def curate_niche(settings: dict[str, Any], niche: Niche, feeds: dict[str, FeedReport], picks: list[Pick],
+                 issues: list, newsletters_dir: str, date: dt.date, force: bool) -> NicheReport:
+    report = NicheReport(niche.slug)
+    tagged = []
+    for feed in niche.feeds:
+        fr = feeds[feed.location]
+        if fr.status == fetching.OK:
+            report.feeds_ok += 1
+        elif fr.status == fetching.NOT_MODIFIED:
+            report.not_modified += 1
+        elif fr.status in (fetching.FAILED, fetching.GONE):
+            report.failed += 1
+        else:
+            report.feeds_ok += 1 if fr.entries else 0
+            report.failed += 0 if fr.entries else 1
+        tagged.extend((feed, entry) for entry in fr.entries)
+    report.seen = len(tagged)
+    from .score import parse_date
+
+    reference = reference_time([parse_date(e.get("date")) for _, e in tagged], date)
+    half_life = float(settings["CURATE_HALF_LIFE_DAYS"])
+    max_age = float(settings["CURATE_MAX_AGE_DAYS"])
+    candidates = []
+    for order, (feed, entry) in enumerate(tagged):
+        cand = score_entry(entry, niche, feed.name, feed.weight, reference, half_life, max_age, order)
+        if cand is not None:
+            candidates.append(cand)
+    history = sent_urls([i for i in issues if i.date != date])
+    report.kept = len(dedupe(candidates, history))
+    niche_picks = [p for p in picks if niche.slug in p.niches]
+    pick_cands = [c for c in (_pick_candidate(p, niche, i) for i, p in enumerate(niche_picks)) if c is not None]
+    chosen = select(pick_cands, candidates, history, max_links=niche.max_links, per_source=niche.per_source)
+    report.picked = len(chosen)
+    report.links = chosen
+    if not chosen:
+        report.problem = "no link to pick: every feed failed, or nothing matched the niche's keywords"
+        logger.warning("niche %s: %s; no draft written", niche.slug, report.problem)
+        return report
+    try:
+        report.draft = write_draft(newsletters_dir, niche, issues, date, chosen, force=force)
+    except OSError as exc:
+        report.problem = f"could not write the draft: {exc}"
+        logger.error("niche %s: %s", niche.slug, report.problem)
+        return report
+    if report.draft.status != WRITTEN:
+        logger.info("niche %s: %s", niche.slug, report.draft.message)
+    return report
+
+
+# ---------------------------------------------------------------- the command
+
+def _parse_date(value: str | None) -> dt.date:
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"--date {value!r} is not a date; write it as YYYY-MM-DD, e.g. --date 2026-11-22") from None
+
+
+def _draft_text(report: NicheReport, root: str) -> str:
+    if report.draft is None:
+        return f"none ({report.problem})"
+    path = os.path.relpath(report.draft.path, root)
+    return {WRITTEN: f"wrote {path}", EXISTS: f"kept {path} (exists)",
+            TOO_SOON: f"skipped ({report.draft.message.removeprefix('skipped: ')})"}[report.draft.status]
+
+
+def print_summary(result: CurateResult, root: str, tty: bool, stream=None) -> None:
+    stream = stream or sys.stdout
+    if tty:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="Curation")
+        for col in ("niche", "feeds ok", "not modified", "failed", "entries seen", "kept", "picked", "draft"):
+            table.add_column(col, justify="right" if col not in ("niche", "draft") else "left")
+        for r in result.niches:
+            table.add_row(r.slug, str(r.feeds_ok), str(r.not_modified), str(r.failed), str(r.seen), str(r.kept),
+                          str(r.picked), _draft_text(r, root))
+        Console(file=stream).print(table)
+        return
+    for r in result.niches:
+        print(f"{r.slug}: feeds {r.feeds_ok} ok, {r.not_modified} not modified, {r.failed} failed; "
+              f"{r.seen} entries seen, {r.kept} kept, {r.picked} picked; draft: {_draft_text(r, root)}",
+              file=stream)
+
+
+def run(settings: dict[str, Any], args) -> int:
+    date = _parse_date(getattr(args, "date", None))
+    tty = sys.stdout.isatty() and sys.stderr.isatty()
+    started = time.monotonic()
+    if tty:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("fetching feeds", total=None)
+
+            def progress(name: str) -> None:
+                bar.update(task, advance=1, description=f"fetched {name[:50]}")
+
+            result = curate(settings, slugs=args.niche, date=date, offline=args.offline, force=args.force,
+                            progress=progress)
+    else:
+        result = curate(settings, slugs=args.niche, date=date, offline=args.offline, force=args.force)
+    print_summary(result, project_root(settings), tty)
+    logger.debug("curated %d niche(s) in %.2f s", len(result.niches), time.monotonic() - started)
+    return 0 if all(r.succeeded for r in result.niches) else 1

@@ -1,0 +1,379 @@
+"""Fetching feeds: the only code in Openhand that touches the network.
+
+feedparser has no timeout and no size cap, so it never fetches: this module
+does, with urllib3 (pooled connections, connect/read timeouts, an overall
+deadline against servers that trickle, a size cap checked before reading and
+applied to *decompressed* bytes, a redirect limit) and a per-feed cache holding
+the conditional-GET validators, the back-off state and the last good entries.
+Each feed's outcome is a `Fetched` value; nothing here raises for one bad feed.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import os
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urljoin, urlsplit
+
+import urllib3
+
+from .documents import write_bytes_atomic
+
+logger = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+BACKOFF_BASE = 15 * 60          # first back-off after a failure: 15 minutes
+BACKOFF_MAX = 24 * 60 * 60      # never wait more than a day
+CHUNK = 64 * 1024
+
+# Outcomes of one fetch.
+OK = "ok"                       # new bytes to parse
+NOT_MODIFIED = "not modified"   # 304 / unchanged file: reuse cached entries, parse nothing
+CACHED = "cached"               # not fetched (offline or backing off): cached entries reused
+FAILED = "failed"
+GONE = "gone"
+
+
+class FetchError(Exception):
+    """One feed could not be fetched; the message says why in words."""
+
+    def __init__(self, reason: str, status: int | None = None, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason, self.status, self.retry_after = reason, status, retry_after
+
+
+@dataclass
+class Fetched:
+    """What fetching one feed produced."""
+
+    location: str
+    status: str
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    url: str = ""                    # the final URL after redirects (base for relative links)
+    reason: str = ""                 # for warnings: why it failed, moved, or was skipped
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- the cache
+
+def cache_path(cache_folder: str, location: str) -> str:
+    digest = hashlib.sha256(location.encode("utf-8")).hexdigest()[:24]
+    return os.path.join(cache_folder, "feeds", f"{digest}.json")
+
+
+def load_state(cache_folder: str, location: str) -> dict[str, Any]:
+    """The cached state of one feed; a missing or damaged file gives a fresh one (with a warning)."""
+    path = cache_path(cache_folder, location)
+    try:
+        with open(path, "rb") as handle:
+            state = json.loads(handle.read().decode("utf-8"))
+        if not isinstance(state, dict) or state.get("version") != CACHE_VERSION or state.get("location") != location:
+            raise ValueError("not a feed cache file of this version")
+        if not isinstance(state.get("entries", []), list):
+            raise ValueError("entries is not a list")
+        return state
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        logger.warning("feed cache %s for %s is damaged (%s); rebuilding it", path, location, exc)
+    return {"version": CACHE_VERSION, "location": location, "entries": []}
+
+
+def save_state(cache_folder: str, state: dict[str, Any]) -> None:
+    """Atomic, so a kill mid-write leaves the old cache file or the new one."""
+    data = json.dumps(state, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    try:
+        write_bytes_atomic(cache_path(cache_folder, state["location"]), data)
+    except OSError as exc:
+        logger.warning("could not write the feed cache for %s: %s", state["location"], exc)
+
+
+# ---------------------------------------------------------------- one feed
+
+@dataclass(frozen=True)
+class FetchOptions:
+    connect_timeout: float
+    read_timeout: float
+    max_bytes: int
+    max_redirects: int
+    user_agent: str
+    workers: int
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> "FetchOptions":
+        siteurl = settings.get("SITEURL") or settings.get("SITE_DOMAIN") or "local"
+        return cls(
+            connect_timeout=float(settings["CURATE_CONNECT_TIMEOUT"]),
+            read_timeout=float(settings["CURATE_READ_TIMEOUT"]),
+            max_bytes=int(settings["CURATE_MAX_BYTES"]),
+            max_redirects=int(settings["CURATE_MAX_REDIRECTS"]),
+            user_agent=str(settings["CURATE_USER_AGENT"]).replace("{siteurl}", str(siteurl)),
+            workers=int(settings["CURATE_WORKERS"]),
+        )
+
+
+def make_pool(options: FetchOptions) -> urllib3.PoolManager:
+    return urllib3.PoolManager(
+        num_pools=max(10, options.workers * 2),
+        maxsize=options.workers,
+        retries=False,
+        timeout=urllib3.Timeout(connect=options.connect_timeout, read=options.read_timeout),
+        headers={"User-Agent": options.user_agent,
+                 "Accept": "application/rss+xml, application/atom+xml, application/rdf+xml, "
+                           "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+                 "Accept-Encoding": "gzip, deflate"},
+    )
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def _read_capped(response, options: FetchOptions, deadline: float) -> bytes:
+    """Read a response, refusing more than max_bytes after decompression and past the deadline."""
+    length = response.headers.get("Content-Length")
+    if length and length.strip().isdigit() and int(length) > options.max_bytes:
+        raise FetchError(f"body of {int(length):,} bytes is over the {options.max_bytes:,}-byte cap; not read")
+    encoding = (response.headers.get("Content-Encoding") or "").strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        decoder = zlib.decompressobj(wbits=47)   # gzip or zlib, detected
+    elif encoding == "deflate":
+        decoder = zlib.decompressobj()
+    elif encoding in ("", "identity"):
+        decoder = None
+    else:
+        raise FetchError(f"unsupported Content-Encoding {encoding!r}")
+    out = bytearray()
+    raw_seen = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise FetchError("timed out: the server sends too slowly")
+        chunk = response.read1(CHUNK, decode_content=False) if hasattr(response, "read1") else response.read(CHUNK, decode_content=False)
+        if not chunk:
+            break
+        raw_seen += len(chunk)
+        if decoder is None:
+            out += chunk
+        else:
+            try:
+                data = decoder.decompress(chunk, options.max_bytes + 1 - len(out))
+                out += data
+                # A bomb can hold far more than one chunk's worth: drain what is pending, capped.
+                while decoder.unconsumed_tail and len(out) <= options.max_bytes:
+                    out += decoder.decompress(decoder.unconsumed_tail, options.max_bytes + 1 - len(out))
+            except zlib.error as exc:
+                raise FetchError(f"the {encoding} body is corrupt ({exc})") from None
+        if len(out) > options.max_bytes or raw_seen > options.max_bytes:
+            raise FetchError(f"body is over the {options.max_bytes:,}-byte cap"
+                             + (" once decompressed" if decoder is not None else "") + "; stopped reading")
+    if decoder is not None:
+        try:
+            out += decoder.flush()
+        except zlib.error as exc:
+            raise FetchError(f"the {encoding} body is corrupt ({exc})") from None
+        if len(out) > options.max_bytes:
+            raise FetchError(f"body is over the {options.max_bytes:,}-byte cap once decompressed; stopped reading")
+    return bytes(out)
+
+
+def fetch_url(pool: urllib3.PoolManager, url: str, state: dict[str, Any], options: FetchOptions,
+              now: float | None = None) -> Fetched:
+    """One conditional GET, following redirects by hand (to warn on permanent moves and stop loops)."""
+    now = time.time() if now is None else now
+    headers: dict[str, str] = {}
+    if state.get("etag"):
+        headers["If-None-Match"] = state["etag"]
+    if state.get("last_modified"):
+        headers["If-Modified-Since"] = state["last_modified"]
+    deadline = time.monotonic() + options.connect_timeout + 2 * options.read_timeout
+    current, seen, moved = url, [url], None
+    for _ in range(options.max_redirects + 1):
+        try:
+            response = pool.request("GET", current, headers=headers, redirect=False, preload_content=False,
+                                    decode_content=False)
+        except urllib3.exceptions.MaxRetryError as exc:
+            raise FetchError(_network_reason(exc.reason)) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise FetchError(_network_reason(exc)) from None
+        status, complete = response.status, False
+        try:
+            if status in (301, 302, 303, 307, 308):
+                location = response.headers.get("Location")
+                if not location:
+                    raise FetchError(f"HTTP {status} without a Location header", status)
+                target = urljoin(current, location.strip())
+                if urlsplit(target).scheme not in ("http", "https"):
+                    raise FetchError(f"HTTP {status} redirects to a non-http address {target!r}", status)
+                if status in (301, 308) and moved is None and current == url:
+                    moved = target
+                if target in seen:
+                    raise FetchError(f"redirect loop ({' -> '.join(seen + [target])})", status)
+                seen.append(target)
+                current = target
+                continue
+            if status == 304:
+                return Fetched(url, NOT_MODIFIED, url=current, reason=_moved(moved))
+            if status == 410:
+                raise FetchError("HTTP 410 Gone: the feed no longer exists", 410)
+            if status == 429 or status == 503:
+                wait = _retry_after(response.headers.get("Retry-After"), now)
+                raise FetchError(f"HTTP {status} {'Too Many Requests' if status == 429 else 'Service Unavailable'}"
+                                 + (f" (Retry-After {int(wait)} s)" if wait is not None else ""), status, wait)
+            if status >= 400:
+                raise FetchError(f"HTTP {status} {response.reason or ''}".strip(), status)
+            if status != 200:
+                raise FetchError(f"unexpected HTTP {status}", status)
+            body = _read_capped(response, options, deadline)
+            complete = True
+            kept = {k.lower(): v for k, v in response.headers.items()
+                    if k.lower() in ("content-type", "content-location", "content-language", "etag", "last-modified")}
+            kept.pop("content-encoding", None)
+            return Fetched(url, OK, body=body, headers=kept, url=current, reason=_moved(moved))
+        except urllib3.exceptions.ReadTimeoutError:
+            raise FetchError(f"timed out after {options.read_timeout:g} s waiting for data") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise FetchError(_network_reason(exc)) from None
+        finally:
+            _finish(response, complete)
+    raise FetchError(f"more than {options.max_redirects} redirects ({' -> '.join(seen)})")
+
+
+def _finish(response, complete: bool) -> None:
+    """Give the connection back when the body was read or is small; otherwise drop it unread."""
+    if not complete:
+        length = response.headers.get("Content-Length", "")
+        small = response.status == 304 or (length.isdigit() and int(length) <= CHUNK)
+        if not small or response.headers.get("Content-Encoding"):
+            response.close()
+            return
+        try:
+            response.drain_conn()
+        except Exception:
+            response.close()
+            return
+    response.release_conn()
+
+
+def _moved(target: str | None) -> str:
+    return f"moved permanently to {target}; update the feed's url in the niche file" if target else ""
+
+
+def _network_reason(exc: BaseException | None) -> str:
+    text = str(exc) if exc is not None else "network error"
+    low = text.lower()
+    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError) or "connect timeout" in low:
+        return "timed out connecting"
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError) or "read timed out" in low:
+        return "timed out waiting for data"
+    if isinstance(exc, urllib3.exceptions.NewConnectionError) or "connection refused" in low:
+        return "could not connect (" + text.split(":")[-1].strip() + ")"
+    if isinstance(exc, urllib3.exceptions.NameResolutionError):
+        return "host name not found"
+    return text
+
+
+def fetch_file(path: str, state: dict[str, Any], options: FetchOptions) -> Fetched:
+    """A local feed file (the offline demo): unchanged size and mtime count as not modified."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise FetchError(f"cannot read the file ({exc.strerror})") from None
+    stamp = f"{info.st_size}:{info.st_mtime_ns}"
+    if state.get("file_stamp") == stamp and state.get("entries") is not None and "fetched_at" in state:
+        return Fetched(path, NOT_MODIFIED, url=path)
+    if info.st_size > options.max_bytes:
+        raise FetchError(f"file of {info.st_size:,} bytes is over the {options.max_bytes:,}-byte cap; not read")
+    try:
+        with open(path, "rb") as handle:
+            body = handle.read(options.max_bytes + 1)
+    except OSError as exc:
+        raise FetchError(f"cannot read the file ({exc.strerror})") from None
+    return Fetched(path, OK, body=body, url=path, headers={"file_stamp": stamp})
+
+
+# ---------------------------------------------------------------- many feeds
+
+def fetch_one(pool, location: str, state: dict[str, Any], options: FetchOptions, *, offline: bool,
+              now: float) -> Fetched:
+    """Fetch one feed honouring its cached state; returns a Fetched whatever happens."""
+    remote = location.startswith(("http://", "https://"))
+    if state.get("gone"):
+        return Fetched(location, GONE, reason=f"returned 410 Gone on {state.get('gone_at', 'an earlier run')}; "
+                                              "no longer fetched (remove it from the niche file)", state=state)
+    if remote and offline:
+        return Fetched(location, CACHED, reason="offline: using the cached entries" if state.get("entries")
+                       else "offline and never fetched: no entries", state=state)
+    if remote and state.get("next_try", 0) > now:
+        wait = int(state["next_try"] - now)
+        return Fetched(location, CACHED, reason=f"backing off after {state.get('failures', 0)} failure(s) "
+                                                f"({state.get('last_error', '')}); next try in {wait} s", state=state)
+    try:
+        result = fetch_url(pool, location, state, options, now) if remote else fetch_file(location, state, options)
+    except FetchError as exc:
+        failures = int(state.get("failures", 0)) + 1
+        state = {**state, "failures": failures, "last_error": exc.reason}
+        if exc.status == 410:
+            state.update(gone=True, gone_at=time.strftime("%Y-%m-%d", time.gmtime(now)))
+            return Fetched(location, GONE, reason=exc.reason + "; it will not be fetched again "
+                                                             "(remove it from the niche file)", state=state)
+        if remote:
+            wait = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (failures - 1))
+            if exc.retry_after is not None:
+                wait = max(exc.retry_after, min(wait, BACKOFF_MAX))
+            state["next_try"] = now + wait
+        return Fetched(location, FAILED, reason=exc.reason, state=state)
+    state = {**state, "failures": 0, "last_error": "", "next_try": 0}
+    if result.status == OK:
+        if remote:
+            state["etag"] = result.headers.get("etag") or None
+            state["last_modified"] = result.headers.get("last-modified") or None
+        else:
+            state["file_stamp"] = result.headers.pop("file_stamp")
+    result.state = state
+    return result
+
+
+def fetch_all(locations: list[str], cache_folder: str, options: FetchOptions, *, offline: bool = False,
+              on_done: Callable[[Fetched], None] | None = None) -> dict[str, Fetched]:
+    """Fetch every feed in threads (I/O only: parsing happens elsewhere, never in these threads)."""
+    now = time.time()
+    states = {loc: load_state(cache_folder, loc) for loc in locations}
+    pool = make_pool(options)
+    results: dict[str, Fetched] = {}
+
+    def task(loc: str) -> Fetched:
+        try:
+            return fetch_one(pool, loc, states[loc], options, offline=offline, now=now)
+        except Exception as exc:  # a bug must not cost the other feeds their run
+            logger.debug("fetching %s crashed", loc, exc_info=True)
+            return Fetched(loc, FAILED, reason=f"internal error: {exc!r}", state=states[loc])
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(options.workers, len(locations) or 1))) as executor:
+            for result in executor.map(task, locations):
+                if not result.state:
+                    result.state = states[result.location]
+                results[result.location] = result
+                if on_done is not None:
+                    on_done(result)
+    finally:
+        pool.clear()
+    return results

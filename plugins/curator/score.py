@@ -1,0 +1,122 @@
+"""Scoring: how well an entry fits a niche, and the `why` an editor reads.
+
+Pure functions. Keywords in the title count three times as much as in the
+summary; an exclusion word drops the entry; recency decays with a half-life,
+measured from the newest entry seen (capped at the run date), so an old demo
+or a quiet month still yields a draft; the source's weight multiplies it all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .niches import Niche
+
+TITLE_WEIGHT = 3.0
+SUMMARY_WEIGHT = 1.0
+UNDATED_DECAY = 0.25
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An entry scored for one niche; `order` keeps equal scores in a stable order."""
+
+    url: str
+    title: str
+    summary: str
+    guid: str
+    date: dt.datetime | None
+    source: str
+    score: float
+    section: str
+    why: str
+    order: int = 0
+    hand_picked: bool = False
+    note: str = ""
+
+
+@lru_cache(maxsize=4096)
+def _pattern(word: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])" + r"\s+".join(map(re.escape, word.split())) + r"(?![\w])", re.I)
+
+
+def matches(words: tuple[str, ...], text: str) -> list[str]:
+    return [w for w in words if w and _pattern(w).search(text)]
+
+
+def parse_date(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+def reference_time(dates: list[dt.datetime | None], run_date: dt.date) -> dt.datetime:
+    """Ages are measured from the newest entry seen, but never from after the run date."""
+    end = dt.datetime.combine(run_date, dt.time(23, 59, 59), dt.timezone.utc)
+    real = [d for d in dates if d is not None and d <= end]
+    return max(real) if real else end
+
+
+def _age_words(date: dt.datetime, days: float) -> str:
+    if days < 1:
+        return f"published {date:%Y-%m-%d}, among the newest"
+    whole = int(days)
+    return f"published {date:%Y-%m-%d}, {whole} day{'s' if whole != 1 else ''} before the newest entry"
+
+
+def score_entry(entry: dict, niche: Niche, source: str, weight: float, reference: dt.datetime,
+                half_life: float, max_age: float, order: int = 0) -> Candidate | None:
+    """A Candidate, or None when the entry is excluded, off-topic or too old."""
+    title, summary = entry["title"], entry.get("summary", "")
+    text = f"{title} {summary}"
+    if matches(niche.exclude, text):
+        return None
+    in_title = matches(niche.keywords, title)
+    in_summary = [w for w in matches(niche.keywords, summary) if w not in in_title]
+    if not in_title and not in_summary:
+        return None
+    date = parse_date(entry.get("date"))
+    if date is not None and date > reference + dt.timedelta(days=1):
+        date = None  # dated in the future: not trusted for recency
+    if date is not None:
+        age = max(0.0, (reference - date).total_seconds() / 86400)
+        if age > max_age:
+            return None
+        decay = 0.5 ** (age / half_life)
+        age_text = _age_words(date, age)
+    else:
+        decay, age_text = UNDATED_DECAY, "undated"
+    relevance = TITLE_WEIGHT * len(in_title) + SUMMARY_WEIGHT * len(in_summary)
+    score = round(relevance * weight * (0.5 + decay), 4)
+    section = best_section(niche, title, summary)
+    why = "; ".join(part for part in (
+        _keywords_why(in_title, "title"),
+        _keywords_why(in_summary, "summary"),
+        age_text,
+        f"source weight {weight:g} ({source})",
+    ) if part)
+    return Candidate(url=entry["url"], title=title, summary=summary, guid=entry.get("guid", ""), date=date,
+                     source=source, score=score, section=section, why=why, order=order)
+
+
+def _keywords_why(words: list[str], where: str) -> str:
+    if not words:
+        return ""
+    return f"matches {', '.join(repr(w) for w in words)} in the {where}"
+
+
+def best_section(niche: Niche, title: str, summary: str) -> str:
+    """The section whose keywords match best (title counting more); the first wins a tie; '' if none."""
+    best, best_score = "", 0.0
+    for section in niche.sections:
+        value = TITLE_WEIGHT * len(matches(section.keywords, title)) + SUMMARY_WEIGHT * len(matches(section.keywords, summary))
+        if value > best_score:
+            best, best_score = section.name, value
+    return best
