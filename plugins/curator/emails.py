@@ -148,7 +148,7 @@ class EmailRenderer:
 
     def render(self, issue) -> Rendered:
         context = self.context(issue)
-        html = self.inliner.inline(self.html_template.render(context))
+        html = self.inliner.inline(self.html_template.render(context)).rstrip() + "\n"
         text = re.sub(r"\n{4,}", "\n\n\n", self.text_template.render(context)).strip() + "\n"
         message = EmailMessage(policy=policy.SMTP)
         for name, value in headers(issue, self.settings):
