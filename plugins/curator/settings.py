@@ -71,6 +71,11 @@ DEFAULTS: dict[str, Any] = {
     "CURATE_MAX_AGE_DAYS": 120,
     "CURATE_HALF_LIFE_DAYS": 14.0,
     "CURATE_USER_AGENT": "Openhand/0.1 (+{siteurl})",
+    # Sending: tries per recipient on a transient SMTP error, the first back-off
+    # (seconds, doubled each try) and the socket timeout.
+    "SEND_RETRIES": 5,
+    "SEND_RETRY_DELAY": 2.0,
+    "SEND_TIMEOUT": 30.0,
 }
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -89,6 +94,9 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "CURATE_SUMMARY_WORDS": int,
     "CURATE_MAX_AGE_DAYS": int,
     "CURATE_HALF_LIFE_DAYS": (int, float),
+    "SEND_RETRIES": int,
+    "SEND_RETRY_DELAY": (int, float),
+    "SEND_TIMEOUT": (int, float),
 }
 
 _OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH"}
