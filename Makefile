@@ -39,8 +39,9 @@ install: $(STAMP) ## Create .venv from the pinned requirements (done once, autom
 html: $(STAMP) ## Build the demo site into output/ (and emails into mail/)
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(PELICANOPTS)
 
-clean: ## Remove output/, mail/ and caches
-	rm -rf $(OUTPUTDIR) $(BASEDIR)/mail $(BASEDIR)/cache
+clean: ## Remove output/, mail/ (but not the send logs, mail/sent/) and caches
+	rm -rf $(OUTPUTDIR) $(BASEDIR)/cache
+	test ! -d $(BASEDIR)/mail || find $(BASEDIR)/mail -mindepth 1 -maxdepth 1 ! -name sent -exec rm -rf {} +
 
 regenerate: $(STAMP) ## Rebuild on every change
 	$(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(PELICANOPTS)
