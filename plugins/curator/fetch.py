@@ -198,7 +198,7 @@ def fetch_url(pool: urllib3.PoolManager, url: str, state: dict[str, Any], option
               now: float | None = None) -> Fetched:
     """One conditional GET, following redirects by hand (to warn on permanent moves and stop loops)."""
     now = time.time() if now is None else now
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = dict(pool.headers)  # per-request headers replace the pool's: keep the UA
     if state.get("etag"):
         headers["If-None-Match"] = state["etag"]
     if state.get("last_modified"):
@@ -257,19 +257,14 @@ def fetch_url(pool: urllib3.PoolManager, url: str, state: dict[str, Any], option
 
 
 def _finish(response, complete: bool) -> None:
-    """Give the connection back when the body was read or is small; otherwise drop it unread."""
-    if not complete:
-        length = response.headers.get("Content-Length", "")
-        small = response.status == 304 or (length.isdigit() and int(length) <= CHUNK)
-        if not small or response.headers.get("Content-Encoding"):
-            response.close()
-            return
-        try:
-            response.drain_conn()
-        except Exception:
-            response.close()
-            return
-    response.release_conn()
+    """Give the connection back when the body was read (or there is none); otherwise drop it.
+
+    Draining an unread body could mean waiting on a server that trickles, so it is never done.
+    """
+    if complete or (response.status == 304 and response.headers.get("Content-Length", "0") == "0"):
+        response.release_conn()
+    else:
+        response.close()
 
 
 def _moved(target: str | None) -> str:

@@ -1,0 +1,207 @@
+"""Fetching over real HTTP (a local server): conditional GET, caps, timeouts, faults, back-off.
+
+Curation runs in-process against tests/support/feedserver.py; each misbehaving
+server must cost only its own feed, named once in a warning with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import logging
+import os
+import time
+
+import pytest
+
+from curator import fetch
+from curator.curate import curate
+from curator.issues import load_issue
+from support.feedserver import FeedServer, Route, load_settings, make_project, niche_text, rss
+
+DATE = dt.date(2026, 11, 22)
+
+
+def items(prefix: str, n: int, host: str = "https://news.example") -> list[dict]:
+    return [{"title": f"{prefix} payroll tip {i}", "link": f"{host}/{prefix}/{i}",
+             "description": f"Payroll help number {i}", "date": f"Mon, {16 - i % 10:02d} Nov 2026 10:00:00 GMT",
+             "guid": f"{host}/{prefix}/{i}"} for i in range(n)]
+
+
+GOOD = rss("Good feed", items("good", 5))
+
+
+@pytest.fixture
+def server():
+    with FeedServer() as srv:
+        yield srv
+
+
+def project_with(tmp_path, feeds, **kwargs):
+    kwargs.setdefault("per_source", 10)
+    return make_project(tmp_path, {"shop": niche_text(feeds, keywords=["payroll"], **kwargs)})
+
+
+def warnings_about(caplog, name: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and name in r.getMessage()]
+
+
+def test_304_reuses_the_cache_and_parses_nothing(tmp_path, server):
+    url = server.add("/good.xml", body=GOOD, etag='"v1"', last_modified="Mon, 16 Nov 2026 10:00:00 GMT")
+    root = project_with(tmp_path, [(url, "Good", 1.0)])
+    settings = load_settings(root)
+
+    first = curate(settings, date=DATE)
+    assert first.feeds[url].status == fetch.OK and first.parsed == 5
+    second = curate(settings, date=DATE + dt.timedelta(days=40))
+
+    hits = server.hits_for("/good.xml")
+    assert [h.status for h in hits] == [200, 304]
+    assert hits[1].headers["if-none-match"] == '"v1"'
+    assert hits[1].headers["if-modified-since"] == "Mon, 16 Nov 2026 10:00:00 GMT"
+    assert "Openhand" in hits[0].headers["user-agent"] and "openhand.test" in hits[0].headers["user-agent"]
+    assert second.feeds[url].status == fetch.NOT_MODIFIED
+    assert second.parsed == 0
+    # The cached entries still count: the niche saw them (all already sent in issue 1, so none picked).
+    assert second.niches[0].seen == 5
+
+
+def test_each_failing_feed_is_named_once_with_its_reason_and_the_others_still_count(tmp_path, server, caplog):
+    bomb = gzip.compress(b"\0" * 20_000_000)          # 20 MB of zeros in ~20 KB
+    faults = {
+        "/slow.xml": (Route(body=GOOD, delay=2.0), "timed out"),
+        "/trickle.xml": (Route(body=GOOD, trickle=0.05), "timed out"),
+        "/missing.xml": (Route(status=404), "HTTP 404"),
+        "/error.xml": (Route(status=500), "HTTP 500"),
+        "/loop-a.xml": (Route(status=302, location="/loop-b.xml"), "redirect loop"),
+        "/big.xml": (Route(body=b"x" * 300_000), "over the 200,000-byte cap; not read"),
+        "/big-unsized.xml": (Route(body=b"<rss>" + b"x" * 400_000, send_length=False), "over the 200,000-byte cap"),
+        "/bomb.xml": (Route(raw_gzip=bomb), "once decompressed"),
+        "/page.xml": (Route(body=b"<!DOCTYPE html><html><body><p>Hello</p></body></html>", content_type="text/html"),
+                      "HTML page, not a feed"),
+        "/json.xml": (Route(body=b'{"items": []}', content_type="application/json"), "JSON"),
+        "/empty.xml": (Route(body=b""), "empty"),
+    }
+    for path, (route, _) in faults.items():
+        server.add(path, route)
+    server.add("/loop-b.xml", status=302, location="/loop-a.xml")
+    good = server.add("/good.xml", body=GOOD)
+    feeds = [(good, "Good", 1.0)] + [(server.url(p), f"Bad {p}", 1.0) for p in faults]
+    root = project_with(tmp_path, feeds, max_links=10, per_source=10)
+    settings = load_settings(root)
+
+    with caplog.at_level(logging.WARNING):
+        started = time.monotonic()
+        result = curate(settings, date=DATE)
+        elapsed = time.monotonic() - started
+
+    for path, (_, reason) in faults.items():
+        said = warnings_about(caplog, server.url(path))
+        assert len(said) == 1, (path, said)
+        assert reason in said[0], (path, said[0])
+        assert result.feeds[server.url(path)].status == fetch.FAILED
+    assert not warnings_about(caplog, good)
+    report = result.niches[0]
+    assert report.failed == len(faults) and report.feeds_ok == 1
+    issue = load_issue(report.draft.path)
+    assert [link.url for link in issue.links] == [f"https://news.example/good/{i}" for i in range(5)]
+    # Threads: the slow and trickling servers were waited for side by side, not one after the other.
+    assert elapsed < 4.5
+
+
+def test_410_marks_the_feed_gone_and_it_is_not_fetched_again(tmp_path, server, caplog):
+    gone = server.add("/gone.xml", status=410)
+    good = server.add("/good.xml", body=GOOD)
+    root = project_with(tmp_path, [(good, "Good", 1.0), (gone, "Old blog", 1.0)])
+    settings = load_settings(root)
+    with caplog.at_level(logging.WARNING):
+        curate(settings, date=DATE)
+        caplog.clear()
+        second = curate(settings, date=DATE + dt.timedelta(days=30))
+    assert len(server.hits_for("/gone.xml")) == 1
+    assert second.feeds[gone].status == fetch.GONE
+    (said,) = warnings_about(caplog, gone)
+    assert "410 Gone" in said and "remove it from the niche file" in said
+
+
+def test_301_warns_with_the_new_url_and_uses_the_entries(tmp_path, server, caplog):
+    old = server.add("/old.xml", status=301, location="/new.xml")
+    server.add("/new.xml", body=GOOD)
+    root = project_with(tmp_path, [(old, "Moved", 1.0)])
+    with caplog.at_level(logging.WARNING):
+        result = curate(load_settings(root), date=DATE)
+    (said,) = warnings_about(caplog, old)
+    assert f"moved permanently to {server.url('/new.xml')}" in said
+    assert result.niches[0].picked == 5
+
+
+def test_429_retry_after_is_honoured_on_the_next_run(tmp_path, server, caplog):
+    busy = server.add("/busy.xml", status=429, headers={"Retry-After": "3600"})
+    good = server.add("/good.xml", body=GOOD)
+    root = project_with(tmp_path, [(good, "Good", 1.0), (busy, "Busy", 1.0)])
+    settings = load_settings(root)
+    with caplog.at_level(logging.WARNING):
+        curate(settings, date=DATE)
+        assert "Retry-After 3600 s" in warnings_about(caplog, busy)[0]
+        caplog.clear()
+        second = curate(settings, date=DATE + dt.timedelta(days=30))
+    assert len(server.hits_for("/busy.xml")) == 1
+    assert second.feeds[busy].status == fetch.CACHED
+    (said,) = warnings_about(caplog, busy)
+    assert "backing off" in said and "next try in" in said
+    state = fetch.load_state(os.path.join(root, "cache", "curator"), busy)
+    assert state["next_try"] - time.time() > 3500
+
+
+def test_repeated_failures_back_off_exponentially(tmp_path, server):
+    root = project_with(tmp_path, [(server.add("/error.xml", status=500), "Flaky", 1.0)])
+    folder = os.path.join(root, "cache", "curator")
+    options = fetch.FetchOptions.from_settings(load_settings(root))
+    waits = []
+    for _ in range(3):
+        state = fetch.load_state(folder, server.url("/error.xml"))
+        state["next_try"] = 0          # the back-off has run out: time to try again
+        fetch.save_state(folder, state)
+        now = time.time()
+        result = fetch.fetch_all([server.url("/error.xml")], folder, options)[server.url("/error.xml")]
+        fetch.save_state(folder, result.state)
+        waits.append(result.state["next_try"] - now)
+    assert waits[1] == pytest.approx(2 * waits[0], rel=0.05)
+    assert waits[2] == pytest.approx(4 * waits[0], rel=0.05)
+
+
+def test_gzip_feeds_are_decompressed(tmp_path, server):
+    url = server.add("/gz.xml", body=GOOD, gzip=True)
+    root = project_with(tmp_path, [(url, "Zipped", 1.0)])
+    result = curate(load_settings(root), date=DATE)
+    assert result.feeds[url].status == fetch.OK and result.niches[0].picked == 5
+
+
+def test_offline_uses_the_cache_and_makes_no_request(tmp_path, server, caplog):
+    url = server.add("/good.xml", body=GOOD)
+    root = project_with(tmp_path, [(url, "Good", 1.0)])
+    settings = load_settings(root)
+    curate(settings, date=DATE)
+    os.remove(os.path.join(root, "content", "newsletters", "shop", f"{DATE}.md"))
+    with caplog.at_level(logging.WARNING):
+        result = curate(settings, date=DATE, offline=True)
+    assert len(server.hits) == 1
+    assert result.niches[0].picked == 5
+    assert "offline" in warnings_about(caplog, url)[0]
+
+
+def test_a_damaged_cache_is_rebuilt_with_a_warning(tmp_path, server, caplog):
+    url = server.add("/good.xml", body=GOOD, etag='"v1"')
+    root = project_with(tmp_path, [(url, "Good", 1.0)])
+    settings = load_settings(root)
+    curate(settings, date=DATE)
+    path = fetch.cache_path(os.path.join(root, "cache", "curator"), url)
+    with open(path, "wb") as handle:
+        handle.write(b'{"version": 1, "entr')
+    with caplog.at_level(logging.WARNING):
+        result = curate(settings, date=DATE + dt.timedelta(days=30))
+    assert any("damaged" in m and "rebuilding" in m for m in warnings_about(caplog, url))
+    assert result.feeds[url].status == fetch.OK and result.parsed == 5
+    assert "if-none-match" not in server.hits_for("/good.xml")[1].headers
+    assert json.loads(open(path, encoding="utf-8").read())["etag"] == '"v1"'
