@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import shutil
 import signal
 import subprocess
@@ -308,3 +309,44 @@ def test_subscriber_addresses_never_reach_the_built_site(project):
                 assert address.lower().encode() not in data, path
     for path in (project / "mail" / "dental").iterdir():
         assert b"ana@clinic.example" not in path.read_bytes()
+
+
+def test_on_a_terminal_a_progress_bar_shows_and_the_summary_follows(project, smtp):
+    leader, follower = pty.openpty()
+    env = {**os.environ, **smtp.env(), "COLUMNS": "100", "TERM": "xterm"}
+    proc = subprocess.Popen([str(OPENHAND), "--settings", "pelicanconf.py", "send", "--niche", "dental", "--issue",
+                             "1"], cwd=project, env=env, stdout=follower, stderr=subprocess.DEVNULL)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(60) == 0
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "sending" in screen and "5/5" in screen and "\u2501" in screen  # rich's bar
+    assert "5 sent, 0 skipped as already sent, 0 failed" in screen
+    assert len(smtp.messages) == 5
+
+
+def test_dry_run_with_a_limit_lists_only_that_many(project):
+    proc = openhand(project, "send", "--niche", "dental", "--issue", "1", "--dry-run", "--limit", "2", env={})
+    assert proc.stdout.split() == SUBSCRIBED[:2]
+    assert "3 more on later runs" in proc.stderr
+
+
+def test_two_sends_of_the_same_issue_cannot_run_at_once(project, smtp):
+    from curator.send import SendLog
+
+    log = SendLog(str(project / "mail" / "sent" / "dental-1.log"))
+    try:
+        proc = send(project, smtp)
+    finally:
+        log.close()
+    assert proc.returncode == 2 and "another send of this issue is running" in proc.stderr
+    assert smtp.messages == []

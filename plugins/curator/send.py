@@ -450,16 +450,16 @@ def _run(settings, args) -> int:
     already = len(job.recipients) - len(todo)
     label = f"issue {job.number} of {job.slug}"
 
+    batch = todo[:args.limit] if args.limit else todo
     if args.dry_run:
-        for row in todo:
+        for row in batch:
             print(row.email)
-        extra = f" (limit {args.limit}: the first {min(args.limit, len(todo))})" if args.limit else ""
-        print(f"dry run, nothing sent: {label} would go to {len(todo)} subscribers{extra}; "
+        later = f", {len(todo) - len(batch)} more on later runs (--limit {args.limit})" if len(batch) < len(todo) else ""
+        print(f"dry run, nothing sent: {label} would go to {len(batch)} subscribers{later}; "
               f"{already} already sent (in {job.log_path}); {len(job.skipped)} addresses skipped", file=sys.stderr)
         return 0
 
     config = smtp_config(os.environ, settings["SEND_TIMEOUT"])
-    batch = todo[:args.limit] if args.limit else todo
     result = Result(already=already, left=[r.email for r in todo[len(batch):]])
     if not batch:
         _summary(label, result, job)
