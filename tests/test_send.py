@@ -350,3 +350,41 @@ def test_two_sends_of_the_same_issue_cannot_run_at_once(project, smtp):
         log.close()
     assert proc.returncode == 2 and "another send of this issue is running" in proc.stderr
     assert smtp.messages == []
+
+
+def test_smtp_ports_default_by_mode_and_the_password_hides_itself():
+    from curator.send import smtp_config
+
+    base = {"OPENHAND_SMTP_HOST": "smtp.example", "OPENHAND_SMTP_USER": "u", "OPENHAND_SMTP_PASSWORD": PASSWORD}
+    assert smtp_config(base).port == 25
+    assert smtp_config({**base, "OPENHAND_SMTP_STARTTLS": "yes"}).port == 587
+    config = smtp_config({**base, "OPENHAND_SMTP_SSL": "1"})
+    assert (config.port, config.use_ssl) == (465, True)
+    assert PASSWORD not in repr(config) and PASSWORD not in config.describe()
+    assert config.password.reveal() == PASSWORD
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_stops_after_the_message_in_flight_and_says_what_is_left(project, smtp, signum):
+    smtp.handler.hold_after = 2
+    env = {**os.environ, **smtp.env()}
+    proc = subprocess.Popen([str(OPENHAND), "--settings", "pelicanconf.py", "send", "--niche", "dental",
+                             "--issue", "1"], cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert smtp.handler.held.wait(60)
+        proc.send_signal(signum)
+        time.sleep(0.2)
+        smtp.handler.hold_after = None
+        smtp.handler.release.set()  # the stalled RCPT now gets a 421: no retry, the run stops
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signum, out + err
+    assert "2 sent, 0 skipped as already sent, 0 failed, 3 left" in out and "interrupted" in out
+    assert len(log_lines(project, "sent")) == 2
+    again = send(project, smtp)
+    assert "3 sent, 2 skipped as already sent" in again.stdout
+    assert all(len(smtp.handler.to(a)) == 1 for a in SUBSCRIBED)

@@ -18,10 +18,12 @@ import fcntl
 import hashlib
 import logging
 import os
+import signal
 import smtplib
 import socket
 import ssl
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from email import policy
@@ -170,8 +172,9 @@ def prepare(settings, slug: str, number: int) -> Job:
     eml_path = os.path.join(project_dir(settings, "MAIL_PATH"), slug, f"{number}.eml")
     if not os.path.isfile(eml_path):
         raise SendError(f"{eml_path}: not built yet; run make html (published issues become emails)")
-    if os.path.getmtime(eml_path) < os.path.getmtime(issue.path):
-        raise SendError(f"{eml_path} is older than {issue.path}; run make html so the email matches the issue")
+    for source in (issue.path, niches[slug].path):  # the issue, and the niche's From / unsubscribe settings
+        if os.path.getmtime(eml_path) < os.path.getmtime(source):
+            raise SendError(f"{eml_path} is older than {source}; run make html so the email matches it")
     with open(eml_path, "rb") as handle:
         data = handle.read()
     if b"\r\n" not in data:
@@ -382,14 +385,52 @@ class Result:
     stopped: str | None = None
 
 
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM arrived; the current message is not retried."""
+
+
+class StopRequest:
+    """Ctrl-C / SIGTERM ask the run to stop after the message in flight is sent and logged,
+    so an interrupt never lands between "accepted" and "logged"; a second one stops at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.signum: int | None = None
+        self.previous = {}
+
+    def _handle(self, signum, frame):
+        if self.signum is not None:
+            self.__exit__()
+            raise KeyboardInterrupt
+        self.signum = signum
+        print("stopping after the message in flight (again to stop now)", file=sys.stderr, flush=True)
+
+    def __bool__(self) -> bool:
+        return self.signum is not None
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+        self.previous = {}
+
+
 def deliver(mailer: Mailer, sender: str, recipient: str, data: bytes, retries: int, delay: float,
-            sleep=time.sleep) -> None:
-    """One message, retried with doubling back-off on transient errors; raises Permanent/Fatal/Transient."""
+            sleep=time.sleep, stop=()) -> None:
+    """One message, retried with doubling back-off on transient errors; raises Permanent/Fatal/Transient,
+    or Interrupted instead of a retry once a stop was asked for."""
     for attempt in range(1, retries + 1):
         try:
             mailer.send(sender, recipient, data)
             return
         except Transient as exc:
+            if stop:
+                raise Interrupted(str(exc)) from None
             if attempt == retries:
                 raise
             wait = delay * 2 ** (attempt - 1)
@@ -475,15 +516,21 @@ def _run(settings, args) -> int:
     mailer, output = Mailer(config), Output(len(batch))
     interval = 1.0 / args.rate if args.rate else 0.0
     next_start = 0.0
+    stop = StopRequest()
     try:
+        stop.__enter__()
         for i, row in enumerate(batch):
             wait = next_start - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             next_start = time.monotonic() + interval
+            if stop:
+                result.stopped = "interrupted; nothing lost"
+                result.left = [r.email for r in batch[i:]] + result.left
+                break
             try:
                 deliver(mailer, job.sender, row.email, with_to(job.message, row),
-                        settings["SEND_RETRIES"], settings["SEND_RETRY_DELAY"])
+                        settings["SEND_RETRIES"], settings["SEND_RETRY_DELAY"], stop=stop)
             except Permanent as exc:
                 log.record("failed", row.email, str(exc))
                 result.failed.append((row.email, str(exc)))
@@ -503,14 +550,21 @@ def _run(settings, args) -> int:
                 result.stopped = str(exc)
                 result.left = [r.email for r in batch[i:]] + result.left
                 break
+            except Interrupted:
+                result.stopped = "interrupted; nothing lost"
+                result.left = [r.email for r in batch[i:]] + result.left
+                break
             log.record("sent", row.email)
             result.sent.append(row.email)
             output.step(row.email, "sent")
     finally:
+        stop.__exit__()
         output.stop()
         mailer.close()
         log.close()
     _summary(label, result, job)
+    if stop.signum is not None:
+        return 128 + stop.signum
     return 1 if result.failed or result.stopped else 0
 
 
