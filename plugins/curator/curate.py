@@ -169,13 +169,19 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
                              failures=int(state.get("failures", 0)) + 1, last_error=reason)
                 report = FeedReport(loc, fetching.FAILED, cached, 0, reason)
             else:
+                # One warning per feed, whatever is wrong with it: malformed, entries skipped, moved.
+                notes = []
                 if out["problem"]:
-                    logger.warning("feed %s is malformed (%s); using the %d entries it yielded",
-                                   name, out["problem"], out["parsed"])
+                    notes.append(f"is malformed ({out['problem']}); using the {out['parsed']} entries it yielded")
+                if out["dropped"]:
+                    notes.append(f"had {out['dropped']} of {out['parsed']} entries skipped "
+                                 "(no http(s) link, or no title)")
+                if result.reason:
+                    notes.append(result.reason)
+                if notes:
+                    logger.warning("feed %s %s", name, "; ".join(notes))
                 state.update(entries=out["entries"], fetched_at=now)
                 report = FeedReport(loc, fetching.OK, out["entries"], out["parsed"])
-                if result.reason:
-                    logger.warning("feed %s %s", name, result.reason)
         elif result.status == fetching.NOT_MODIFIED:
             report = FeedReport(loc, fetching.NOT_MODIFIED, cached, 0)
             if result.reason:
