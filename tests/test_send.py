@@ -150,7 +150,8 @@ def test_unsubscribed_invalid_and_duplicate_rows_receive_nothing(project, smtp):
 def test_only_published_issues_can_be_sent(project, smtp):
     proc = openhand(project, "send", "--niche", "dental", "--issue", "2", check=False, env=smtp.env())
     assert proc.returncode == 2
-    assert "2026-12-07.md" in proc.stderr and "status: draft" in proc.stderr and "published" in proc.stderr
+    assert "2026-12-07.md: status: is 'draft'; only published issues are sent" in proc.stderr
+    assert "fix: set status: published" in proc.stderr
     missing = openhand(project, "send", "--niche", "dental", "--issue", "9", check=False, env=smtp.env())
     assert missing.returncode == 2 and "no issue number 9" in missing.stderr and "issues: 1, 2" in missing.stderr
     assert smtp.messages == []
@@ -388,3 +389,19 @@ def test_ctrl_c_or_sigterm_stops_after_the_message_in_flight_and_says_what_is_le
     again = send(project, smtp)
     assert "3 sent, 2 skipped as already sent" in again.stdout
     assert all(len(smtp.handler.to(a)) == 1 for a in SUBSCRIBED)
+
+
+def test_a_rebuild_mid_send_is_allowed_and_a_changed_email_is_called_out(project, smtp):
+    assert send(project, smtp, "--limit", "2").returncode == 0
+    build(project)  # same issue, rebuilt: nothing a reader would see changed
+    quiet = send(project, smtp, "--limit", "1")
+    assert quiet.returncode == 0 and "changed since" not in quiet.stderr
+    issue = project / "content" / "newsletters" / "dental" / "2026-11-02.md"
+    issue.write_text(issue.read_text().replace("Hello from Dana.", "Hello again from Dana."))
+    build(project)
+    changed = send(project, smtp)
+    assert changed.returncode == 0
+    assert "1.eml changed since this issue started going out" in changed.stderr
+    assert "the 3 subscribers already sent to got the earlier version" in changed.stderr
+    assert all(len(smtp.handler.to(a)) == 1 for a in SUBSCRIBED)
+    assert "Hello again" in smtp.handler.to(SUBSCRIBED[-1])[0].message.get_body(("plain",)).get_content()

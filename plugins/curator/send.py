@@ -167,7 +167,7 @@ def prepare(settings, slug: str, number: int) -> Job:
                         f"(issues: {have})")
     issue = issues[number]
     if not issue.published:
-        raise ContentError(issue.path, f"has status: {issue.status}; only published issues are sent", key="status",
+        raise ContentError(issue.path, f"is {issue.status!r}; only published issues are sent", key="status",
                            fix="set status: published, run make html, then send again")
     eml_path = os.path.join(project_dir(settings, "MAIL_PATH"), slug, f"{number}.eml")
     if not os.path.isfile(eml_path):
