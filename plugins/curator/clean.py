@@ -23,7 +23,9 @@ from .tracking import clean_link
 TITLE_MAX_CHARS = 200
 _DROP_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
                  "title", "textarea", "xmp", "noembed", "noframes"}
-_TAG_LIKE = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>?")
+# What an HTML parser would start a tag, comment or declaration at ("a < b" is text).
+_TAG_LIKE = re.compile(r"</?[a-zA-Z!?][^>]*>?")
+_ESCAPED_TAG = re.compile(r"&(amp;)*lt;/?[a-zA-Z!?]", re.I)  # a tag escaped once too often
 _SPACE = re.compile(r"\s+")
 # Bidi overrides/isolates and zero-width characters can disguise text; drop them.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
@@ -41,9 +43,9 @@ def plain_text(value: Any) -> str:
     text = "" if value is None else str(value)
     # Block-level tags become spaces so "a</p><p>b" does not read "ab".
     text = re.sub(r"<\s*(br|/p|/div|/li|/h\d|/tr)\b[^>]*>", " ", text, flags=re.I)
-    for _ in range(3):
+    for _ in range(4):
         text = _strip_markup(text)
-        if not _TAG_LIKE.search(text):
+        if not _TAG_LIKE.search(text) and not _ESCAPED_TAG.search(text):
             break
     else:
         text = _TAG_LIKE.sub(" ", text)

@@ -30,7 +30,7 @@ class ParsedFeed:
 
 def _date(entry: Any) -> str | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        value = dict.get(entry, key)  # plain lookup: no feedparser fallback (and its deprecation warning)
         if not value:
             continue
         try:

@@ -1,0 +1,113 @@
+"""Cleaning what strangers' feeds carry: plain text out, safe untracked http(s) links out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from hypothesis import given, settings, strategies as st
+
+from curator.clean import absolute_link, clean_entry, cut_words, plain_text
+from curator.parse import parse_feed
+
+TAG = re.compile(r"</?[a-zA-Z!?]")  # where an HTML parser would start a tag
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("<b>Payroll</b> &amp; tips", "Payroll & tips"),
+    ("Tips<script>alert(1)</script> for owners", "Tips for owners"),
+    ("&lt;script&gt;alert(1)&lt;/script&gt;Menu pricing", "Menu pricing"),
+    ("&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;Menu", "Menu"),
+    ('<img src=x onerror="alert(1)">Food cost', "Food cost"),
+    ('<svg onload="alert(1)"><text>x</text></svg>Waste', "Waste"),
+    ('<div style="width: expression(alert(1))">Inventory</div>', "Inventory"),
+    ('<iframe src="https://evil.example/"></iframe>Supplier terms', "Supplier terms"),
+    ('<img src="https://tracker.example/p.gif" width="1" height="1">Margins', "Margins"),
+    ("Line one\r\nLine\x00 two\u202e three", "Line one Line two three"),
+    ("<p>First paragraph.</p><p>Second.</p>", "First paragraph. Second."),
+    ("a < b and c > d", "a < b and c > d"),
+])
+def test_markup_becomes_plain_text(raw, expected):
+    assert plain_text(raw) == expected
+
+
+def test_summaries_are_cut_at_a_word_boundary():
+    text = "one two three four five six"
+    assert cut_words(text, 4) == "one two three four…"
+    assert cut_words(text, 6) == text
+
+
+@pytest.mark.parametrize("link, base, expected", [
+    ("https://news.example/a?utm_source=rss&id=3#top", "", "https://news.example/a?id=3#top"),
+    ("https://news.example/a?b=&a=1&ref=x#f", "", "https://news.example/a?b=&a=1&ref=x#f"),
+    ("/2026/11/post", "https://blog.example/feed/", "https://blog.example/2026/11/post"),
+    ("post?fbclid=abc", "https://blog.example/dir/", "https://blog.example/dir/post"),
+    ("https://www.google.com/url?q=https://target.example/page%3Futm_medium%3Demail&sa=D", "",
+     "https://target.example/page"),
+    ("javascript:alert(1)", "https://blog.example/", None),
+    ("JaVaScRiPt:alert(1)", "https://blog.example/", None),
+    ("data:text/html;base64,PHNjcmlwdD4=", "https://blog.example/", None),
+    ("vbscript:msgbox(1)", "https://blog.example/", None),
+    ("/relative/only", "/some/local/file.xml", None),
+    ("ftp://files.example/a", "", None),
+    ("", "https://blog.example/", None),
+])
+def test_links_are_absolute_untracked_and_http_only(link, base, expected):
+    assert absolute_link(link, base) == expected
+
+
+def test_a_hostile_feed_yields_only_plain_text_and_safe_links():
+    body = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Hostile</title><link>https://evil.example/</link>
+<item><title>&lt;script&gt;alert('t')&lt;/script&gt;Payroll &lt;b&gt;tips&lt;/b&gt;</title>
+<link>https://evil.example/a?utm_source=x&amp;mc_cid=1&amp;page=2</link>
+<description>&lt;img src=x onerror=alert(1)&gt;Useful &lt;script&gt;steal()&lt;/script&gt;words</description></item>
+<item><title>Click me</title><link>javascript:alert(document.cookie)</link><description>x</description></item>
+<item><title>No link at all</title><description>x</description></item>
+<item><title>Relative</title><link>/r/1</link><description>y</description></item>
+</channel></rss>"""
+    parsed = parse_feed(body)
+    entries = [clean_entry(raw, "https://evil.example/feed.xml", parsed.link, 60) for raw in parsed.entries]
+    kept = [e for e in entries if e is not None]
+    assert [e["url"] for e in kept] == ["https://evil.example/a?page=2", "https://evil.example/r/1"]
+    assert kept[0]["title"] == "Payroll tips"
+    assert kept[0]["summary"] == "Useful words"
+
+
+def test_long_titles_are_cut_and_titleless_entries_borrow_the_summary():
+    raw = {"title": "word " * 3000, "link": "https://a.example/x", "summary": "", "guid": "", "date": None}
+    assert len(clean_entry(raw, "", "", 60)["title"]) <= 201
+    raw = {"title": "", "link": "https://a.example/y", "summary": "<p>Payroll checklist for the year end close</p>",
+           "guid": "", "date": None}
+    assert clean_entry(raw, "", "", 60)["title"] == "Payroll checklist for the year end close"
+
+
+def test_bad_dates_never_crash_and_become_none():
+    body = b"""<rss version="2.0"><channel><title>t</title>
+<item><title>a</title><link>https://a.example/1</link><pubDate>Fri, 31 Dec 9999 23:59:59 GMT</pubDate></item>
+<item><title>b</title><link>https://a.example/2</link><pubDate>Mon, 01 Jan 0001 00:00:00 GMT</pubDate></item>
+<item><title>c</title><link>https://a.example/3</link><pubDate>yesterday-ish</pubDate></item>
+<item><title>d</title><link>https://a.example/4</link><pubDate>Mon, 16 Nov 2026 10:00:00 GMT</pubDate></item>
+</channel></rss>"""
+    dates = [e["date"] for e in parse_feed(body).entries]
+    assert dates == [None, None, None, "2026-11-16T10:00:00+00:00"]
+
+
+markup = st.lists(st.sampled_from(["<", ">", "/", "script", "b", "img", " ", "=", "\"", "&", "lt;", "gt;",
+                                   "amp;", "onerror", "x", "!--", "-->", "svg", "\n", "é"]), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(markup, st.text(max_size=200)))
+def test_the_text_cleaner_never_returns_markup(text):
+    out = plain_text(text)
+    assert not TAG.search(out)
+    assert "\n" not in out and "\r" not in out and "\x00" not in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_cleaned_text_round_trips_through_yaml(text):
+    out = plain_text(text)
+    assert yaml.safe_load(yaml.safe_dump({"title": out}, allow_unicode=True))["title"] == out

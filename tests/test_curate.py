@@ -1,0 +1,234 @@
+"""Curation end to end: the right picks in the right order, drafts editors can trust.
+
+In-process runs for the pipeline (fast), the `openhand` command in a subprocess
+for what a user sees: exit codes, the summary, untouched edited drafts, kills.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from curator.curate import curate, digest, digest_all
+from curator.issues import load_issue
+from curator.tracking import tracking_params
+from support.feedserver import FeedServer, load_settings, make_project, niche_text, rss
+from support.project import OPENHAND, ROOT, copy_project, openhand, write
+
+DATE = dt.date(2026, 11, 22)
+
+
+def item(title, link, day, desc="", guid=None):
+    return {"title": title, "link": link, "description": desc or "About money for owners.",
+            "date": f"{['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][dt.date(2026, 11, day).weekday()]}, "
+                    f"{day:02d} Nov 2026 10:00:00 GMT", "guid": guid}
+
+
+PICK = """---
+url: "https://www.dol.gov/tips-fact-sheet?utm_source=newsletter"
+title: "DOL: <em>tips</em> fact sheet"
+niches: [shop]
+note: "The rules from the agency that enforces them."
+---
+"""
+
+EARLIER = """---
+niche: shop
+number: 4
+date: 2026-10-01
+status: published
+subject: Issue four
+links:
+  - url: "https://a.example/payroll-calendar"
+    title: Payroll calendar
+    note: Sent last time.
+---
+"""
+
+
+def test_the_draft_holds_the_right_picks_in_the_right_order(tmp_path):
+    feed_a = rss("A", [
+        item("Payroll tips for owners", "https://a.example/payroll-tips?utm_source=a", 20),
+        item("Payroll calendar", "https://a.example/payroll-calendar", 18),
+        item("Tips jar etiquette", "https://a.example/tips-jar", 19),
+        item("Sponsored: payroll software", "https://a.example/ad", 21),
+        item("Gardening for beginners", "https://a.example/garden", 21),
+        item("Payroll rules for 2027", "https://a.example/rules-2027", 17),
+    ])
+    feed_b = rss("B", [
+        item("Payroll tips for owners", "https://a.example/payroll-tips?utm_campaign=b&amp;fbclid=x", 20),
+        item("Tips and payroll in one page", "https://b.example/one-page", 10),
+        item("Payroll hack", "javascript:alert(1)", 21),
+        item("&lt;script&gt;alert(1)&lt;/script&gt;Tip pooling &lt;b&gt;payroll&lt;/b&gt; rules",
+             "https://b.example/pooling", 15, desc="&lt;img src=x onerror=alert(2)&gt;Who shares."),
+    ])
+    with FeedServer() as server:
+        a = server.add("/a.xml", body=feed_a)
+        b = server.add("/b.xml", body=feed_b)
+        niche = niche_text([(a, "Feed A", 2.0), (b, "Feed B", 1.0)], keywords=["payroll", "tips"],
+                           exclude=["sponsored"], max_links=5, per_source=2,
+                           sections=[("Money", ["calendar"]), ("People", ["tips", "payroll"])])
+        root = make_project(tmp_path, {"shop": niche}, {"dol": PICK})
+        write(root / "content" / "newsletters" / "shop" / "2026-10-01.md", EARLIER)
+        result = curate(load_settings(root), date=DATE)
+
+    report = result.niches[0]
+    assert (report.seen, report.picked) == (9, 5)   # the javascript: entry never counts
+    issue = load_issue(report.draft.path)
+    assert (issue.niche, issue.number, issue.date, issue.status) == ("shop", 5, DATE, "draft")
+    assert [link.url for link in issue.links] == [
+        "https://www.dol.gov/tips-fact-sheet",          # hand-picked first, utm gone
+        "https://a.example/payroll-tips",               # best score; its duplicate from B dropped
+        "https://a.example/tips-jar",                   # A's second; A's third is over per_source
+        "https://b.example/one-page",
+        "https://b.example/pooling",
+    ]
+    titles = [link.title for link in issue.links]
+    assert titles[0] == "DOL: tips fact sheet" and titles[4] == "Tip pooling payroll rules"
+    assert issue.links[4].summary == "Who shares."
+    assert issue.links[0].note == "The rules from the agency that enforces them."
+    assert issue.links[0].why == "hand-picked by the editor"
+    assert "matches 'payroll', 'tips' in the title" in issue.links[1].why
+    assert "source weight 2 (Feed A)" in issue.links[1].why
+    assert [link.source for link in issue.links[1:]] == ["Feed A", "Feed A", "Feed B", "Feed B"]
+    assert issue.links[1].section == "People"
+    assert all(not tracking_params(link.url) for link in issue.links)
+    text = Path(report.draft.path).read_text(encoding="utf-8")
+    assert "<" not in text and "javascript" not in text and "utm_" not in text
+    assert issue.body == ""
+
+
+def local_project(tmp_path, n_feeds=2, entries=12):
+    """A project whose feeds are files next to the content, as the demo's are."""
+    feeds = []
+    for f in range(n_feeds):
+        body = rss(f"Feed {f}", [item(f"Payroll tip {f}-{i}", f"https://f{f}.example/{i}", 1 + (i * 2 + f) % 28)
+                                 for i in range(entries)])
+        (tmp_path / "sources").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "sources" / f"feed{f}.xml").write_bytes(body)
+        feeds.append((f"../../sources/feed{f}.xml", f"Feed {f}", 1.0))
+    return make_project(tmp_path, {"shop": niche_text(feeds, keywords=["payroll"], max_links=4)})
+
+
+def test_an_edited_draft_survives_every_rerun_byte_for_byte(tmp_path):
+    root = local_project(tmp_path)
+    first = openhand(root, "curate", "--date", "2026-11-22")
+    draft = root / "content" / "newsletters" / "shop" / "2026-11-22.md"
+    assert f"wrote content/newsletters/shop/2026-11-22.md" in first.stdout
+    assert "shop: feeds 2 ok, 0 not modified, 0 failed; 24 entries seen" in first.stdout
+    text = draft.read_text(encoding="utf-8").replace("note: ''", "note: 'Read this first.'", 1)
+    draft.write_text(text + "\nDear reader, a short letter.\n", encoding="utf-8")
+    edited = draft.read_bytes()
+
+    for args in ((), ("--force",), ("--offline",)):
+        again = openhand(root, "curate", "--date", "2026-11-22", *args)
+        assert draft.read_bytes() == edited
+        assert "kept content/newsletters/shop/2026-11-22.md (exists)" in again.stdout
+    assert not glob.glob(str(root / "content" / "newsletters" / "shop" / ".*"))
+
+
+def test_cadence_skips_a_draft_until_forced_and_never_repeats_a_link(tmp_path):
+    root = local_project(tmp_path)
+    openhand(root, "curate", "--date", "2026-11-22")
+    soon = openhand(root, "curate", "--date", "2026-12-01")
+    assert "skipped (issue 1 is dated 2026-11-22 and the cadence is monthly" in soon.stdout
+    assert not (root / "content" / "newsletters" / "shop" / "2026-12-01.md").exists()
+
+    openhand(root, "curate", "--date", "2026-12-01", "--force")
+    first = load_issue(str(root / "content" / "newsletters" / "shop" / "2026-11-22.md"))
+    second = load_issue(str(root / "content" / "newsletters" / "shop" / "2026-12-01.md"))
+    assert second.number == 2 and len(second.links) == 4
+    assert not {l.url for l in first.links} & {l.url for l in second.links}
+
+
+@pytest.mark.parametrize("args, niche_edit, message", [
+    (("--date", "22/11/2026"), None, "--date '22/11/2026' is not a date; write it as YYYY-MM-DD"),
+    (("--niche", "bakery"), None, "--niche bakery: no such niche"),
+    ((), ("cadence: monthly", "cadence: fortnightly"), "shop.md: cadence: must be one of weekly, biweekly, monthly"),
+    ((), ("max_links: 4", "max_links: many"), "shop.md: max_links: must be a whole number"),
+])
+def test_configuration_errors_exit_2_naming_the_file_and_field(tmp_path, args, niche_edit, message):
+    root = local_project(tmp_path)
+    if niche_edit:
+        path = root / "content" / "niches" / "shop.md"
+        path.write_text(path.read_text().replace(*niche_edit), encoding="utf-8")
+    proc = openhand(root, "curate", *args, check=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert not list((root / "content" / "newsletters").rglob("*.md"))
+
+
+def test_a_kill_mid_run_never_leaves_a_half_written_file(tmp_path):
+    root = local_project(tmp_path, n_feeds=30, entries=20)
+    draft = root / "content" / "newsletters" / "shop" / "2026-11-22.md"
+    rng = random.Random(7)
+    killed = 0
+    for _ in range(20):
+        proc = subprocess.Popen([str(OPENHAND), "--settings", "pelicanconf.py", "curate", "--date", "2026-11-22"],
+                                cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.25, 0.9))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.wait(timeout=60)
+        leftovers = [p for p in root.rglob("*") if p.name.endswith(".tmp")]
+        # mkstemp names are hidden temp files; a kill can leave one, never a half-written real file.
+        for path in root.rglob("*.json"):
+            json.loads(path.read_text(encoding="utf-8"))
+        if draft.exists():
+            assert len(load_issue(str(draft)).links) == 4
+            draft.unlink()
+        for tmp in leftovers:
+            assert tmp.name.startswith(".")
+            tmp.unlink()
+    assert killed >= 5
+    openhand(root, "curate", "--date", "2026-11-22")
+    assert len(load_issue(str(draft)).links) == 4
+
+
+def test_parsing_in_a_process_pool_gives_the_same_entries(tmp_path):
+    bodies = {f"feed{f}": rss(f"Feed {f}", [item(f"Payroll {f}-{i} " + "word " * 60, f"https://f{f}.example/{i}", 1 + i % 28,
+                                                 desc="Long summary " * 40) for i in range(150)])
+              for f in range(8)}
+    assert sum(map(len, bodies.values())) > 512 * 1024
+    jobs = {k: (b, {"content-type": "application/rss+xml"}, f"https://{k}.example/feed", 60) for k, b in bodies.items()}
+    assert digest_all(jobs, 2) == {k: digest(*job) for k, job in jobs.items()}
+
+
+def test_the_demo_curates_offline_into_the_shipped_issues(tmp_path):
+    project = copy_project(tmp_path / "demo")
+    shipped = {}
+    for path in sorted((project / "content" / "newsletters").glob("*/2026-11-22.md")):
+        issue = load_issue(str(path))
+        assert issue.status == "published" and all(link.note for link in issue.links)
+        shipped[issue.niche] = [link.url for link in issue.links]
+        path.unlink()
+    assert sorted(shipped) == ["dental", "nonprofits", "restaurants"]
+
+    proc = openhand(project, "curate", "--date", "2026-11-22")
+    for slug, urls in shipped.items():
+        draft = load_issue(str(project / "content" / "newsletters" / slug / "2026-11-22.md"))
+        assert [link.url for link in draft.links] == urls, slug
+    assert proc.stderr.count("broken-feed.xml") == 1 and "malformed" in proc.stderr
+
+    # A later run (with the shipped issues as history) still finds fresh links for every niche.
+    for slug, urls in shipped.items():
+        shutil.copy(ROOT / "content" / "newsletters" / slug / "2026-11-22.md",
+                    project / "content" / "newsletters" / slug / "2026-11-22.md")
+    later = openhand(project, "curate", "--date", "2027-03-01")
+    for slug, urls in shipped.items():
+        draft = load_issue(str(project / "content" / "newsletters" / slug / "2027-03-01.md"))
+        assert draft.number == 2 and len(draft.links) >= 3, slug
+        assert not set(urls) & {link.url for link in draft.links}
+    assert later.returncode == 0
