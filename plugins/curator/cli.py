@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     uns = subs_sub.add_parser("unsubscribe", help="mark one address unsubscribed")
     uns.add_argument("email", metavar="EMAIL")
     uns.add_argument("--niche", required=True, metavar="SLUG")
+    # `openhand curate --settings x` (as `make` writes it) means the same as `openhand --settings x curate`.
+    for command in sub.choices.values():
+        command.add_argument("--settings", "-s", default=argparse.SUPPRESS, help="as before the command")
     return parser
 
 
