@@ -14,10 +14,12 @@ import os
 import re
 import tempfile
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import cached_property
+from typing import Any
 from urllib.parse import urlsplit
 
 import css_inline
@@ -111,8 +113,16 @@ def plain_markdown(text: str) -> str:
 
 @dataclass
 class Rendered:
+    """One issue's email; `message` (the .eml) is built on first use, as it costs more than the render."""
+
     html: str
     text: str
+    issue: Any = field(default=None, repr=False)
+    renderer: "EmailRenderer | None" = field(default=None, repr=False)
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        return self.renderer.message(self.issue, self)
 
     @property
     def html_bytes(self) -> int:
@@ -151,14 +161,17 @@ class EmailRenderer:
         context = self.context(issue)
         html = self.inliner.inline(self.html_template.render(context)).rstrip() + "\n"
         text = re.sub(r"\n{4,}", "\n\n\n", self.text_template.render(context)).strip() + "\n"
-        return Rendered(html=html, text=text)
+        return Rendered(html=html, text=text, issue=issue, renderer=self)
 
     def message(self, issue, rendered: Rendered) -> EmailMessage:
         """The .eml: multipart/alternative, text first, HTML last; no To. (The stdlib email package
         needs ~2.5 ms to build and serialise one; the render above is the part we control.)"""
         message = EmailMessage(policy=policy.SMTP)
         for name, value in headers(issue, self.settings):
-            message[name] = value
+            if value.isascii():  # already checked (no CR/LF): skip the header parser, same bytes out
+                message.set_raw(name, value)
+            else:  # the policy encodes it (RFC 2047)
+                message[name] = value
         message.set_content(rendered.text, subtype="plain", charset="utf-8")
         message.add_alternative(rendered.html, subtype="html", charset="utf-8")
         message.set_boundary(f"=_openhand_{issue.niche.slug}_{issue.number}_=")  # same content, same bytes
@@ -172,7 +185,7 @@ class EmailRenderer:
         stem = os.path.join(mail_dir, issue.niche.slug, str(issue.number))
         replace_if_changed(stem + ".html", rendered.html.encode("utf-8"))
         replace_if_changed(stem + ".txt", rendered.text.encode("utf-8"))
-        if replace_if_changed(stem + ".eml", self.message(issue, rendered).as_bytes(policy=policy.SMTP)):
+        if replace_if_changed(stem + ".eml", rendered.message.as_bytes(policy=policy.SMTP)):
             logger.info('Writing "%s.eml"', stem)
         return rendered
 

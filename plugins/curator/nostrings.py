@@ -22,6 +22,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from .issues import issue_paths, load_issue
@@ -54,8 +55,11 @@ LOADING_RELS = {"stylesheet", "icon", "apple-touch-icon", "apple-touch-icon-prec
 LINK_ELEMENTS = {"a": "href", "area": "href", "form": "action"}
 
 _ATTR = r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?"""
-_TAG_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9:-]*)((?:\s+" + _ATTR + r")*)\s*/?>")
 _ATTR_RE = re.compile(_ATTR)
+# Only the elements that load or link something are parsed; the rest of a page is skipped by the regex engine.
+_NAMES = sorted(set(LOAD_ATTRS) | set(LINK_ELEMENTS) | {"link"}, key=len, reverse=True)
+_TAG_RE = re.compile(r"<(" + "|".join(_NAMES) + r")(?=[\s/>])((?:\s+" + _ATTR + r")*)\s*/?>", re.I)
+_STYLE_ATTR_RE = re.compile(r"""<([a-zA-Z][\w:-]*)[^>]*?\sstyle\s*=\s*(?:"([^"]*url\([^"]*)"|'([^']*url\([^']*)')""", re.I)
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 _RAW_RE = re.compile(r"(<(script|style)\b[^>]*>)(.*?)(</\2\s*>)", re.S | re.I)
 _CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.I)
@@ -100,11 +104,13 @@ def is_remote(url: str) -> bool:
     return low.startswith(("http://", "https://", "//"))
 
 
-def link_problems(url: str) -> list[tuple[str, str]]:
-    """(rule, detail) for a link that carries tracking or goes through a click counter."""
+@lru_cache(maxsize=65536)
+def link_problems(url: str) -> tuple[tuple[str, str], ...]:
+    """(rule, detail) for a link that carries tracking or goes through a click counter (the same
+    links recur in pages, feeds and emails: cached)."""
     url = url.strip()
     if not is_remote(url):
-        return []
+        return ()
     full = "https:" + url if url.startswith("//") else url
     problems = []
     params = tracking_params(full)
@@ -112,7 +118,7 @@ def link_problems(url: str) -> list[tuple[str, str]]:
         problems.append(("tracking-param", f"link {url} carries tracking parameter(s) {', '.join(params)}"))
     if is_click_redirect(full):
         problems.append(("click-redirect", f"link {url} goes through a click-redirect or tracking service"))
-    return problems
+    return tuple(problems)
 
 
 def load_problems(url: str, what: str, site_hosts) -> list[tuple[str, str]]:
@@ -121,7 +127,7 @@ def load_problems(url: str, what: str, site_hosts) -> list[tuple[str, str]]:
     if not is_remote(url):
         return []
     host = _host("https:" + url if url.startswith("//") else url)
-    problems = link_problems(url)
+    problems = list(link_problems(url))
     if host not in site_hosts:
         problems.append(("third-party", f"{what} loaded from another host ({host}): {url}"))
     return problems
@@ -161,10 +167,12 @@ def scan_html(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
 
     for tag in _TAG_RE.finditer(body):
         name = tag.group(1).lower()
+        if name != "img" and "//" not in tag.group(2):
+            continue  # nothing in it can point at another host
         attrs = {}
         for attr in _ATTR_RE.finditer(tag.group(2) or ""):
             value = next((v for v in attr.group(2, 3, 4) if v is not None), "")
-            attrs[attr.group(1).lower()] = html.unescape(value)
+            attrs[attr.group(1).lower()] = html.unescape(value) if "&" in value else value
         at = tag.start()
         if name in LINK_ELEMENTS and LINK_ELEMENTS[name] in attrs:
             add(at, link_problems(attrs[LINK_ELEMENTS[name]]))
@@ -180,13 +188,15 @@ def scan_html(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
                 urls = _srcset_urls(attrs[attr]) if attr == "srcset" else [attrs[attr]]
                 for url in urls:
                     add(at, load_problems(url, name, site_hosts))
-        if "style" in attrs and "url(" in attrs["style"].lower():
-            for _, url in _css_urls(attrs["style"]):
-                add(at, load_problems(url, f"{name} style url()", site_hosts))
         if name == "img":
             pixel = pixel_reason(attrs)
             if pixel:
                 add(at, [("tracking-pixel", f"image {attrs.get('src', '')!s} looks like a tracking pixel ({pixel})")])
+    if "url(" in body.lower():
+        for tag in _STYLE_ATTR_RE.finditer(body):
+            style = html.unescape(tag.group(2) if tag.group(2) is not None else tag.group(3))
+            for _, url in _css_urls(style):
+                add(tag.start(), load_problems(url, f"{tag.group(1).lower()} style url()", site_hosts))
     return found
 
 
@@ -213,18 +223,28 @@ def phrase_patterns(phrases) -> list[tuple[str, re.Pattern]]:
     return patterns
 
 
+def _combined(patterns) -> re.Pattern | None:
+    """All phrases in one regex (one pass over the text instead of one per phrase)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?P<p{i}>{p.pattern})" for i, (_, p) in enumerate(patterns)), re.I)
+
+
 def scan_text(text: str, patterns, *, links: bool = True) -> list[tuple[int, str, str]]:
     """(line, rule, detail) for tracking links and hard-sell phrases in plain text (issue files, text emails)."""
     found = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if links:
-            for match in _TEXT_URL_RE.finditer(line):
-                found.extend((number, rule, detail) for rule, detail in link_problems(match.group(0).rstrip(".,;:")))
-        for phrase, pattern in patterns:
-            match = pattern.search(line)
-            if match:
-                found.append((number, "hard-sell", f"hard-sell phrase {match.group(0)!r} (matches {phrase!r})"))
-    return found
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    if links:
+        for match in _TEXT_URL_RE.finditer(text):
+            line = bisect.bisect_right(newlines, match.start()) + 1
+            found.extend((line, rule, detail) for rule, detail in link_problems(match.group(0).rstrip(".,;:")))
+    combined = _combined(patterns)
+    if combined is not None:
+        for match in combined.finditer(text):
+            phrase = patterns[int(match.lastgroup[1:])][0]
+            line = bisect.bisect_right(newlines, match.start()) + 1
+            found.append((line, "hard-sell", f"hard-sell phrase {match.group(0)!r} (matches {phrase!r})"))
+    return sorted(found, key=lambda f: f[0])
 
 
 def email_size_problem(size: int, limit: int) -> str | None:
@@ -250,14 +270,24 @@ def site_hosts(settings) -> frozenset[str]:
     return frozenset(h for h in hosts if h)
 
 
+_STATUS_RE = re.compile(r"^status:\s*['\"]?([A-Za-z]+)", re.M)
+
+
+def _status(text: str, path: str) -> str:
+    """An issue's status, read cheaply; the full loader only when the line is not plain."""
+    match = _STATUS_RE.search(text)
+    return match.group(1) if match else load_issue(path).status
+
+
 def check_issue_files(settings, strict: bool, root: str) -> list[Finding]:
     folder = content_dir(settings, "NEWSLETTERS_PATH")
     patterns = phrase_patterns(settings.get("HARD_SELL_PHRASES", ()))
     findings = []
     for niche_dir in sorted(glob.glob(os.path.join(folder, "*", ""))):
         for path in issue_paths(niche_dir):
-            draft = not load_issue(path).published
-            for line, rule, detail in scan_text(_read(path), patterns):
+            text = _read(path)
+            draft = _status(text, path) != "published"
+            for line, rule, detail in scan_text(text, patterns):
                 hard = strict if rule == "hard-sell" else True
                 severity = ERROR if hard and not draft else WARNING
                 findings.append(Finding(_rel(path, root), line, rule, detail + (" (draft)" if draft else ""), severity))
