@@ -31,7 +31,7 @@ from email.parser import BytesParser
 from email.utils import formataddr, parseaddr
 
 from . import subscribers as subs
-from .documents import ContentError
+from .documents import ContentError, _fsync_dir
 from .issues import load_niche_issues
 from .niches import load_niches
 from .settings import SettingsError, content_dir, project_dir
@@ -227,7 +227,10 @@ class SendLog:
     def __init__(self, path: str):
         self.path = path
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        created = not os.path.exists(path)
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        if created:
+            _fsync_dir(os.path.dirname(path))  # the new file's name survives a power cut too
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
