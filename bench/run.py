@@ -275,7 +275,8 @@ def bench_email(cfg: dict, work: Path, today: dt.date) -> dict:
     if run.returncode != 0:
         return {"error": (run.stderr or run.stdout)[-2000:]}
     data = json.loads(run.stdout.strip().splitlines()[-1])
-    data["ms"] = summary(data.pop("samples_ms"))
+    data["ms"] = summary(data.pop("samples_ms"))  # the whole email: parts, MIME, bytes
+    data["parts_ms"] = summary(data.pop("parts_samples_ms"))  # HTML and text parts only
     return data
 
 
@@ -324,8 +325,10 @@ def verdicts(results: dict, cfg: dict) -> list[dict]:
             f"<= {TARGETS['build_ratio']}x", build["openhand_nosearch_over_vanilla"]["median"] <= TARGETS["build_ratio"])
     email = results.get("email")
     if email and "ms" in email:
-        add("email render median", f"{email['ms']['median']:.2f} ms", f"<= {TARGETS['email_ms']} ms",
+        add("email render median (whole .eml)", f"{email['ms']['median']:.2f} ms", f"<= {TARGETS['email_ms']} ms",
             email["ms"]["median"] <= TARGETS["email_ms"])
+        add("email render median (HTML + text parts only)", f"{email['parts_ms']['median']:.2f} ms",
+            f"<= {TARGETS['email_ms']} ms", email["parts_ms"]["median"] <= TARGETS["email_ms"])
     elif email:
         add("email render", "failed", "runs", False, email.get("error", "")[-300:])
     return out
@@ -358,7 +361,8 @@ def table(results: dict) -> str:
                          f"{s['vanilla_html_files']}/{s['openhand_html_files']}  {s['emails']}")
     email = results.get("email")
     if email:
-        lines.append("Email render: " + (f"{_fmt(email['ms'], ' ms', 3)} over {email['ms']['n']} renders "
+        lines.append("Email render: " + (f"whole .eml {_fmt(email['ms'], ' ms', 2)}, HTML+text parts "
+                                         f"{_fmt(email['parts_ms'], ' ms', 2)} over {email['ms']['n']} renders "
                                          f"({email.get('function', '')})" if "ms" in email else f"FAILED {email.get('error', '')[-300:]!r}"))
     lines.append("Targets")
     for v in results.get("targets", []):

@@ -145,4 +145,4 @@ def test_quick_bench_runs_every_part_and_writes_results(tmp_path):
 
     assert results["email"]["renders"] == cfg["emails"] and results["email"]["ms"]["n"] == cfg["emails"]
     assert {t["target"] for t in results["targets"]} >= {"cold curation wall", "warm curation wall",
-                                                          "email render median"}
+                                                          "email render median (whole .eml)"}
