@@ -40,7 +40,7 @@ html: $(STAMP) ## Build the demo site into output/ (and emails into mail/)
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(PELICANOPTS)
 
 clean: ## Remove output/, mail/ (but not the send logs, mail/sent/) and caches
-	rm -rf $(OUTPUTDIR) $(BASEDIR)/cache
+	rm -rf $(OUTPUTDIR) $(BASEDIR)/preview $(BASEDIR)/cache
 	test ! -d $(BASEDIR)/mail || find $(BASEDIR)/mail -mindepth 1 -maxdepth 1 ! -name sent -exec rm -rf {} +
 
 regenerate: $(STAMP) ## Rebuild on every change
