@@ -1,0 +1,150 @@
+"""Serve the hostile corpus on 127.0.0.1, curate it with `openhand curate`, publish and build it.
+
+One run covers every case: the cases are grouped into a few niches (about ten feeds
+each, plus a good control feed per niche), curated in one `openhand curate` process,
+the drafts published and the site built once. Tests then read what came out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from support.feedserver import FeedServer, Route, niche_text, rss
+from support.project import build, copy_project, openhand, write
+
+HERE = Path(__file__).resolve().parent
+DATE = dt.date(2026, 11, 22)
+GROUP_SIZE = 10
+KEYWORD = "ledger"
+MAX_BYTES = 1_000_000
+SETTINGS = f'''
+# hostile corpus: short timeouts and a 1 MB cap so faults are quick
+CURATE_CONNECT_TIMEOUT = 1.0
+CURATE_READ_TIMEOUT = 0.5
+CURATE_MAX_BYTES = {MAX_BYTES}
+CURATE_WORKERS = 16
+SEARCH_INDEX = False
+'''
+# Extra paths some cases point at (the 301's new home).
+EXTRA_ROUTES = {"/moved/new.xml": "good-body.xml"}
+
+
+@dataclass
+class Case:
+    name: str
+    niche: str
+    url: str
+    warn: str | None
+    links: list[str]
+    spec: dict = field(default_factory=dict)
+
+
+@dataclass
+class Corpus:
+    project: Path
+    base: str
+    cases: list[Case]
+    controls: dict[str, list[str]]       # niche -> the control feed's links
+    control_urls: dict[str, str]         # niche -> the control feed's URL
+    curate_stderr: str
+    curate_stdout: str
+    drafts: dict[str, Path]              # niche -> draft path
+
+
+def manifest() -> list[dict]:
+    return yaml.safe_load((HERE / "manifest.yaml").read_text(encoding="utf-8"))
+
+
+def _body(spec: dict) -> bytes:
+    kind = spec.get("generate")
+    if kind in ("big", "big-unsized"):
+        return b"<rss>" + b"x" * 50_000_000   # 50 MB: refused by the cap without reading it
+    if kind == "gzip-bomb":
+        return gzip.compress(b"\0" * 100_000_000, 9)   # 100 MB of zeros in ~100 KB
+    if spec.get("file"):
+        return (HERE / spec["file"]).read_bytes()
+    return b""
+
+
+def route(spec: dict) -> Route:
+    route = Route(body=_body(spec), status=int(spec.get("status", 200)),
+                  content_type=spec.get("content_type", "application/rss+xml; charset=utf-8"),
+                  location=spec.get("location"), delay=float(spec.get("delay", 0)),
+                  trickle=float(spec.get("trickle", 0)), headers=dict(spec.get("headers") or {}))
+    if spec.get("generate") == "gzip-bomb":
+        route.raw_gzip, route.body = route.body, b""
+    if spec.get("generate") == "big-unsized":
+        route.send_length = False
+    return route
+
+
+def control_feed(niche: str) -> tuple[bytes, list[str]]:
+    links = [f"https://control.example/{niche}/{i}" for i in (1, 2)]
+    items = [{"title": f"Control ledger tip {i} for {niche}", "link": link, "description": "A calm, useful ledger tip.",
+              "date": f"Thu, {18 + i} Nov 2026 09:00:00 GMT", "guid": link} for i, link in enumerate(links, 1)]
+    return rss(f"Control {niche}", items), links
+
+
+def publish(path: Path) -> None:
+    """What an editor does after review: status draft -> published (the only change)."""
+    text = path.read_text(encoding="utf-8")
+    assert "\nstatus: draft\n" in text
+    path.write_text(text.replace("\nstatus: draft\n", "\nstatus: published\n", 1), encoding="utf-8")
+
+
+def build_corpus(tmp: Path) -> Corpus:
+    specs = manifest()
+    project = copy_project(tmp / "site", content=False)
+    with open(project / "pelicanconf.py", "a", encoding="utf-8") as handle:
+        handle.write(SETTINGS)
+    with FeedServer() as server:
+        # socketserver listens with a backlog of 5: sixteen fetch threads connecting at once would
+        # overflow it and see connect timeouts that a real server would not cause. Widen it.
+        server.httpd.socket.listen(128)
+        base = server.base
+        for path, name in EXTRA_ROUTES.items():
+            server.add(path, Route(body=(HERE / name).read_bytes()))
+        cases, controls, control_urls = [], {}, {}
+        groups = [specs[i:i + GROUP_SIZE] for i in range(0, len(specs), GROUP_SIZE)]
+        for number, group in enumerate(groups, 1):
+            niche = f"hostile-{number}"
+            body, controls[niche] = control_feed(niche)
+            control_urls[niche] = server.add(f"/control/{niche}.xml", body=body)
+            feeds = [(control_urls[niche], f"Control {niche}", 1.0)]
+            for spec in group:
+                url = server.add(f"/c/{spec['name']}.xml", route(spec))
+                fill = {"server": base}
+                cases.append(Case(spec["name"], niche, url,
+                                  spec["warn"].format(**fill) if spec.get("warn") else None,
+                                  [link.format(**fill) for link in spec.get("links") or []], spec))
+                feeds.append((url, f"Case {spec['name']}", 1.0))
+            write(project / "content" / "niches" / f"{niche}.md",
+                  niche_text(feeds, keywords=[KEYWORD], title=f"Hostile {number}", max_links=100, per_source=10,
+                             sections=[("Money", ["ledger"])]))
+        proc = openhand(project, "curate", "--date", DATE.isoformat(), check=False, timeout=120)
+    drafts = {}
+    for niche in controls:
+        path = project / "content" / "newsletters" / niche / f"{DATE.isoformat()}.md"
+        if path.exists():
+            drafts[niche] = path
+    corpus = Corpus(project, base, cases, controls, control_urls, proc.stderr, proc.stdout, drafts)
+    corpus.returncode = proc.returncode
+    return corpus
+
+
+def publish_and_build(corpus: Corpus) -> None:
+    for path in corpus.drafts.values():
+        publish(path)
+    build(corpus.project)
+
+
+def lines_naming(text: str, url: str) -> list[str]:
+    """Log lines that name a feed (by its URL as a whole word, so /c/a.xml is not /c/a.xml-b)."""
+    pattern = re.compile(re.escape(url) + r"(?![\w.-])")
+    return [line for line in text.splitlines() if pattern.search(line)]
