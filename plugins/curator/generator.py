@@ -6,6 +6,10 @@ become pages and feed items under output/ and emails under mail/; drafts are
 rendered only into PREVIEW_PATH (outside output/, so never linked, searched or
 fed), and not at all when PREVIEW_PATH is None (publishconf.py).
 
+Niche feeds are on in local builds too (pelicanconf.py), unlike Pelican's site
+feeds: the niche pages offer them as a way to subscribe, so they must exist
+wherever the pages do. Set NICHE_FEED_ATOM / NICHE_FEED_RSS = None to drop one.
+
 Pelican's Jinja autoescape is off; the templates under newsletters/ and email/
 (but not the plain-text email) are compiled with autoescape on, so every
 string from an issue file is escaped unless it is explicitly Markup.
@@ -262,8 +266,7 @@ class NewsletterGenerator(Generator):
             emails.prune(mail_dir, niche.slug, {issue.number for issue in niche.issues})
 
     def _write_feeds(self, writer, niche: NicheView) -> None:
-        if not niche.issues:
-            return
+        """Written even before the first issue: the niche page links them, and a reader can subscribe early."""
         context = dict(self.context)
         context.setdefault("FEED_DOMAIN", context.get("SITEURL", ""))
         if context.get("FEED_DOMAIN") is None:
