@@ -260,7 +260,7 @@ def curate_niche(settings: dict[str, Any], niche: Niche, feeds: dict[str, FeedRe
         logger.error("niche %s: %s", niche.slug, report.problem)
         return report
     if report.draft.status != WRITTEN:
-        logger.info("niche %s: %s", niche.slug, report.draft.message)
+        logger.debug("niche %s: %s", niche.slug, report.draft.message)
     return report
 
 

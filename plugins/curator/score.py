@@ -40,7 +40,8 @@ class Candidate:
 
 @lru_cache(maxsize=4096)
 def _pattern(word: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w])" + r"\s+".join(map(re.escape, word.split())) + r"(?![\w])", re.I)
+    """Whole words, any spacing, a plural -s/-es allowed: 'grant' matches 'Grants', not 'granted'."""
+    return re.compile(r"(?<![\w])" + r"\s+".join(map(re.escape, word.split())) + r"(?:s|es)?(?![\w])", re.I)
 
 
 def matches(words: tuple[str, ...], text: str) -> list[str]:
