@@ -122,6 +122,9 @@ def test_a_tracking_link_in_a_published_issue_fails_the_build_naming_file_line_a
     assert "mail/dental/1.html" in out  # the email carries it too
     check = openhand(project, "check", check=False)
     assert check.returncode == 1 and "[tracking-param]" in check.stdout
+    for where in (f"content/newsletters/dental/{path.name}:{line}:", "output/newsletters/dental/1/index.html:",
+                  "mail/dental/1.html:", "mail/dental/1.txt:"):
+        assert where in check.stdout
 
 
 def test_a_draft_with_a_tracking_link_only_warns(tmp_path):

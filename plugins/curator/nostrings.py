@@ -319,11 +319,17 @@ def check_mail(mail: str, hosts, limit: int, root: str) -> list[Finding]:
     return findings
 
 
+def output_dir(settings) -> str:
+    """OUTPUT_PATH; relative to the project folder (as `make html` runs), not to where `openhand` runs."""
+    output = settings.get("OUTPUT_PATH") or "output"
+    return output if os.path.isabs(output) else os.path.join(os.path.dirname(os.path.abspath(settings["PATH"])), output)
+
+
 def check_project(settings, *, strict: bool | None = None, output: str | None = None) -> list[Finding]:
     """Every finding for content/ issue files, output/ and mail/, errors first."""
     strict = settings.get("NO_STRINGS_STRICT", False) if strict is None else strict
     root = os.path.dirname(os.path.abspath(settings["PATH"]))
-    output = output or settings.get("OUTPUT_PATH") or os.path.join(root, "output")
+    output = output or output_dir(settings)
     hosts = site_hosts(settings)
     findings = check_issue_files(settings, strict, root)
     if os.path.isdir(output):
@@ -366,8 +372,8 @@ def run(settings, args) -> int:
         print(finding)
     errors = sum(f.severity == ERROR for f in findings)
     warnings = len(findings) - errors
-    output = settings.get("OUTPUT_PATH")
-    if output and not os.path.isdir(output):
+    output = output_dir(settings)
+    if not os.path.isdir(output):
         print(f"note: {output} does not exist yet; build the site (make html) to check pages and emails too")
     print(f"no-strings check: {errors} error(s), {warnings} warning(s)")
     return 1 if errors else 0
