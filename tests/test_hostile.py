@@ -13,19 +13,15 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from curator.issues import load_issue
 from hostile import checks
-from hostile.corpus import Corpus, build_corpus, manifest, publish_and_build
+from hostile.corpus import Corpus, built_corpus, manifest
 
 CASES = [spec["name"] for spec in manifest()]
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Corpus:
-    corpus = build_corpus(tmp_path_factory.mktemp("hostile"))
-    corpus.issues = {niche: load_issue(str(path)) for niche, path in corpus.drafts.items()}
-    publish_and_build(corpus)
-    return corpus
+    return built_corpus(tmp_path_factory)
 
 
 def case(corpus: Corpus, name: str):

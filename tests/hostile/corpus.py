@@ -29,7 +29,6 @@ CURATE_CONNECT_TIMEOUT = 1.0
 CURATE_READ_TIMEOUT = 0.5
 CURATE_MAX_BYTES = {MAX_BYTES}
 CURATE_WORKERS = 16
-SEARCH_INDEX = False
 '''
 # Extra paths some cases point at (the 301's new home).
 EXTRA_ROUTES = {"/moved/new.xml": "good-body.xml"}
@@ -142,6 +141,21 @@ def publish_and_build(corpus: Corpus) -> None:
     for path in corpus.drafts.values():
         publish(path)
     build(corpus.project)
+
+
+_BUILT: dict[str, Corpus] = {}
+
+
+def built_corpus(tmp_path_factory) -> Corpus:
+    """The corpus curated, its drafts loaded (as curated), published and built; once per test session."""
+    if "corpus" not in _BUILT:
+        from curator.issues import load_issue
+
+        corpus = build_corpus(tmp_path_factory.mktemp("hostile"))
+        corpus.issues = {niche: load_issue(str(path)) for niche, path in corpus.drafts.items()}
+        publish_and_build(corpus)
+        _BUILT["corpus"] = corpus
+    return _BUILT["corpus"]
 
 
 def lines_naming(text: str, url: str) -> list[str]:

@@ -1,0 +1,165 @@
+"""The hostile corpus in a real browser: issue pages, hubs, search and emails run none of the injected code.
+
+Every payload in tests/hostile/ tries to set window.__pwned, open a dialog or load
+something from another host. Headless Debian Chromium loads what the build made
+from the corpus over http://127.0.0.1, fires the events inline handlers would
+wait for, and checks that nothing ran, nothing opened and nothing left 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from hostile.corpus import built_corpus
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"),
+]
+
+# Events an injected inline handler (onerror, onload, onmouseover, onfocus, ontoggle...) would wait for.
+FIRE_EVENTS = """() => {
+  for (const el of document.querySelectorAll('*')) {
+    for (const type of ['mouseover', 'mouseenter', 'focus', 'toggle', 'load', 'error', 'begin', 'animationstart']) {
+      el.dispatchEvent(new Event(type));
+    }
+  }
+  return typeof window.__pwned;
+}"""
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return built_corpus(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def served(corpus):
+    """The project folder (output/ and mail/) on 127.0.0.1."""
+    handler = functools.partial(QuietHandler, directory=str(corpus.project))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page that records requests, refuses any leaving 127.0.0.1, and records dialogs and errors."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.requests, page.refused, page.dialogs, page.errors = [], [], [], []
+
+    def guard(route):
+        url = route.request.url
+        if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("blob:", "about:")):
+            route.continue_()
+        else:
+            page.refused.append(url)
+            route.abort()
+
+    def dialog(d):
+        page.dialogs.append(f"{d.type}: {d.message}")
+        d.dismiss()
+
+    context.route("**/*", guard)
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.on("dialog", dialog)
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    yield page
+    context.close()
+
+
+def visit(page, url: str) -> str:
+    response = page.goto(url)
+    assert response is not None and response.ok, url
+    page.wait_for_load_state("load")
+    return page.evaluate(FIRE_EVENTS)
+
+
+def assert_nothing_ran(page, where):
+    assert page.dialogs == [], (where, page.dialogs)
+    assert page.errors == [], (where, page.errors)
+    assert page.refused == [], (where, page.refused)
+    assert all(urlsplit(u).hostname == "127.0.0.1" for u in page.requests), (where, page.requests)
+
+
+def test_issue_pages_and_hubs_run_no_injected_code(corpus, served, page):
+    paths = sorted(p.relative_to(corpus.project).as_posix()
+                   for p in (corpus.project / "output" / "newsletters").rglob("index.html"))
+    assert len(paths) == 2 * len(corpus.drafts) + 1          # an issue page and a hub per niche, and the index
+    for path in paths:
+        assert visit(page, f"{served}/{path}") == "undefined", path
+        assert page.locator("main a[href^='javascript:'], main iframe, main img[src*='//']").count() == 0, path
+    assert_nothing_ran(page, "pages")
+
+
+def test_email_html_runs_no_injected_code_and_loads_nothing(corpus, served, page):
+    emails = sorted(p.relative_to(corpus.project).as_posix() for p in (corpus.project / "mail").rglob("*.html"))
+    assert len(emails) == len(corpus.drafts)
+    for path in emails:
+        assert visit(page, f"{served}/{path}") == "undefined", path
+    # An email loads nothing at all: only the .html files themselves were requested.
+    assert sorted(urlsplit(u).path.lstrip("/") for u in page.requests) == emails
+    assert_nothing_ran(page, "emails")
+
+
+@pytest.mark.parametrize("query", ["ledger", "pwned", "script", "onerror"])
+def test_searching_the_corpus_shows_results_as_text(served, page, query):
+    assert visit(page, f"{served}/output/search/?q={quote(query)}") == "undefined"
+    results = page.locator(".pagefind-ui__result-link")
+    if query == "ledger":
+        results.first.wait_for(timeout=15000)
+        assert results.count() > 0
+    else:
+        page.wait_for_timeout(1500)
+    assert page.evaluate(FIRE_EVENTS) == "undefined"
+    assert page.locator("#search iframe, #search svg[onload], #search img[onerror]").count() == 0
+    assert_nothing_ran(page, query)
+
+
+def test_the_harness_notices_a_payload_that_does_run(corpus, served, page):
+    """So the tests above can fail: the corpus's HTML page, served as is, does set window.__pwned."""
+    from hostile.corpus import HERE
+
+    (corpus.project / "canary").mkdir(exist_ok=True)
+    html = (HERE / "html-page.html").read_text(encoding="utf-8")
+    (corpus.project / "canary" / "index.html").write_text(
+        html.replace("</body>", '<img src="https://tracker.example/p.gif"><script>alert(1)</script></body>'),
+        encoding="utf-8")
+    assert visit(page, f"{served}/canary/") == "number"
+    assert page.dialogs == ["alert: 1"]
+    assert page.refused == ["https://tracker.example/p.gif"]
