@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from curator.curate import curate, digest, digest_all
 from curator.issues import load_issue
@@ -232,3 +231,39 @@ def test_the_demo_curates_offline_into_the_shipped_issues(tmp_path):
         assert draft.number == 2 and len(draft.links) >= 3, slug
         assert not set(urls) & {link.url for link in draft.links}
     assert later.returncode == 0
+
+
+def test_on_a_terminal_the_summary_is_a_table(tmp_path):
+    import pty
+
+    root = local_project(tmp_path)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([str(OPENHAND), "--settings", "pelicanconf.py", "curate", "--date", "2026-11-22"],
+                            cwd=root, stdin=slave, stdout=slave, stderr=slave,
+                            env={**os.environ, "COLUMNS": "200", "TERM": "xterm"})
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    text = output.decode("utf-8", "replace")
+    assert "Curation" in text and "entries seen" in text and "┃" in text
+    assert "wrote content/newsletters/shop/2026-11-22.md" in text
+
+
+def test_a_hand_picked_link_goes_into_one_issue_only(tmp_path):
+    root = local_project(tmp_path)
+    write(root / "content" / "links" / "guide.md", PICK.replace("[shop]", "[shop]\nsection: ''"))
+    first = curate(load_settings(root), date=DATE).niches[0]
+    second = curate(load_settings(root), date=DATE + dt.timedelta(days=31)).niches[0]
+    assert first.links[0].url == "https://www.dol.gov/tips-fact-sheet" and first.links[0].hand_picked
+    assert second.draft.number == 2
+    assert "https://www.dol.gov/tips-fact-sheet" not in [c.url for c in second.links]
+    assert len(second.links) == 4

@@ -205,3 +205,16 @@ def test_a_damaged_cache_is_rebuilt_with_a_warning(tmp_path, server, caplog):
     assert result.feeds[url].status == fetch.OK and result.parsed == 5
     assert "if-none-match" not in server.hits_for("/good.xml")[1].headers
     assert json.loads(open(path, encoding="utf-8").read())["etag"] == '"v1"'
+
+
+def test_a_niche_with_nothing_due_costs_its_feeds_no_request(tmp_path, server):
+    url = server.add("/good.xml", body=GOOD)
+    root = project_with(tmp_path, [(url, "Good", 1.0)])
+    settings = load_settings(root)
+    curate(settings, date=DATE)
+    again = curate(settings, date=DATE)                              # the draft exists
+    soon = curate(settings, date=DATE + dt.timedelta(days=10))       # monthly: not due yet
+    assert len(server.hits) == 1
+    assert again.niches[0].draft.status == "exists" and soon.niches[0].draft.status == "too soon"
+    curate(settings, date=DATE + dt.timedelta(days=10), force=True)
+    assert len(server.hits) == 2

@@ -20,13 +20,12 @@ from urllib.parse import urlsplit
 
 from . import fetch as fetching
 from .clean import clean_entries, cut_chars, plain_text, TITLE_MAX_CHARS
-from .documents import ContentError
-from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, write_draft
+from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
 from .issues import load_all_issues, sent_urls
 from .niches import Niche, load_niches
 from .parse import parse_feed
 from .picks import Pick, load_picks
-from .score import Candidate, best_section, reference_time, score_entry
+from .score import Candidate, best_section, parse_date, reference_time, score_entry
 from .selection import dedupe, select
 from .settings import SettingsError, cache_dir, content_dir, project_root
 from .tracking import clean_link
@@ -132,15 +131,21 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
     newsletters_dir = content_dir(settings, "NEWSLETTERS_PATH")
     all_issues = load_all_issues(newsletters_dir, niches)
 
-    locations = list(dict.fromkeys(feed.location for niche in chosen for feed in niche.feeds))
+    # A niche whose draft exists or is not due yet costs its feeds no request.
+    early = {n.slug: precheck(newsletters_dir, n, all_issues[n.slug], date, force=force) for n in chosen}
+    due = [n for n in chosen if early[n.slug] is None]
+    locations = list(dict.fromkeys(feed.location for niche in due for feed in niche.feeds))
     names = {}
-    for niche in chosen:
+    for niche in due:
         for feed in niche.feeds:
             names.setdefault(feed.location, f"{feed.name} <{feed.url}>")
-    feeds = fetch_and_digest(settings, locations, names, offline=offline, progress=progress)
+    feeds = fetch_and_digest(settings, locations, names, offline=offline, progress=progress) if locations else {}
 
     reports = []
     for niche in chosen:
+        if early[niche.slug] is not None:
+            reports.append(NicheReport(niche.slug, draft=early[niche.slug]))
+            continue
         reports.append(curate_niche(settings, niche, feeds, picks, all_issues[niche.slug], newsletters_dir,
                                     date, force))
     return CurateResult(reports, feeds)
@@ -232,8 +237,6 @@ def curate_niche(settings: dict[str, Any], niche: Niche, feeds: dict[str, FeedRe
             report.failed += 0 if fr.entries else 1
         tagged.extend((feed, entry) for entry in fr.entries)
     report.seen = len(tagged)
-    from .score import parse_date
-
     reference = reference_time([parse_date(e.get("date")) for _, e in tagged], date)
     half_life = float(settings["CURATE_HALF_LIFE_DAYS"])
     max_age = float(settings["CURATE_MAX_AGE_DAYS"])

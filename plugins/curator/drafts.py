@@ -80,9 +80,9 @@ def render(niche: Niche, number: int, date: dt.date, chosen: list[Candidate]) ->
     return dumps(meta, "")
 
 
-def write_draft(newsletters_dir: str, niche: Niche, issues: list[IssueFile], date: dt.date,
-                chosen: list[Candidate], *, force: bool = False) -> DraftResult:
-    """Write the draft unless the file exists (editor's) or the cadence says it is too soon."""
+def precheck(newsletters_dir: str, niche: Niche, issues: list[IssueFile], date: dt.date, *,
+             force: bool = False) -> DraftResult | None:
+    """Why no draft will be written (a file exists, or too soon), before any feed is fetched."""
     path = draft_path(newsletters_dir, niche, date)
     number = next_number(issues)
     if os.path.exists(path):
@@ -90,6 +90,16 @@ def write_draft(newsletters_dir: str, niche: Niche, issues: list[IssueFile], dat
     reason = "" if force else too_soon(issues, niche, date)
     if reason:
         return DraftResult(TOO_SOON, path, number, f"skipped: {reason}")
+    return None
+
+
+def write_draft(newsletters_dir: str, niche: Niche, issues: list[IssueFile], date: dt.date,
+                chosen: list[Candidate], *, force: bool = False) -> DraftResult:
+    """Write the draft unless the file exists (editor's) or the cadence says it is too soon."""
+    early = precheck(newsletters_dir, niche, issues, date, force=force)
+    if early is not None:
+        return early
+    path, number = draft_path(newsletters_dir, niche, date), next_number(issues)
     if not write_atomic(path, render(niche, number, date, chosen), overwrite=False):
         return DraftResult(EXISTS, path, number, f"{path} appeared while curating; left untouched")
     return DraftResult(WRITTEN, path, number, f"wrote {path}")
