@@ -133,3 +133,11 @@ def test_typing_on_the_search_page_shows_results_as_you_type(site, page):
     page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
     assert any("Form 990" in t for t in page.locator(".pagefind-ui__result-link").all_inner_texts())
     assert page.refused == [] and page.errors == []
+
+
+def test_search_finds_newsletter_issues_too(site, page):
+    page.goto(site + "/search/?q=denial+codes")
+    page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
+    hrefs = page.locator(".pagefind-ui__result-link").evaluate_all("links => links.map(a => a.pathname)")
+    assert "/newsletters/dental/1/" in hrefs
+    assert page.refused == [] and page.errors == []
