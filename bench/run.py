@@ -106,13 +106,21 @@ def _drafts(project: Path) -> list[Path]:
     return sorted((project / "content" / "newsletters").glob("*/*.md"))
 
 
-def _curate_once(project: Path, server: FeedServer, today: dt.date, *, cold: bool) -> dict:
+def _profiled(cmd: list[str], profile: Path | None) -> list[str]:
+    """The same command under pyinstrument (wall-clock sampling of the main process)."""
+    if profile is None:
+        return cmd
+    profile.parent.mkdir(parents=True, exist_ok=True)
+    return [PY, "-m", "pyinstrument", "--show-all", "-o", str(profile), *cmd]
+
+
+def _curate_once(project: Path, server: FeedServer, today: dt.date, *, cold: bool, profile: Path | None = None) -> dict:
     if cold:
         shutil.rmtree(project / "cache", ignore_errors=True)
     shutil.rmtree(project / "content" / "newsletters", ignore_errors=True)
     server.call("reset")
-    run = measure.run([str(OPENHAND), "--settings", "pelicanconf.py", "curate", "--force",
-                       "--date", today.isoformat()], cwd=str(project), env={"COLUMNS": "200"})
+    cmd = [str(OPENHAND), "--settings", "pelicanconf.py", "curate", "--force", "--date", today.isoformat()]
+    run = measure.run(_profiled(cmd, profile), cwd=str(project), env={"COLUMNS": "200"})
     stats = server.call("stats")
     result = {"seconds": run.seconds, "tree_rss_mb": run.tree_rss_mb, "maxrss_mb": run.maxrss_mb,
               "returncode": run.returncode, "drafts": len(_drafts(project)), "server": stats}
@@ -130,7 +138,7 @@ def _webring_once(urls_file: Path, expected: int) -> dict:
             "entries": out["entries"]}
 
 
-def bench_curation(cfg: dict, work: Path, today: dt.date) -> dict:
+def bench_curation(cfg: dict, work: Path, today: dt.date, profile_dir: Path | None = None) -> dict:
     """Cold (empty cache), warm (every feed 304) and the webring-style peer, per feed count."""
     server = FeedServer(max(cfg["feeds"]), cfg["entries"], cfg["latency"], today)
     results: dict = {"entries_per_feed": cfg["entries"], "latency_s": cfg["latency"], "niches": cfg["niches"],
@@ -172,6 +180,11 @@ def bench_curation(cfg: dict, work: Path, today: dt.date) -> dict:
                 if "cold_s" in size:
                     size["webring_over_cold"] = summary([w["seconds"] / c["seconds"] for w, c in zip(webring, cold)])
             results["sizes"][str(feeds)] = size
+            if profile_dir and peer:
+                log(f"curation {feeds} feeds: profiling one cold and one warm run (pyinstrument)")
+                for kind in ("cold", "warm"):
+                    _curate_once(project, server, today, cold=kind == "cold",
+                                 profile=profile_dir / f"curate-{feeds}-{kind}.txt")
     finally:
         server.close()
     return results
@@ -217,13 +230,13 @@ def write_site(project: Path, articles: int, niches: int, per_niche: int, today:
     return count
 
 
-def _pelican_once(project: Path, extra: list[str]) -> dict:
+def _pelican_once(project: Path, extra: list[str], profile: Path | None = None) -> dict:
     for name in ("output", "mail", "cache"):
         shutil.rmtree(project / name, ignore_errors=True)
     cmd = [str(PELICAN), "content", "-o", "output", "-s", "pelicanconf.py", "--fatal", "errors"]
     if extra:
         cmd += ["-e", *extra]
-    run = measure.run(cmd, cwd=str(project))
+    run = measure.run(_profiled(cmd, profile), cwd=str(project))
     if run.returncode != 0:
         raise RuntimeError(f"pelican failed in {project} ({run.returncode}):\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
     pages = sum(1 for _ in (project / "output").rglob("*.html"))
@@ -232,7 +245,7 @@ def _pelican_once(project: Path, extra: list[str]) -> dict:
             "html_files": pages, "emails": emails}
 
 
-def bench_build(cfg: dict, work: Path, today: dt.date) -> dict:
+def bench_build(cfg: dict, work: Path, today: dt.date, profile_dir: Path | None = None) -> dict:
     """Openhand's build (search index off, and as shipped) against vanilla Pelican."""
     results: dict = {"niches": cfg["niches"], "issues_per_niche": cfg["issues"], "sizes": {}}
     for articles in cfg["articles"]:
@@ -260,6 +273,10 @@ def bench_build(cfg: dict, work: Path, today: dt.date) -> dict:
             size[f"{name}_over_vanilla"] = summary(
                 [a["seconds"] / b["seconds"] for a, b in zip(runs[name], runs["vanilla"])])
         results["sizes"][str(articles)] = size
+        if profile_dir and articles == cfg["primary_articles"]:
+            for name in ("vanilla", "openhand_nosearch"):
+                log(f"build {articles} articles: profiling {name} (pyinstrument)")
+                _pelican_once(variants[name][0], variants[name][1], profile_dir / f"build-{articles}-{name}.txt")
     return results
 
 
@@ -336,6 +353,10 @@ def verdicts(results: dict, cfg: dict) -> list[dict]:
 
 def table(results: dict) -> str:
     lines = []
+    meta = results.get("meta", {})
+    if meta.get("loadavg_start") and meta["loadavg_start"][0] > (meta.get("cpus") or 1) * 0.5:
+        lines.append(f"NOTE: the machine was busy when the bench started (load {meta['loadavg_start'][0]:.1f} "
+                     f"on {meta.get('cpus')} cores): absolute times are inflated; ratios are fairer.")
     cur = results.get("curation")
     if cur:
         lines.append(f"Curation ({cur['entries_per_feed']} entries/feed, {cur['latency_s'] * 1000:.0f} ms latency, "
@@ -378,6 +399,8 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, help="runs per measurement (default 3, quick 1)")
     parser.add_argument("--feeds", help="feed counts for curation, e.g. 25,100,400 (the middle one is compared)")
     parser.add_argument("--articles", help="article counts for the build, e.g. 250,1000 (the last one is compared)")
+    parser.add_argument("--profile", action="store_true",
+                        help="after measuring, profile one run of each with pyinstrument into bench/results/")
     parser.add_argument("--out", default=str(HERE / "results" / "latest.json"))
     parser.add_argument("--work", default=str(HERE / "work"), help="scratch folder for generated projects")
     args = parser.parse_args(argv)
@@ -399,10 +422,11 @@ def main(argv=None) -> int:
                               "loadavg_start": os.getloadavg(), "config": cfg}}
     start = time.perf_counter()
     parts = set(args.only.split(","))
+    profile_dir = Path(args.out).parent / "profiles" if args.profile else None
     if "curation" in parts:
-        results["curation"] = bench_curation(cfg, work, today)
+        results["curation"] = bench_curation(cfg, work, today, profile_dir)
     if "build" in parts:
-        results["build"] = bench_build(cfg, work, today)
+        results["build"] = bench_build(cfg, work, today, profile_dir)
     if "email" in parts:
         results["email"] = bench_email(cfg, work, today)
     results["meta"]["loadavg_end"] = os.getloadavg()
