@@ -65,7 +65,7 @@ def index_site(pelican) -> None:
     try:
         run_pagefind(output)
     except SearchIndexError as exc:
-        logger.error("Search index: %s", exc)
+        logger.error("Search index: %s (to build without search, set SEARCH_INDEX = False)", exc)
         raise
     logger.info("Search index written to %s in %.2f s", os.path.join(output, BUNDLE_DIR),
                 time.perf_counter() - started)
