@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from curator.nostrings import email_size_problem, phrase_patterns, scan_html, scan_text
+from curator.nostrings import email_size_problem, phrase_patterns, scan_css, scan_html, scan_text
 from curator.settings import HARD_SELL_PHRASES
 from support.newsletters import link, newsletter_project, write_issue, write_niche
 from support.project import build, copy_project, openhand, write
@@ -66,6 +66,17 @@ def test_anything_loaded_from_another_host_is_refused(markup, where):
     found = scan_html(html, SITE_HOSTS)
     assert "third-party" in rules(found)
     assert all(line > 1 for line, _, _ in found)
+
+
+def test_a_link_within_the_site_with_a_tracking_parameter_is_refused():
+    assert rules(scan_html(page('<a href="../guides/cash/?utm_campaign=nov">x</a>'))) == ["tracking-param"]
+    assert scan_html(page('<a href="../guides/cash/?page=2">x</a> <a href="mailto:a@b.example?subject=hi">m</a>')) == []
+
+
+def test_a_stylesheet_loading_fonts_or_images_from_another_host_is_refused():
+    css = "body { color: #111; }\n@import url('https://fonts.googleapis.com/css?family=Inter');\n" \
+          ".hero { background: url(../img/hero.png); }\n@font-face { src: url(//fonts.gstatic.com/x.woff2); }\n"
+    assert [(line, rule) for line, rule, _ in scan_css(css)] == [(2, "third-party"), (4, "third-party")]
 
 
 def test_assets_from_the_site_itself_and_plain_links_elsewhere_pass():
@@ -152,6 +163,17 @@ def test_a_tracking_pixel_in_a_site_page_fails_the_build(tmp_path):
     proc = build(project, check=False, env=WIDE)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "[tracking-pixel]" in out and "width=1" in out
+
+
+def test_a_third_party_font_in_the_site_css_fails_the_build(tmp_path):
+    project = newsletter_project(tmp_path, issues=1, drafts=0)
+    css = project / "theme/static/css/site.css"
+    css.parent.mkdir(parents=True, exist_ok=True)
+    with css.open("a", encoding="utf-8") as handle:
+        handle.write("\n@font-face { font-family: X; src: url(https://fonts.gstatic.com/s/x.woff2); }\n")
+    proc = build(project, check=False, env=WIDE)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "output/theme/css/site.css" in out and "fonts.gstatic.com" in out
 
 
 def test_an_email_over_the_size_limit_fails_the_build(tmp_path):

@@ -110,6 +110,10 @@ def link_problems(url: str) -> tuple[tuple[str, str], ...]:
     links recur in pages, feeds and emails: cached)."""
     url = url.strip()
     if not is_remote(url):
+        if "?" in url and not url.lower().startswith(("mailto:", "tel:", "data:")):
+            params = tracking_params(url)  # a link within the site can carry them too
+            if params:
+                return (("tracking-param", f"link {url} carries tracking parameter(s) {', '.join(params)}"),)
         return ()
     full = "https:" + url if url.startswith("//") else url
     problems = []
@@ -167,8 +171,8 @@ def scan_html(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
 
     for tag in _TAG_RE.finditer(body):
         name = tag.group(1).lower()
-        if name != "img" and "//" not in tag.group(2):
-            continue  # nothing in it can point at another host
+        if name != "img" and "//" not in tag.group(2) and "?" not in tag.group(2):
+            continue  # no other host and no query: nothing in it can track
         attrs = {}
         for attr in _ATTR_RE.finditer(tag.group(2) or ""):
             value = next((v for v in attr.group(2, 3, 4) if v is not None), "")
@@ -294,14 +298,27 @@ def check_issue_files(settings, strict: bool, root: str) -> list[Finding]:
     return findings
 
 
+def scan_css(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
+    """(line, rule, detail) for fonts, images and imports a stylesheet loads from another host."""
+    found = []
+    for offset, url in _css_urls(text):
+        line = text.count("\n", 0, offset) + 1
+        found.extend((line, rule, detail) for rule, detail in load_problems(url, "stylesheet resource (CSS url())", site_hosts))
+    return found
+
+
 def check_output(output: str, hosts, root: str) -> list[Finding]:
     findings = []
     for folder, _, files in os.walk(output):
         for name in sorted(files):
+            path = os.path.join(folder, name)
             if name.endswith((".html", ".htm")):
-                path = os.path.join(folder, name)
-                findings.extend(Finding(_rel(path, root), line, rule, detail)
-                                for line, rule, detail in scan_html(_read(path), hosts))
+                found = scan_html(_read(path), hosts)
+            elif name.endswith(".css"):
+                found = scan_css(_read(path), hosts)
+            else:
+                continue
+            findings.extend(Finding(_rel(path, root), line, rule, detail) for line, rule, detail in found)
     return findings
 
 
