@@ -217,3 +217,7 @@ def test_a_niche_before_its_first_issue_has_a_page_and_empty_feeds_to_subscribe_
             target = (project / "output/newsletters/cafes" / href).resolve()
             feed = feedparser.parse(target.read_bytes())
             assert feed.bozo == 0 and feed.entries == [] and feed.feed.title.endswith("Cafés")
+
+
+def test_the_home_page_links_every_niche_from_the_shared_context(local):
+    assert "newsletters/dental/" in " ".join(hrefs(soup(local / "output/index.html")))
