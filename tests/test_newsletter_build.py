@@ -104,6 +104,17 @@ def test_drafts_are_previewed_outside_output_and_never_published(local):
     assert not (local / "mail/dental/4.eml").exists()
 
 
+def test_publishing_a_draft_moves_it_from_preview_to_the_site(tmp_path):
+    project = newsletter_project(tmp_path, issues=1, drafts=1)
+    build(project)
+    assert (project / "preview/newsletters/dental/2/index.html").is_file()
+    draft = sorted((project / "content/newsletters/dental").glob("*.md"))[-1]
+    draft.write_text(draft.read_text().replace("status: draft", "status: published"))
+    build(project)
+    assert not (project / "preview/newsletters/dental/2/index.html").exists()
+    assert (project / "output/newsletters/dental/2/index.html").is_file() and (project / "mail/dental/2.eml").is_file()
+
+
 def test_published_build_writes_no_previews_and_absolute_feed_links(published):
     assert not (published / "preview").exists()
     page = soup(published / "output/newsletters/dental/index.html")

@@ -285,6 +285,10 @@ class NewsletterGenerator(Generator):
             return
         template = self.template("newsletters/issue.html")
         for niche in self.niches:
+            for issue in niche.issues:  # published since: its old preview goes
+                stale = os.path.join(preview, issue.save_as)
+                if os.path.isfile(stale):
+                    os.unlink(stale)
             for issue in niche.drafts:
                 target = os.path.join(preview, issue.save_as)
                 siteurl = self.context.get("SITEURL", "")
