@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -27,6 +26,8 @@ _DROP_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", 
 _TAG_LIKE = re.compile(r"</?[a-zA-Z!?][^>]*>?")
 _ESCAPED_TAG = re.compile(r"&(amp;)*lt;/?[a-zA-Z!?]", re.I)  # a tag escaped once too often
 _SPACE = re.compile(r"\s+")
+# Control characters (C0, DEL, C1), line/paragraph separators and lone surrogates become spaces.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 # Bidi overrides/isolates and zero-width characters can disguise text; drop them.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
                                     "\u2066\u2067\u2068\u2069\u2060\ufeff\u00ad"))
@@ -50,7 +51,7 @@ def plain_text(value: Any) -> str:
     else:
         text = _TAG_LIKE.sub(" ", text)
     text = text.translate(_INVISIBLE)
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in text)
+    text = _CONTROL.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
 
 

@@ -32,9 +32,8 @@ from .tracking import clean_link
 
 logger = logging.getLogger(__name__)
 
-# A process pool costs ~0.1 s to start: only worth it for many feeds with many bytes.
+# Worker processes cost ~0.05 s to start: worth it only for many feeds to download and parse.
 POOL_MIN_FEEDS = 8
-POOL_MIN_BYTES = 512 * 1024
 
 
 @dataclass
@@ -84,20 +83,57 @@ def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int) -
             "is_feed": parsed.is_feed, "dropped": len(parsed.entries) - len(entries)}
 
 
-def _digest_job(job: tuple) -> dict[str, Any]:
-    return digest(*job)
+class Digester:
+    """Parse and clean feeds as their bytes arrive: in worker processes when there are
+    enough feeds to pay for them (threads would not help: parsing holds the GIL),
+    otherwise here. The workers are forked before any fetch thread starts."""
+
+    def __init__(self, processes: int, feeds: int):
+        self.jobs: dict[str, tuple] = {}
+        self.futures: dict[str, Any] = {}
+        self.pool = None
+        if processes > 1 and feeds >= POOL_MIN_FEEDS:
+            try:
+                self.pool = ProcessPoolExecutor(max_workers=processes)
+                for warm in [self.pool.submit(int) for _ in range(processes)]:
+                    warm.result()
+            except Exception as exc:  # e.g. no /dev/shm: parse here instead
+                logger.warning("could not start parser processes (%s); parsing in this process", exc)
+                self.close()
+
+    def submit(self, key: str, job: tuple) -> None:
+        self.jobs[key] = job
+        if self.pool is not None:
+            self.futures[key] = self.pool.submit(digest, *job)
+
+    def results(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for key, job in self.jobs.items():
+            future = self.futures.get(key)
+            if future is not None:
+                try:
+                    out[key] = future.result()
+                    continue
+                except Exception as exc:  # a dead worker: this feed is parsed here instead
+                    logger.debug("parser process failed on %s: %r", key, exc)
+            out[key] = digest(*job)
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
 
 
 def digest_all(jobs: dict[str, tuple], processes: int) -> dict[str, dict[str, Any]]:
-    total = sum(len(job[0]) for job in jobs.values())
-    if processes > 1 and len(jobs) >= POOL_MIN_FEEDS and total >= POOL_MIN_BYTES:
-        keys = list(jobs)
-        try:
-            with ProcessPoolExecutor(max_workers=processes) as pool:
-                return dict(zip(keys, pool.map(_digest_job, [jobs[k] for k in keys], chunksize=4)))
-        except Exception as exc:  # e.g. no /dev/shm: parse here instead
-            logger.warning("could not parse in a process pool (%s); parsing in this process", exc)
-    return {key: digest(*job) for key, job in jobs.items()}
+    """Every job's digest, in a process pool when the feed count makes it pay."""
+    digester = Digester(processes, len(jobs))
+    try:
+        for key, job in jobs.items():
+            digester.submit(key, job)
+        return digester.results()
+    finally:
+        digester.close()
 
 
 def _not_a_feed(headers: dict[str, str], body: bytes) -> str:
@@ -155,11 +191,21 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
                      offline: bool, progress=None) -> dict[str, FeedReport]:
     options = fetching.FetchOptions.from_settings(settings)
     folder = cache_dir(settings)
-    fetched = fetching.fetch_all(locations, folder, options, offline=offline,
-                                 on_done=(lambda r: progress(names.get(r.location, r.location))) if progress else None)
-    jobs = {loc: (r.body, r.headers, r.url, int(settings["CURATE_SUMMARY_WORDS"]))
-            for loc, r in fetched.items() if r.status == fetching.OK}
-    digested = digest_all(jobs, int(settings["CURATE_PARSE_PROCESSES"]))
+    words = int(settings["CURATE_SUMMARY_WORDS"])
+    remote = sum(1 for loc in locations if loc.startswith(("http://", "https://")))
+    digester = Digester(int(settings["CURATE_PARSE_PROCESSES"]), 0 if offline else remote)
+
+    def on_done(result: fetching.Fetched) -> None:
+        if result.status == fetching.OK:
+            digester.submit(result.location, (result.body, result.headers, result.url, words))
+        if progress:
+            progress(names.get(result.location, result.location))
+
+    try:
+        fetched = fetching.fetch_all(locations, folder, options, offline=offline, on_done=on_done)
+        digested = digester.results()
+    finally:
+        digester.close()
     reports: dict[str, FeedReport] = {}
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for loc in locations:
@@ -201,7 +247,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
         elif report.status == fetching.CACHED:
             logger.warning("feed %s not fetched: %s", name, report.reason)
         reports[loc] = report
-        if result.status != fetching.CACHED or state != fetched[loc].state:
+        if result.changed or state != result.state:
             fetching.save_state(folder, state)
     return reports
 

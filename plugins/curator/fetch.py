@@ -15,16 +15,15 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
-
-from .documents import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +59,7 @@ class Fetched:
     url: str = ""                    # the final URL after redirects (base for relative links)
     reason: str = ""                 # for warnings: why it failed, moved, or was skipped
     state: dict[str, Any] = field(default_factory=dict)
+    changed: bool = True             # the state differs from the cached one (so it must be saved)
 
 
 # ---------------------------------------------------------------- the cache
@@ -88,12 +88,26 @@ def load_state(cache_folder: str, location: str) -> dict[str, Any]:
 
 
 def save_state(cache_folder: str, state: dict[str, Any]) -> None:
-    """Atomic, so a kill mid-write leaves the old cache file or the new one."""
+    """Atomic (temp file + rename), so a kill mid-write leaves the old cache file or the new one.
+
+    Not fsynced, unlike drafts: a cache lost to a power cut is only rebuilt (with a warning),
+    and a hundred fsyncs would cost a warm run more than its requests.
+    """
+    path = cache_path(cache_folder, state["location"])
     data = json.dumps(state, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    tmp = None
     try:
-        write_bytes_atomic(cache_path(cache_folder, state["location"]), data)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=os.path.dirname(path))
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+        tmp = None
     except OSError as exc:
         logger.warning("could not write the feed cache for %s: %s", state["location"], exc)
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 # ---------------------------------------------------------------- one feed
@@ -363,12 +377,15 @@ def fetch_all(locations: list[str], cache_folder: str, options: FetchOptions, *,
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(options.workers, len(locations) or 1))) as executor:
-            for result in executor.map(task, locations):
+            # As each feed completes (not in list order), so its parsing can start while others download.
+            for future in as_completed([executor.submit(task, loc) for loc in locations]):
+                result = future.result()
                 if not result.state:
                     result.state = states[result.location]
+                result.changed = result.status == OK or result.state != states[result.location]
                 results[result.location] = result
                 if on_done is not None:
                     on_done(result)
     finally:
         pool.clear()
-    return results
+    return {loc: results[loc] for loc in locations}

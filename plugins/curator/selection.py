@@ -14,12 +14,14 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 from w3lib.url import canonicalize_url
 
 from .score import Candidate
 
 
+@lru_cache(maxsize=65536)
 def url_key(url: str) -> str:
     """A dedup key only (never published): canonical query order, no fragment, no www., no trailing slash."""
     try:
