@@ -1,0 +1,268 @@
+"""Faults: curation killed mid-run, an editor's draft, a damaged cache, a folder it cannot write.
+
+Real `openhand curate` processes against feeds on a local server; the checks are
+what a user would find afterwards: files whole or absent, the next run fine, the
+editor's words untouched, and a clear message when something cannot be written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from curator import fetch
+from curator.issues import load_issue
+from support.feedserver import FeedServer, make_project, niche_text, rss
+from support.project import OPENHAND, openhand
+
+DATE = dt.date(2026, 11, 22)
+EARLIER = DATE - dt.timedelta(days=31)
+NICHES = ("books", "clinic", "garden")
+
+
+def entries(niche: str, feed: int, n: int = 25) -> list[dict]:
+    return [{"title": f"{niche} payroll note {feed}-{i}", "link": f"https://{niche}.example/{feed}/{i}",
+             "description": f"How payroll works, part {i}. " * 20,
+             "date": f"Fri, {20 - i % 15:02d} Nov 2026 10:00:00 GMT", "guid": f"{niche}-{feed}-{i}"}
+            for i in range(n)]
+
+
+@pytest.fixture
+def server():
+    with FeedServer() as srv:
+        srv.httpd.socket.listen(128)  # room for every fetch thread's connection at once
+        yield srv
+
+
+def project(root: Path, server: FeedServer, feeds_per_niche: int = 4) -> Path:
+    niches = {}
+    for niche in NICHES:
+        feeds = []
+        for f in range(feeds_per_niche):
+            url = server.add(f"/{niche}/{f}.xml", body=rss(f"{niche} {f}", entries(niche, f)), etag=f'"{niche}{f}"')
+            feeds.append((url, f"{niche} feed {f}", 1.0))
+        niches[niche] = niche_text(feeds, keywords=["payroll"])
+    return make_project(root, niches)
+
+
+def draft(root: Path, niche: str, day: dt.date = DATE) -> Path:
+    return root / "content" / "newsletters" / niche / f"{day.isoformat()}.md"
+
+
+def edited_draft(root: Path) -> dict[Path, bytes]:
+    """Curate an earlier issue per niche and edit it the way an editor does; returns path -> bytes."""
+    openhand(root, "curate", "--date", EARLIER.isoformat())
+    saved = {}
+    for niche in NICHES:
+        path = draft(root, niche, EARLIER)
+        text = path.read_text(encoding="utf-8")
+        text = text.replace("intro: ''", "intro: 'Hello from the editor: \"quotes\", émoji 🙂 and # hashes'")
+        text = text.replace("status: draft", "status: published")
+        text += "\nDear reader,\n\nThis month I rewrote *everything* by hand.\n"
+        path.write_text(text, encoding="utf-8")
+        saved[path] = path.read_bytes()
+    return saved
+
+
+def cache_files(root: Path) -> list[Path]:
+    return sorted((root / "cache" / "curator" / "feeds").glob("*.json"))
+
+
+def visible_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def assert_everything_whole(root: Path, saved: dict[Path, bytes]) -> None:
+    """Every draft loads, every cache file is complete JSON, the editor's files are byte-identical."""
+    for path in visible_files(root / "content" / "newsletters"):
+        issue = load_issue(str(path))
+        assert issue.links, path
+    for path in cache_files(root):
+        state = json.loads(path.read_text(encoding="utf-8"))
+        assert state["version"] == fetch.CACHE_VERSION and isinstance(state["entries"], list), path
+    for path, data in saved.items():
+        assert path.read_bytes() == data, f"{path} changed"
+
+
+def test_sigkill_at_random_points_never_leaves_a_half_file_and_the_next_run_succeeds(tmp_path, server):
+    root = project(tmp_path, server)
+    saved = edited_draft(root)
+    started = time.monotonic()
+    openhand(root, "curate", "--date", DATE.isoformat())
+    full = time.monotonic() - started
+    rng = random.Random(20261122)
+    killed = with_drafts = leftovers = 0
+    for run in range(20):
+        for niche in NICHES:
+            draft(root, niche).unlink(missing_ok=True)
+        if run % 3 == 0:
+            shutil.rmtree(root / "cache", ignore_errors=True)  # some runs fetch everything, some get 304s
+        proc = subprocess.Popen([str(OPENHAND), "--settings", "pelicanconf.py", "curate", "--date", DATE.isoformat()],
+                                cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, full * 1.1))
+        proc.send_signal(signal.SIGKILL)
+        killed += proc.wait() == -signal.SIGKILL
+        with_drafts += any(draft(root, niche).exists() for niche in NICHES)
+        assert_everything_whole(root, saved)
+        # Leftovers of a kill can only be hidden temp files, never a file under a real name.
+        for path in [*(root / "content").rglob(".*"), *(root / "cache").rglob(".*")]:
+            assert path.name.endswith(".tmp"), path
+            leftovers += 1
+            path.unlink()
+        # The next run finishes the job.
+        proc = openhand(root, "curate", "--date", DATE.isoformat())
+        assert "Traceback" not in proc.stderr
+        assert_everything_whole(root, saved)
+        for niche in NICHES:
+            assert len(load_issue(str(draft(root, niche))).links) == 7
+    print(f"{killed} of 20 runs killed; {with_drafts} after a draft was written; {leftovers} stray temp files")
+    assert killed >= 10, f"only {killed} of 20 runs were killed before finishing"
+
+
+def test_an_edited_draft_survives_every_rerun_byte_for_byte(tmp_path, server):
+    root = project(tmp_path, server)
+    openhand(root, "curate", "--date", DATE.isoformat())
+    path = draft(root, "books")
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace("intro: ''", "intro: My own words.").replace("why:", "why: >-\n      edited\n     ", 1)
+    edited = edited.split("links:")[0] + "links: []\n---\n\nI removed every link on purpose.\n"
+    path.write_text(edited, encoding="utf-8")
+    before = path.read_bytes()
+    stamp = path.stat().st_mtime_ns
+    server.add("/books/0.xml", body=rss("changed", entries("books", 9)), etag='"new"')  # the feeds moved on
+    for args in ([], ["--force"], ["--offline"], ["--niche", "books", "--force"]):
+        proc = openhand(root, "curate", "--date", DATE.isoformat(), *args)
+        assert path.read_bytes() == before, args
+        assert path.stat().st_mtime_ns == stamp, args
+        assert "books" in proc.stdout and "exists" in proc.stdout, proc.stdout
+
+
+def test_a_deleted_cache_folder_is_rebuilt_by_the_next_run(tmp_path, server):
+    root = project(tmp_path, server, feeds_per_niche=1)
+    openhand(root, "curate", "--date", EARLIER.isoformat())
+    shutil.rmtree(root / "cache")
+    server.hits.clear()
+    proc = openhand(root, "curate", "--date", DATE.isoformat())
+    assert len(cache_files(root)) == len(NICHES)
+    # Nothing to be conditional about any more: full fetches, all parsed.
+    assert all("if-none-match" not in hit.headers and hit.status == 200 for hit in server.hits)
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "not-utf8", "wrong-version", "entries-not-list",
+                                    "a-folder", "empty"])
+def test_a_damaged_cache_file_is_rebuilt_with_a_warning(tmp_path, server, damage):
+    root = project(tmp_path, server, feeds_per_niche=1)
+    openhand(root, "curate", "--date", EARLIER.isoformat())
+    path = cache_files(root)[0]
+    state = json.loads(path.read_text(encoding="utf-8"))
+    url = state["location"]
+    if damage == "a-folder":
+        path.unlink()
+        path.mkdir()
+    else:
+        data = {"truncated": path.read_bytes()[:40], "garbage": b"\x00\x01 not json {{{", "not-utf8": b"\xff\xfe\xfa",
+                "wrong-version": json.dumps({**state, "version": 99}).encode(),
+                "entries-not-list": json.dumps({**state, "entries": "oops"}).encode(), "empty": b""}[damage]
+        path.write_bytes(data)
+    proc = openhand(root, "curate", "--date", DATE.isoformat())
+    warnings = [line for line in proc.stderr.splitlines() if url in line and "WARNING" in line]
+    assert any("damaged" in line and "rebuilding" in line for line in warnings), proc.stderr
+    assert "Traceback" not in proc.stderr
+    if damage != "a-folder":
+        rebuilt = json.loads(path.read_text(encoding="utf-8"))
+        assert rebuilt["location"] == url and rebuilt["entries"]
+    # It was fetched again in full, not conditionally on a validator it could not trust.
+    assert "if-none-match" not in server.hits_for(url.removeprefix(server.base))[-1].headers
+
+
+def test_the_cache_folder_being_a_file_costs_a_warning_not_the_draft(tmp_path, server):
+    root = project(tmp_path, server, feeds_per_niche=1)
+    (root / "cache").write_text("not a folder", encoding="utf-8")
+    proc = openhand(root, "curate", "--date", DATE.isoformat())
+    assert "could not write the feed cache" in proc.stderr
+    for niche in NICHES:
+        assert load_issue(str(draft(root, niche))).links
+    assert (root / "cache").read_text(encoding="utf-8") == "not a folder"
+
+
+# ---------------------------------------------------------------- folders it cannot write
+
+CHATTR = shutil.which("chattr")
+
+
+@pytest.fixture
+def immutable():
+    """Make folders truly unwritable, even for root (ext4's immutable flag); always undone."""
+    done = []
+
+    def make(path: Path) -> None:
+        subprocess.run([CHATTR, "+i", str(path)], check=True, capture_output=True)
+        done.append(path)
+
+    yield make
+    for path in done:
+        subprocess.run([CHATTR, "-i", str(path)], capture_output=True)
+
+
+@pytest.mark.skipif(CHATTR is None or os.geteuid() != 0, reason="needs chattr and root for an unwritable folder")
+def test_a_read_only_newsletters_folder_gives_a_clear_error_and_keeps_the_old_files(tmp_path, server, immutable):
+    root = project(tmp_path, server)
+    saved = edited_draft(root)
+    before = {p: p.read_bytes() for p in visible_files(root / "content")}
+    try:
+        for niche in NICHES:
+            immutable(root / "content" / "newsletters" / niche)
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"this filesystem has no immutable flag: {exc.stderr}")
+    proc = openhand(root, "curate", "--date", DATE.isoformat(), check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith(("ERROR", "error"))]
+    assert len(errors) == len(NICHES), proc.stderr
+    for niche, line in zip(NICHES, errors):
+        assert line.startswith(f"ERROR: niche {niche}: could not write the draft:"), line
+        assert "Operation not permitted" in line and f"newsletters/{niche}" in line, line
+    assert "Traceback" not in proc.stderr
+    assert {p: p.read_bytes() for p in visible_files(root / "content")} == before
+    assert not [p for p in (root / "content").rglob(".*.tmp")]
+    for path, data in saved.items():
+        assert path.read_bytes() == data
+
+
+def _small_files():
+    """As if the disk were nearly full: any write past 4 KB fails with EFBIG instead of killing us."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+
+def test_a_full_disk_gives_a_clear_error_and_leaves_no_half_file(tmp_path, server):
+    root = project(tmp_path, server)
+    saved = edited_draft(root)
+    before = {p: p.read_bytes() for p in visible_files(root / "content")}
+    caches = {p: p.read_bytes() for p in cache_files(root)}
+    for niche in NICHES:  # bigger entries: the drafts and cache files no longer fit
+        for f in range(4):
+            server.add(f"/{niche}/{f}.xml", body=rss("big", entries(niche, f + 10)), etag='"big"')
+    proc = subprocess.run([str(OPENHAND), "--settings", "pelicanconf.py", "curate", "--date", DATE.isoformat()],
+                          cwd=root, capture_output=True, text=True, preexec_fn=_small_files, timeout=120)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == len(NICHES) and all("could not write the draft" in e and "too large" in e for e in errors), proc.stderr
+    assert "could not write the feed cache" in proc.stderr
+    assert {p: p.read_bytes() for p in visible_files(root / "content")} == before
+    assert {p: p.read_bytes() for p in cache_files(root)} == caches
+    assert not [p for p in root.rglob(".*.tmp")]
+    for path, data in saved.items():
+        assert path.read_bytes() == data
