@@ -156,9 +156,13 @@ def test_cadence_skips_a_draft_until_forced_and_never_repeats_a_link(tmp_path):
     (("--niche", "bakery"), None, "--niche bakery: no such niche"),
     ((), ("cadence: monthly", "cadence: fortnightly"), "shop.md: cadence: must be one of weekly, biweekly, monthly"),
     ((), ("max_links: 4", "max_links: many"), "shop.md: max_links: must be a whole number"),
+    ((), "no note", "links/guide.md: note: is missing: say in a sentence why this link helps"),
 ])
 def test_configuration_errors_exit_2_naming_the_file_and_field(tmp_path, args, niche_edit, message):
     root = local_project(tmp_path)
+    if niche_edit == "no note":
+        write(root / "content" / "links" / "guide.md", PICK.replace('note: "The rules from the agency that enforces them."\n', ""))
+        niche_edit = None
     if niche_edit:
         path = root / "content" / "niches" / "shop.md"
         path.write_text(path.read_text().replace(*niche_edit), encoding="utf-8")
