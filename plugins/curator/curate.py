@@ -199,7 +199,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
         if result.status == fetching.OK:
             digester.submit(result.location, (result.body, result.headers, result.url, words))
         if progress:
-            progress(names.get(result.location, result.location))
+            progress(names.get(result.location, result.location), len(locations))
 
     try:
         fetched = fetching.fetch_all(locations, folder, options, offline=offline, on_done=on_done)
@@ -362,8 +362,8 @@ def run(settings: dict[str, Any], args) -> int:
         with Progress(transient=True) as bar:
             task = bar.add_task("fetching feeds", total=None)
 
-            def progress(name: str) -> None:
-                bar.update(task, advance=1, description=f"fetched {name[:50]}")
+            def progress(name: str, total: int) -> None:
+                bar.update(task, total=total, advance=1, description=f"fetched {name[:50]}")
 
             result = curate(settings, slugs=args.niche, date=date, offline=args.offline, force=args.force,
                             progress=progress)
