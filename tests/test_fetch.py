@@ -218,3 +218,21 @@ def test_a_niche_with_nothing_due_costs_its_feeds_no_request(tmp_path, server):
     assert again.niches[0].draft.status == "exists" and soon.niches[0].draft.status == "too soon"
     curate(settings, date=DATE + dt.timedelta(days=10), force=True)
     assert len(server.hits) == 2
+
+
+def test_a_page_that_is_not_a_feed_backs_off_like_any_failure(tmp_path, server):
+    url = server.add("/page.xml", body=b"<!DOCTYPE html><html><body>Moved to our blog</body></html>",
+                     content_type="text/html")
+    root = project_with(tmp_path, [(url, "Page", 1.0), (server.add("/good.xml", body=GOOD), "Good", 1.0)])
+    folder = os.path.join(root, "cache", "curator")
+    settings = load_settings(root)
+    waits = []
+    for day in (0, 30):
+        before = time.time()
+        curate(settings, date=DATE + dt.timedelta(days=day))
+        state = fetch.load_state(folder, url)
+        waits.append(state["next_try"] - before)
+        state["next_try"] = 0
+        fetch.save_state(folder, state)
+    assert len(server.hits_for("/page.xml")) == 2
+    assert waits[1] == pytest.approx(2 * waits[0], rel=0.05)

@@ -216,8 +216,10 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
             out = digested[loc]
             if not out["is_feed"] and not out["entries"]:
                 reason = _not_a_feed(result.headers, result.body)
-                state.update(etag=None, last_modified=None, file_stamp=None,
-                             failures=int(state.get("failures", 0)) + 1, last_error=reason)
+                failures = int(state.get("failures", 0)) + 1
+                state.update(etag=None, last_modified=None, file_stamp=None, failures=failures, last_error=reason)
+                if loc.startswith(("http://", "https://")):
+                    state["next_try"] = time.time() + fetching.backoff(failures)
                 report = FeedReport(loc, fetching.FAILED, cached, 0, reason)
             else:
                 # One warning per feed, whatever is wrong with it: malformed, entries skipped, moved.
@@ -231,7 +233,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
                     notes.append(result.reason)
                 if notes:
                     logger.warning("feed %s %s", name, "; ".join(notes))
-                state.update(entries=out["entries"], fetched_at=now)
+                state.update(entries=out["entries"], fetched_at=now, failures=0)
                 report = FeedReport(loc, fetching.OK, out["entries"], out["parsed"])
         elif result.status == fetching.NOT_MODIFIED:
             report = FeedReport(loc, fetching.NOT_MODIFIED, cached, 0)

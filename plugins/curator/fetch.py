@@ -320,6 +320,12 @@ def fetch_file(path: str, state: dict[str, Any], options: FetchOptions) -> Fetch
 
 # ---------------------------------------------------------------- many feeds
 
+def backoff(failures: int, retry_after: float | None = None) -> float:
+    """Seconds to wait after `failures` failures in a row: doubling, capped, never less than Retry-After."""
+    wait = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (max(1, failures) - 1))
+    return max(retry_after, wait) if retry_after is not None else wait
+
+
 def fetch_one(pool, location: str, state: dict[str, Any], options: FetchOptions, *, offline: bool,
               now: float) -> Fetched:
     """Fetch one feed honouring its cached state; returns a Fetched whatever happens."""
@@ -344,12 +350,11 @@ def fetch_one(pool, location: str, state: dict[str, Any], options: FetchOptions,
             return Fetched(location, GONE, reason=exc.reason + "; it will not be fetched again "
                                                              "(remove it from the niche file)", state=state)
         if remote:
-            wait = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (failures - 1))
-            if exc.retry_after is not None:
-                wait = max(exc.retry_after, min(wait, BACKOFF_MAX))
-            state["next_try"] = now + wait
+            state["next_try"] = now + backoff(failures, exc.retry_after)
         return Fetched(location, FAILED, reason=exc.reason, state=state)
-    state = {**state, "failures": 0, "last_error": "", "next_try": 0}
+    state = {**state, "last_error": "", "next_try": 0}
+    if result.status != OK:
+        state["failures"] = 0   # an OK body is a success only once it parses as a feed (curate says)
     if result.status == OK:
         if remote:
             state["etag"] = result.headers.get("etag") or None
