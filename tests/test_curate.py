@@ -271,3 +271,14 @@ def test_a_hand_picked_link_goes_into_one_issue_only(tmp_path):
     assert second.draft.number == 2
     assert "https://www.dol.gov/tips-fact-sheet" not in [c.url for c in second.links]
     assert len(second.links) == 4
+
+
+def test_a_niche_without_keywords_takes_the_newest_entries(tmp_path):
+    root = local_project(tmp_path)
+    path = root / "content" / "niches" / "shop.md"
+    path.write_text(path.read_text().replace("keywords:\n- payroll\n", "keywords: []\n"), encoding="utf-8")
+    report = curate(load_settings(root), date=DATE).niches[0]
+    assert report.picked == 4
+    assert all("the niche has no keywords" in c.why for c in report.links)
+    dates = [c.date for c in report.links]
+    assert dates == sorted(dates, reverse=True)

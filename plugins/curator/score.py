@@ -81,7 +81,7 @@ def score_entry(entry: dict, niche: Niche, source: str, weight: float, reference
         return None
     in_title = matches(niche.keywords, title)
     in_summary = [w for w in matches(niche.keywords, summary) if w not in in_title]
-    if not in_title and not in_summary:
+    if niche.keywords and not in_title and not in_summary:
         return None
     date = parse_date(entry.get("date"))
     if date is not None and date > reference + dt.timedelta(days=1):
@@ -94,10 +94,12 @@ def score_entry(entry: dict, niche: Niche, source: str, weight: float, reference
         age_text = _age_words(date, age)
     else:
         decay, age_text = UNDATED_DECAY, "undated"
-    relevance = TITLE_WEIGHT * len(in_title) + SUMMARY_WEIGHT * len(in_summary)
+    # A niche without keywords takes every entry: recency and source weight decide.
+    relevance = TITLE_WEIGHT * len(in_title) + SUMMARY_WEIGHT * len(in_summary) if niche.keywords else 1.0
     score = round(relevance * weight * (0.5 + decay), 4)
     section = best_section(niche, title, summary)
     why = "; ".join(part for part in (
+        "" if niche.keywords else "the niche has no keywords",
         _keywords_why(in_title, "title"),
         _keywords_why(in_summary, "summary"),
         age_text,
