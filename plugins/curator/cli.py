@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     # `openhand curate --settings x` (as `make` writes it) means the same as `openhand --settings x curate`.
     for command in sub.choices.values():
         command.add_argument("--settings", "-s", default=argparse.SUPPRESS, help="as before the command")
+        command.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help="say more")
     return parser
 
 
