@@ -95,7 +95,8 @@ class Digester:
         if processes > 1 and feeds >= POOL_MIN_FEEDS:
             try:
                 self.pool = ProcessPoolExecutor(max_workers=processes)
-                for warm in [self.pool.submit(int) for _ in range(processes)]:
+                # One busy task per worker makes the pool fork them all now, while this process has no threads.
+                for warm in [self.pool.submit(time.sleep, 0.02) for _ in range(processes)]:
                     warm.result()
             except Exception as exc:  # e.g. no /dev/shm: parse here instead
                 logger.warning("could not start parser processes (%s); parsing in this process", exc)
