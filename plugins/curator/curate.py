@@ -193,8 +193,9 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
     options = fetching.FetchOptions.from_settings(settings)
     folder = cache_dir(settings)
     words = int(settings["CURATE_SUMMARY_WORDS"])
-    remote = sum(1 for loc in locations if loc.startswith(("http://", "https://")))
-    digester = Digester(int(settings["CURATE_PARSE_PROCESSES"]), 0 if offline else remote)
+    states = {loc: fetching.load_state(folder, loc) for loc in locations}
+    # Worker processes only when many feeds will send bodies: a warm run of 304s parses nothing.
+    digester = Digester(int(settings["CURATE_PARSE_PROCESSES"]), fetching.likely_bodies(states, offline))
 
     def on_done(result: fetching.Fetched) -> None:
         if result.status == fetching.OK:
@@ -203,7 +204,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
             progress(names.get(result.location, result.location), len(locations))
 
     try:
-        fetched = fetching.fetch_all(locations, folder, options, offline=offline, on_done=on_done)
+        fetched = fetching.fetch_all(locations, folder, options, offline=offline, on_done=on_done, states=states)
         digested = digester.results()
     finally:
         digester.close()

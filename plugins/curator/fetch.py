@@ -365,11 +365,22 @@ def fetch_one(pool, location: str, state: dict[str, Any], options: FetchOptions,
     return result
 
 
+def likely_bodies(states: dict[str, dict[str, Any]], offline: bool, now: float | None = None) -> int:
+    """How many remote feeds will probably send a body to parse (no validators to get a 304 with)."""
+    if offline:
+        return 0
+    now = time.time() if now is None else now
+    return sum(1 for loc, st in states.items() if loc.startswith(("http://", "https://"))
+               and not st.get("gone") and st.get("next_try", 0) <= now
+               and not (st.get("etag") or st.get("last_modified")))
+
+
 def fetch_all(locations: list[str], cache_folder: str, options: FetchOptions, *, offline: bool = False,
-              on_done: Callable[[Fetched], None] | None = None) -> dict[str, Fetched]:
+              on_done: Callable[[Fetched], None] | None = None,
+              states: dict[str, dict[str, Any]] | None = None) -> dict[str, Fetched]:
     """Fetch every feed in threads (I/O only: parsing happens elsewhere, never in these threads)."""
     now = time.time()
-    states = {loc: load_state(cache_folder, loc) for loc in locations}
+    states = states if states is not None else {loc: load_state(cache_folder, loc) for loc in locations}
     pool = make_pool(options)
     results: dict[str, Fetched] = {}
 

@@ -40,6 +40,7 @@ class Hit:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128   # the default 5 drops connections when 16+ fetch threads connect at once
 
     def handle_error(self, request, client_address):  # a client hanging up early is expected here
         pass
