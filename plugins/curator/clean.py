@@ -22,8 +22,9 @@ from .tracking import clean_link
 TITLE_MAX_CHARS = 200
 _DROP_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
                  "title", "textarea", "xmp", "noembed", "noframes"}
-# What an HTML parser would start a tag, comment or declaration at ("a < b" is text).
-_TAG_LIKE = re.compile(r"</?[a-zA-Z!?][^>]*>?")
+# What an HTML parser would start a tag, comment or declaration at ("a < b" is text; "</" + anything
+# but a letter opens a bogus comment that swallows text up to the next ">").
+_TAG_LIKE = re.compile(r"</?[a-zA-Z!?][^>]*>?|</")
 _ESCAPED_TAG = re.compile(r"&(amp;)*lt;/?[a-zA-Z!?]", re.I)  # a tag escaped once too often
 _SPACE = re.compile(r"\s+")
 # Control characters (C0, DEL, C1), line/paragraph separators and lone surrogates become spaces.
@@ -44,15 +45,19 @@ def plain_text(value: Any) -> str:
     text = "" if value is None else str(value)
     # Block-level tags become spaces so "a</p><p>b" does not read "ab".
     text = re.sub(r"<\s*(br|/p|/div|/li|/h\d|/tr)\b[^>]*>", " ", text, flags=re.I)
+    # Invisible characters go before each pass, not after: "<\u200bimg onerror=...>" is text to a
+    # parser, but dropping the zero-width space afterwards would join it into a tag.
     for _ in range(4):
-        text = _strip_markup(text)
+        text = _visible(_strip_markup(_visible(text)))
         if not _TAG_LIKE.search(text) and not _ESCAPED_TAG.search(text):
             break
     else:
         text = _TAG_LIKE.sub(" ", text)
-    text = text.translate(_INVISIBLE)
-    text = _CONTROL.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
+
+
+def _visible(text: str) -> str:
+    return _CONTROL.sub(" ", text.translate(_INVISIBLE))
 
 
 def cut_words(text: str, words: int) -> str:
