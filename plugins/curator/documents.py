@@ -58,9 +58,19 @@ def loads(text: str, path: str) -> frontmatter.Post:
     return post
 
 
+class _Dumper(yaml.SafeDumper):
+    """safe_dump, except text holding a line break YAML folds on reading (NEL, LS, PS) is written
+    double-quoted, where those are escaped; otherwise it would come back as a space."""
+
+
+_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style='"' if any(ch in value for ch in "\x85\u2028\u2029") else None))
+
+
 def dumps(metadata: dict[str, Any], body: str = "") -> str:
     """Front matter + body as text; keys keep the order given."""
-    head = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True, default_flow_style=False, width=88)
+    head = yaml.dump(metadata, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
+                     width=88)
     body = body.strip("\n")
     return f"---\n{head}---\n" + (f"\n{body}\n" if body else "")
 
