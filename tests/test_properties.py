@@ -1,0 +1,103 @@
+"""Property tests (hypothesis) for what the hostile corpus cannot enumerate.
+
+* The text cleaner never returns markup: not as it is, not once a careless template
+  unescapes it again, not when pasted raw into a page (Pelican's Jinja does not
+  autoescape) - and no control, bidi-override or line-break character survives.
+* The draft writer round-trips any title, note, summary and why through YAML: what
+  curation wrote is what `issues.load_issue` reads back, so no feed text can add a
+  key, end the front matter or change an issue's status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction
+from hypothesis import HealthCheck, example, given, settings, strategies as st
+
+from curator.clean import cut_chars, plain_text, TITLE_MAX_CHARS
+from curator.documents import loads
+from curator.drafts import render
+from curator.issues import load_issue
+from curator.niches import load_niche
+from curator.score import Candidate
+from support.feedserver import niche_text
+from support.project import write
+
+TAG = re.compile(r"</?[a-zA-Z!?]")
+FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f]")
+
+# Pieces strangers' feeds are made of: tags, attributes, handlers, entities in every spelling, CDATA, comments.
+PIECES = ["<", ">", "</", "/>", "<!--", "-->", "<![CDATA[", "]]>", "<?", "?>", "<!DOCTYPE html>", "script", "img",
+          "svg", "iframe", "style", "b", "a", " ", "=", '"', "'", "src=x", "onerror=", "onload=", "href=",
+          "javascript:", "alert(1)", "&lt;", "&gt;", "&amp;", "&amp;lt;", "&#60;", "&#x3C;", "&#x3c", "&LT;",
+          "&lt", "&#0;", "&#x202e;", "&#13;&#10;", "\u202e", "\x00", "\r\n", "\t", "é", "😀", "x", "1"]
+markup = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
+tags = st.builds(lambda name, attr, body, escape: (f"<{name} {attr}>{body}</{name}>" if not escape
+                                                    else html.escape(f"<{name} {attr}>{body}</{name}>")),
+                 st.sampled_from(["script", "img", "svg", "b", "a", "iframe", "p", "style", "math", "details"]),
+                 st.sampled_from(["", "onerror=alert(1)", 'src="x"', "href='javascript:alert(1)'", "style=x:expression(1)"]),
+                 markup, st.booleans())
+hostile_text = st.one_of(markup, tags, st.lists(st.one_of(tags, markup), max_size=4).map("".join),
+                         st.text(max_size=200))
+
+
+def assert_no_markup(out: str) -> None:
+    assert not TAG.search(out), out
+    assert not TAG.search(html.unescape(out)), f"markup once unescaped again: {out!r}"
+    page = BeautifulSoup(f"<p>{out}</p>", "html.parser")
+    (para,) = page.find_all(True)
+    assert para.name == "p" and not para.find_all(True), f"raw in a page it makes elements: {out!r}"
+    assert not [n for n in para.descendants if isinstance(n, (Comment, Declaration, Doctype, ProcessingInstruction))]
+    assert not FORBIDDEN.search(out), f"control or bidi character in {out!r}"
+    assert out == out.strip()
+
+
+@settings(max_examples=600, deadline=None)
+@given(hostile_text)
+@example("&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;")
+@example("<scr<script>ipt>alert(1)</scr</script>ipt>")
+@example("&lt;<b></b>img src=x onerror=alert(1)&gt;")
+@example("<<b></b>!-- -->")
+def test_the_text_cleaner_never_returns_markup(text):
+    assert_no_markup(plain_text(text))
+    assert_no_markup(cut_chars(plain_text(text), TITLE_MAX_CHARS))
+
+
+# ------------------------------------------------------------------- the draft writer
+
+any_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=120)  # lone surrogates are not UTF-8
+
+
+def _niche(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("niche")
+    path = write(folder / "niches" / "shop.md", niche_text([("https://feed.example/a.xml", "A", 1.0)],
+                                                           keywords=["payroll"]))
+    return load_niche(str(path)), folder
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=any_text, note=any_text, summary=any_text, why=any_text, source=any_text)
+@example(title="---\nstatus: published\n---", note="a: b\n- c", summary="#", why="'\"", source="!!python/object:os.system")
+@example(title="\u2028\u2029\x85\ufeff", note="\r\n\r", summary="\x00\x1b", why="&a *a", source=" lead")
+def test_the_draft_writer_round_trips_any_title_and_note(tmp_path_factory, title, note, summary, why, source):
+    niche, folder = _niche(tmp_path_factory)
+    link = Candidate(url="https://a.example/x?y=1", title=title, summary=summary, guid="", date=None, source=source,
+                     score=1.0, section="", why=why, note=note, hand_picked=True)
+    text = render(niche, 3, dt.date(2026, 11, 22), [link])
+    meta = loads(text, "draft.md").metadata
+    (written,) = meta["links"]
+    # The YAML layer returns exactly what was written, and nothing could add or change a key.
+    assert (written["title"], written["note"], written["summary"], written["why"], written["source"]) == (
+        title, note, summary, why, source)
+    assert set(meta) == {"niche", "number", "date", "status", "subject", "preheader", "intro", "links"}
+    assert meta["status"] == "draft" and meta["niche"] == "shop" and meta["number"] == 3
+    # The issue loader reads it back (trimmed of surrounding whitespace, as every front-matter text is).
+    path = write(folder / "newsletters" / "shop" / "2026-11-22.md", text)
+    issue = load_issue(str(path))
+    (loaded,) = issue.links
+    assert (loaded.title or "", loaded.note, loaded.summary, loaded.why, loaded.source) == tuple(
+        str(v).strip() for v in (title or "", note, summary, why, source)) or (not title.strip() and loaded.title)
+    assert issue.status == "draft" and issue.number == 3
