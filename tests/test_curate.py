@@ -18,9 +18,14 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
+from curator.clean import plain_text
 from curator.curate import curate, digest, digest_all
+from curator.drafts import render
 from curator.issues import load_issue
+from curator.niches import load_niche
+from curator.score import Candidate
 from curator.tracking import tracking_params
 from support.feedserver import FeedServer, load_settings, make_project, niche_text, rss
 from support.project import OPENHAND, ROOT, copy_project, openhand, write
@@ -282,3 +287,17 @@ def test_a_niche_without_keywords_takes_the_newest_entries(tmp_path):
     assert all("the niche has no keywords" in c.why for c in report.links)
     dates = [c.date for c in report.links]
     assert dates == sorted(dates, reverse=True)
+
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(title=st.text(max_size=120), note=st.text(max_size=200), summary=st.text(max_size=200))
+def test_the_draft_writer_round_trips_any_title_and_note(tmp_path_factory, title, note, summary):
+    folder = tmp_path_factory.mktemp("rt")
+    niche_path = write(folder / "niches" / "shop.md", niche_text([], keywords=["payroll"]))
+    niche = load_niche(str(niche_path))
+    cand = Candidate(url="https://a.example/x", title=plain_text(title) or "untitled", summary=plain_text(summary),
+                     guid="", date=None, source="A", score=1.0, section="", why="w", note=plain_text(note))
+    path = write(folder / "newsletters" / "shop" / "2026-11-22.md", render(niche, 1, DATE, [cand]))
+    (link,) = load_issue(str(path)).links
+    assert (link.title, link.note, link.summary) == (cand.title, cand.note, cand.summary)
