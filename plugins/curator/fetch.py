@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 CACHE_VERSION = 1
 BACKOFF_BASE = 15 * 60          # first back-off after a failure: 15 minutes
 BACKOFF_MAX = 24 * 60 * 60      # never wait more than a day
+RETRY_AFTER_MAX = 7 * 24 * 60 * 60  # a server's Retry-After (year 9999...) cannot silence a feed for longer
 CHUNK = 64 * 1024
 
 # Outcomes of one fetch.
@@ -148,17 +149,17 @@ def make_pool(options: FetchOptions) -> urllib3.PoolManager:
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), at most RETRY_AFTER_MAX."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), RETRY_AFTER_MAX)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - now)
+    return min(max(0.0, when.timestamp() - now), RETRY_AFTER_MAX)
 
 
 def _read_capped(response, options: FetchOptions, deadline: float) -> bytes:
