@@ -151,3 +151,16 @@ def test_the_checks_themselves_catch_what_they_look_for():
         assert checks.html_problems(f"<p>{snippet}</p>", "t"), snippet
     assert checks.html_problems('<p>Ledger [click](javascript:window.__pwned=1)</p>', "t") == []
     assert checks.text_problems("a\u202eb", "t") and checks.text_problems("a\x00b", "t")
+
+
+def test_no_server_can_silence_its_feed_for_more_than_a_week(corpus):
+    import json
+    import time
+
+    from curator import fetch
+
+    folder = str(corpus.project / "cache" / "curator")
+    for name in ("unavailable-503", "too-many-429-huge", "too-many-429"):
+        with open(fetch.cache_path(folder, case(corpus, name).url), encoding="utf-8") as handle:
+            state = json.load(handle)
+        assert 60 < state["next_try"] - time.time() <= fetch.RETRY_AFTER_MAX, name
