@@ -111,3 +111,16 @@ def test_the_text_cleaner_never_returns_markup(text):
 def test_cleaned_text_round_trips_through_yaml(text):
     out = plain_text(text)
     assert yaml.safe_load(yaml.safe_dump({"title": out}, allow_unicode=True))["title"] == out
+
+
+def test_atom_relative_links_resolve_against_xml_base():
+    from pathlib import Path
+
+    body = (Path(__file__).parent / "feeds" / "atom-xml-base.atom").read_bytes()
+    parsed = parse_feed(body, {"content-type": "application/atom+xml"})
+    kept = [clean_entry(raw, "https://blog.example/feed.atom", parsed.link, 60) for raw in parsed.entries]
+    assert [(e["title"], e["url"], e["summary"]) for e in kept] == [
+        ("Payroll basics", "https://blog.example/notes/2026/payroll-basics", "Pay on time."),
+        ("Tips ledger", "https://other.example/tips-ledger", "Keep a daily tips ledger."),
+        ("Root-relative", "https://blog.example/about", ""),
+    ]
