@@ -1,0 +1,111 @@
+"""Editors' mistakes end to end: `openhand curate` and the build stop with one clear error, writing nothing.
+
+tests/test_content_errors.py checks each loader's message; here the real commands
+run on a copy of the demo with one mistake each, and what a user sees is checked:
+a non-zero exit, ONE error naming the file, the key and the fix, no draft or cache
+written by curation, and the previous build's output left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from support.project import build, copy_project, openhand, write
+
+DATE = dt.date(2026, 12, 28)   # a month after the demo issues: every niche is due a draft
+DENTAL = "content/niches/dental.md"
+ISSUE = "content/newsletters/dental/2026-11-22.md"
+PICK = "content/links/irs-recordkeeping.md"
+
+
+def edit(path: str, old: str, new: str):
+    def apply(project: Path) -> None:
+        target = project / path
+        text = target.read_text(encoding="utf-8")
+        assert old in text, (path, old)
+        target.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return apply
+
+
+def add(path: str, source: str, changes: tuple[tuple[str, str], ...]):
+    def apply(project: Path) -> None:
+        text = (project / source).read_text(encoding="utf-8")
+        for old, new in changes:
+            assert old in text, (source, old)
+            text = text.replace(old, new, 1)
+        write(project / path, text)
+    return apply
+
+
+# (id, change, file the error must name, key it must name, words of the fix)
+MISTAKES = [
+    ("front-matter-not-yaml", edit(DENTAL, "cadence: monthly", "cadence: [monthly"), DENTAL, None, "YAML"),
+    ("wrong-key-type", edit(DENTAL, "max_links: 7", "max_links: seven"), DENTAL, "max_links", "max_links: 7"),
+    ("unknown-cadence", edit(DENTAL, "cadence: monthly", "cadence: fortnightly"), DENTAL, "cadence", "monthly"),
+    ("feed-url-not-a-url", edit(DENTAL, "url: ../sources/practice-ops-rdf.xml", "url: 'htp:/bad feed'"), DENTAL,
+     "feeds", "https://"),
+    ("issue-for-a-missing-niche", add("content/newsletters/ghost/2026-11-22.md", ISSUE, (("niche: dental", "niche: ghost"),)),
+     "content/newsletters/ghost/2026-11-22.md", "niche", "dental"),
+    ("two-issues-same-number", add("content/newsletters/dental/2026-10-20.md", ISSUE, (("date: 2026-11-22", "date: 2026-10-20"),)),
+     "content/newsletters/dental/2026-", "number", "own number"),
+    ("pick-without-a-note", edit(PICK, "note:", "old_note_removed:"), PICK, "note", "note:"),
+]
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory) -> Path:
+    """The demo, copied and built once: every mistake starts from this state."""
+    project = copy_project(tmp_path_factory.mktemp("good"))
+    with open(project / "pelicanconf.py", "a", encoding="utf-8") as handle:
+        handle.write("\nSEARCH_INDEX = False\n")
+    build(project)
+    return project
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def error_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.lower().startswith(("error", "critical"))
+            or "ContentError" in line]
+
+
+@pytest.mark.parametrize(("change", "path", "key", "fix"), [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
+def test_curate_stops_with_one_clear_error_and_writes_nothing(good, tmp_path, change, path, key, fix):
+    project = tmp_path / "p"
+    shutil.copytree(good, project)
+    shutil.rmtree(project / "cache", ignore_errors=True)
+    change(project)
+    content = snapshot(project / "content")
+    proc = openhand(project, "curate", "--offline", "--date", DATE.isoformat(), check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert line.startswith("error: ") and path in line and "fix" in line and fix in line, line
+    assert key is None or f": {key}" in line, line
+    assert "Traceback" not in proc.stderr
+    assert snapshot(project / "content") == content          # no draft, nothing rewritten
+    assert not (project / "cache").exists() or not any((project / "cache").rglob("*.json"))
+
+
+# Hand-picked links are curation's input only; the build never reads them.
+BUILD_MISTAKES = [m for m in MISTAKES if m[0] != "pick-without-a-note"]
+
+
+@pytest.mark.parametrize(("change", "path", "key", "fix"), [m[1:] for m in BUILD_MISTAKES],
+                         ids=[m[0] for m in BUILD_MISTAKES])
+def test_the_build_stops_with_a_clear_error_and_leaves_the_last_output_as_it_was(good, tmp_path, change, path, key, fix):
+    project = tmp_path / "p"
+    shutil.copytree(good, project)
+    change(project)
+    before = snapshot(project / "output"), snapshot(project / "mail")
+    proc = build(project, check=False, env={"COLUMNS": "1000"})  # one log record per line, unwrapped
+    assert proc.returncode != 0, proc.stdout[-2000:]
+    (line,) = [line for line in (proc.stdout + proc.stderr).splitlines() if "CRITICAL" in line or "ERROR" in line]
+    assert "ContentError" in line and path in line and "fix" in line and fix in line, line
+    assert key is None or f": {key}" in line, line
+    assert (snapshot(project / "output"), snapshot(project / "mail")) == before
