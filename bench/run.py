@@ -328,12 +328,22 @@ def verdicts(results: dict, cfg: dict) -> list[dict]:
         add("curation", "failed", "runs", False, cur.get("error", "")[-300:])
     sizes = results.get("curation", {}).get("sizes", {})
     good = sorted((int(k), v) for k, v in sizes.items() if "cold_s" in v)
-    if len(good) >= 2:
-        (f0, a), (f1, b) = good[0], good[-1]
-        growth = b["cold_rss_mb"]["median"] / a["cold_rss_mb"]["median"]
-        tgrowth = b["cold_s"]["median"] / a["cold_s"]["median"]
-        add("growth linear in entries", f"x{f1 // f0} entries: time x{tgrowth:.2f}, RSS x{growth:.2f}",
-            f"<= x{f1 // f0}", tgrowth <= 1.15 * f1 / f0 and growth <= 1.15 * f1 / f0)
+    if len(good) >= 3:
+        # Linear means each added feed costs about the same: compare the marginal cost per
+        # entry between the lower and the upper pair of sizes (superlinear growth shows as > 1).
+        (f0, a), (f1, b), (f2, c) = good[0], good[len(good) // 2], good[-1]
+        def slope(key, x, y, fx, fy):
+            return (y[key]["median"] - x[key]["median"]) / (fy - fx)
+        t_ratio = slope("cold_s", b, c, f1, f2) / max(slope("cold_s", a, b, f0, f1), 0.001)  # >= 1 ms/feed
+        # Memory has a large fixed part (interpreter, Pelican): with a positive intercept, linear
+        # growth means RSS grows by less than the feed count does.
+        m_growth = c["cold_rss_mb"]["median"] / b["cold_rss_mb"]["median"]
+        per_feed_ms = 1000 * slope("cold_s", b, c, f1, f2)
+        kb_entry = slope("cold_rss_mb", b, c, f1, f2) * 1024 / cfg["entries"]
+        add("growth linear in entries",
+            f"{f0}->{f1}->{f2} feeds: marginal time per feed {per_feed_ms:.0f} ms, ratio upper/lower pair "
+            f"{t_ratio:.2f}; RSS x{m_growth:.2f} for x{f2 / f1:.0f} feeds ({kb_entry:.0f} KB per added entry)",
+            f"time ratio <= 1.5, RSS <= x{f2 / f1:.0f}", t_ratio <= 1.5 and m_growth <= f2 / f1)
     build = results.get("build", {}).get("sizes", {}).get(str(cfg["primary_articles"]))
     if build:
         add("build vs vanilla (as shipped, with search index)", f"{build['openhand_over_vanilla']['median']:.2f}x",
