@@ -83,6 +83,21 @@ def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int) -
             "is_feed": parsed.is_feed, "dropped": len(parsed.entries) - len(entries)}
 
 
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: a parser process must not outlive its run. After a SIGKILL the pool
+    cannot stop its workers, and a forked worker holds its own queue's pipe open, so it
+    would wait for work for ever. Linux: ask for SIGKILL when the forking (main) thread dies."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the run died before that took effect
+        os._exit(1)
+
+
 class Digester:
     """Parse and clean feeds as their bytes arrive: in worker processes when there are
     enough feeds to pay for them (threads would not help: parsing holds the GIL),
@@ -94,7 +109,8 @@ class Digester:
         self.pool = None
         if processes > 1 and feeds >= POOL_MIN_FEEDS:
             try:
-                self.pool = ProcessPoolExecutor(max_workers=processes)
+                self.pool = ProcessPoolExecutor(max_workers=processes, initializer=_die_with_parent,
+                                                initargs=(os.getpid(),))
                 # One busy task per worker makes the pool fork them all now, while this process has no threads.
                 for warm in [self.pool.submit(time.sleep, 0.02) for _ in range(processes)]:
                     warm.result()
