@@ -83,6 +83,24 @@ def visible_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
+def processes_in(folder: Path) -> list[str]:
+    """Live processes working in this folder (a zombie is dead, only not yet reaped)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/cwd") != str(folder):
+                continue
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if state not in ("Z", "X"):
+            found.append(f"{pid} {command}")
+    return found
+
+
 def assert_everything_whole(root: Path, saved: dict[Path, bytes]) -> None:
     """Every draft loads, every cache file is complete JSON, the editor's files are byte-identical."""
     for path in visible_files(root / "content" / "newsletters"):
@@ -120,9 +138,10 @@ def test_sigkill_at_random_points_never_leaves_a_half_file_and_the_next_run_succ
             assert path.name.endswith(".tmp"), path
             leftovers += 1
             path.unlink()
-        # The next run finishes the job.
+        # The next run finishes the job; by its end nothing of the killed run is still running.
         proc = openhand(root, "curate", "--date", DATE.isoformat())
         assert "Traceback" not in proc.stderr
+        assert processes_in(root) == [], "a killed run left processes behind"
         assert_everything_whole(root, saved)
         for niche in NICHES:
             assert len(load_issue(str(draft(root, niche))).links) == 7
