@@ -14,6 +14,8 @@ PELICAN = BIN / "pelican"
 OPENHAND = BIN / "openhand"
 PROJECT_FILES = ("pelicanconf.py", "publishconf.py")
 PROJECT_DIRS = ("theme", "plugins")
+# Pelican logs through rich, which wraps at the terminal width: one record per line keeps messages whole.
+WIDE = {"COLUMNS": "1000"}
 
 
 def copy_project(dest: Path, *, content: bool = True) -> Path:
@@ -41,7 +43,7 @@ def build(project: Path, conf: str = "pelicanconf.py", *extra: str, check: bool 
     """Run `pelican content -o output -s conf` in the project, as `make html` does."""
     cmd = [str(PELICAN), "content", "-o", "output", "-s", conf, "--fatal", "errors", *extra]
     proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=600)
+                          env={**os.environ, **WIDE, **(env or {})}, timeout=600)
     if check and proc.returncode != 0:
         raise AssertionError(f"pelican failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -51,7 +53,7 @@ def openhand(project: Path, *args: str, check: bool = True, env: dict[str, str] 
              timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the installed `openhand` command in the project folder."""
     proc = subprocess.run([str(OPENHAND), "--settings", "pelicanconf.py", *args], cwd=project,
-                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=timeout)
+                          capture_output=True, text=True, env={**os.environ, **WIDE, **(env or {})}, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"openhand {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
