@@ -20,6 +20,10 @@ import nh3
 from .tracking import clean_link
 
 TITLE_MAX_CHARS = 200
+# A stranger's feed must not be able to blow up an issue (or its email past EMAIL_MAX_BYTES):
+# a summary is at most this many characters per allowed word, a link at most this long.
+SUMMARY_CHARS_PER_WORD = 12
+URL_MAX_CHARS = 2000
 _DROP_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
                  "title", "textarea", "xmp", "noembed", "noframes"}
 # What an HTML parser would start a tag, comment or declaration at ("a < b" is text; "</" + anything
@@ -80,7 +84,7 @@ def cut_chars(text: str, limit: int) -> str:
 def absolute_link(link: str, *bases: str) -> str | None:
     """The link made absolute against the first http(s) base, then cleaned; None if unusable."""
     link = (link or "").strip()
-    if not link:
+    if not link or len(link) > URL_MAX_CHARS:
         return None
     scheme = urlsplit(link).scheme.lower()
     if not scheme:
@@ -97,7 +101,8 @@ def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_word
     if url is None:
         return None
     title = cut_chars(plain_text(raw.get("title")), TITLE_MAX_CHARS)
-    summary = cut_words(plain_text(raw.get("summary")), summary_words)
+    summary = cut_chars(cut_words(plain_text(raw.get("summary")), summary_words),
+                        summary_words * SUMMARY_CHARS_PER_WORD)
     if not title:
         title = cut_chars(cut_words(summary, 12), TITLE_MAX_CHARS)
     if not title:

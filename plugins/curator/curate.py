@@ -246,7 +246,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
                     notes.append(f"is malformed ({out['problem']}); using the {out['parsed']} entries it yielded")
                 if out["dropped"]:
                     notes.append(f"had {out['dropped']} of {out['parsed']} entries skipped "
-                                 "(no http(s) link, or no title)")
+                                 "(no usable http(s) link, or no title)")
                 if result.reason:
                     notes.append(result.reason)
                 if notes:
