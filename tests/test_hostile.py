@@ -164,3 +164,15 @@ def test_no_server_can_silence_its_feed_for_more_than_a_week(corpus):
         with open(fetch.cache_path(folder, case(corpus, name).url), encoding="utf-8") as handle:
             state = json.load(handle)
         assert 60 < state["next_try"] - time.time() <= fetch.RETRY_AFTER_MAX, name
+
+
+def test_one_feed_cannot_blow_up_an_issue_or_its_email(corpus):
+    """A 120,000-character word, a 60,000-character URL and 4,000 entries cost their feed, not the build."""
+    links = {link.source.removeprefix("Case "): link for issue in corpus.issues.values() for link in issue.links}
+    assert len(links["long-word-summary"].summary) <= 60 * 12 + 1
+    assert all(len(link.url) <= 2000 for link in links.values())
+    limit = 90 * 1024
+    for eml in (corpus.project / "mail").rglob("*.eml"):
+        assert eml.stat().st_size < 3 * limit, eml
+    for html in (corpus.project / "mail").rglob("*.html"):
+        assert html.stat().st_size <= limit, html
