@@ -56,6 +56,23 @@ class Corpus:
     drafts: dict[str, Path]              # niche -> draft path
 
 
+H = "https://hostile.example"
+DATED = "Fri, 20 Nov 2026 10:00:00 GMT"
+# Cases too big to keep in git: items made at test time (values go into the XML as they are).
+GENERATED = {
+    "many-entries": lambda: [{"title": f"Filler entry {i}", "link": f"{H}/many-entries/{i}", "date": DATED,
+                              "description": "nothing to see", "guid": f"m{i}"} for i in range(4000)]
+    + [{"title": "Ledger needle in a haystack", "link": f"{H}/many-entries/needle", "date": DATED,
+        "description": "the one that matters"}],
+    "deep-nesting": lambda: [{"title": "Ledger deeply nested summary", "link": f"{H}/deep-nesting/1", "date": DATED,
+                              "description": "&lt;div&gt;" * 15000 + "ledger" + "&lt;/div&gt;" * 15000}],
+    "long-word-summary": lambda: [{"title": "Ledger with one enormous word", "link": f"{H}/long-word-summary/1",
+                                   "date": DATED, "description": "ledger " + "A" * 120_000}],
+    "long-url": lambda: [{"title": "Ledger with an enormous URL", "link": f"{H}/long-url/1?q=" + "a" * 60_000,
+                          "date": DATED, "description": "x"}],
+}
+
+
 def manifest() -> list[dict]:
     return yaml.safe_load((HERE / "manifest.yaml").read_text(encoding="utf-8"))
 
@@ -66,6 +83,8 @@ def _body(spec: dict) -> bytes:
         return b"<rss>" + b"x" * 50_000_000   # 50 MB: refused by the cap without reading it
     if kind == "gzip-bomb":
         return gzip.compress(b"\0" * 100_000_000, 9)   # 100 MB of zeros in ~100 KB
+    if kind in GENERATED:
+        return rss(kind, GENERATED[kind]())
     if spec.get("file"):
         return (HERE / spec["file"]).read_bytes()
     return b""
