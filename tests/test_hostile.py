@@ -120,6 +120,16 @@ def test_no_page_carries_anything_dangerous(corpus):
     assert problems == []
 
 
+def test_no_draft_preview_carries_anything_dangerous(corpus):
+    """The editor's first look at a draft is its preview page: the first place a payload would run."""
+    from hostile.corpus import PREVIEWS
+
+    previews = sorted((corpus.project / PREVIEWS).rglob("*.html"))
+    assert len(previews) == len(corpus.drafts)
+    problems = [p for page in previews for p in checks.page_problems(page)]
+    assert problems == []
+
+
 def test_no_niche_feed_carries_anything_dangerous(corpus):
     feeds = sorted((corpus.project / "output" / "feeds" / "newsletters").glob("*.xml"))
     assert len(feeds) == 2 * len(corpus.drafts)

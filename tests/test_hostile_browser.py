@@ -127,6 +127,16 @@ def test_issue_pages_and_hubs_run_no_injected_code(corpus, served, page):
     assert_nothing_ran(page, "pages")
 
 
+def test_draft_previews_run_no_injected_code(corpus, served, page):
+    from hostile.corpus import PREVIEWS
+
+    previews = sorted(p.relative_to(corpus.project).as_posix() for p in (corpus.project / PREVIEWS).rglob("*.html"))
+    assert len(previews) == len(corpus.drafts)
+    for path in previews:
+        assert visit(page, f"{served}/{path}") == "undefined", path
+    assert_nothing_ran(page, "previews")
+
+
 def test_email_html_runs_no_injected_code_and_loads_nothing(corpus, served, page):
     emails = sorted(p.relative_to(corpus.project).as_posix() for p in (corpus.project / "mail").rglob("*.html"))
     assert len(emails) == len(corpus.drafts)

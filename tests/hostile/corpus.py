@@ -156,7 +156,17 @@ def build_corpus(tmp: Path) -> Corpus:
     return corpus
 
 
+PREVIEWS = "preview-drafts"
+
+
 def publish_and_build(corpus: Corpus) -> None:
+    """Build the drafts (previews only: what the editor opens first), keep those, then publish and build."""
+    import shutil
+
+    build(corpus.project)
+    preview = corpus.project / "preview"
+    if preview.is_dir():  # same depth as preview/, so its relative links to output/ still work
+        shutil.copytree(preview, corpus.project / PREVIEWS)
     for path in corpus.drafts.values():
         publish(path)
     build(corpus.project)
