@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import fetch as fetching
-from .clean import clean_entries, cut_chars, plain_text, TITLE_MAX_CHARS
+from .clean import clean_entries, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
 from .issues import load_all_issues, sent_urls
 from .niches import Niche, load_niches
@@ -228,7 +228,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for loc in locations:
         result, state = fetched[loc], dict(fetched[loc].state)
-        cached = list(state.get("entries") or [])
+        cached = reclean_entries(state.get("entries"), int(settings["CURATE_SUMMARY_WORDS"]))
         name = names.get(loc, loc)
         if result.status == fetching.OK:
             out = digested[loc]
