@@ -24,7 +24,7 @@ import pytest
 from curator import fetch
 from curator.issues import load_issue
 from support.feedserver import FeedServer, make_project, niche_text, rss
-from support.project import OPENHAND, openhand
+from support.project import OPENHAND, openhand, write
 
 DATE = dt.date(2026, 11, 22)
 EARLIER = DATE - dt.timedelta(days=31)
@@ -285,3 +285,32 @@ def test_a_full_disk_gives_a_clear_error_and_leaves_no_half_file(tmp_path, serve
     assert not [p for p in root.rglob(".*.tmp")]
     for path, data in saved.items():
         assert path.read_bytes() == data
+
+
+def test_entries_reused_from_an_old_or_edited_cache_are_cleaned_again(tmp_path, server):
+    """A cache written by an older, weaker cleaner (or by hand) must not bypass cleaning on a 304."""
+    root = project(tmp_path, server, feeds_per_niche=1)
+    write(root / "content" / "niches" / "books.md",
+          niche_text([(server.url("/books/0.xml"), "books feed 0", 1.0)], keywords=["payroll"], per_source=10))
+    openhand(root, "curate", "--date", EARLIER.isoformat(), "--niche", "books")
+    draft(root, "books", EARLIER).unlink()
+    path = cache_files(root)[0]
+    state = json.loads(path.read_text(encoding="utf-8"))
+    state["entries"] = [
+        {"title": "<img src=x onerror=alert(1)>payroll one", "url": "https://books.example/x1", "summary": "<script>alert(1)</script>ok",
+         "guid": "g1", "date": "2026-11-20T10:00:00+00:00"},
+        {"title": "payroll two", "url": "javascript:alert(1)", "summary": "", "guid": "g2", "date": None},
+        {"title": "payroll \u202ethree", "url": "https://books.example/x3?utm_source=old&id=3", "summary": "A" * 50_000,
+         "guid": "g3", "date": 20261120},
+        "not an entry",
+        {"title": "payroll four", "url": "https://books.example/x4", "summary": "clean", "guid": "g4", "date": None},
+    ]
+    path.write_text(json.dumps(state), encoding="utf-8")
+    proc = openhand(root, "curate", "--date", DATE.isoformat(), "--niche", "books", "--offline")
+    assert "Traceback" not in proc.stderr
+    links = {link.url: link for link in load_issue(str(draft(root, "books"))).links}
+    assert sorted(links) == ["https://books.example/x1", "https://books.example/x3?id=3", "https://books.example/x4"]
+    assert links["https://books.example/x1"].title == "payroll one" and links["https://books.example/x1"].summary == "ok"
+    assert links["https://books.example/x3?id=3"].title == "payroll three"
+    assert len(links["https://books.example/x3?id=3"].summary) <= 60 * 12 + 1
+    assert links["https://books.example/x4"].summary == "clean"
