@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruct
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from curator.clean import cut_chars, plain_text, TITLE_MAX_CHARS
+from curator.clean import clean_entries, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
 from curator.documents import loads
 from curator.drafts import render
 from curator.issues import load_issue
@@ -104,3 +104,28 @@ def test_the_draft_writer_round_trips_any_title_and_note(shop, title, note, summ
         v.strip() for v in (note, summary, why, source))
     assert loaded.title == title.strip() or (not title.strip() and loaded.title == link.url)
     assert issue.status == "draft" and issue.number == 3
+
+
+# ------------------------------------------------------------------- entries reused from the cache
+
+raw_entries = st.fixed_dictionaries({
+    "title": hostile_text, "summary": hostile_text, "guid": st.text(max_size=30),
+    "link": st.one_of(st.sampled_from(["https://a.example/p?id=1&utm_source=x", "javascript:alert(1)", "/rel",
+                                       "https://a.example/\u202e", "https://a.example/a b", "http://a.example/"]),
+                      st.text(max_size=40).map(lambda t: "https://a.example/" + t)),
+    "date": st.one_of(st.none(), st.just("2026-11-20T10:00:00+00:00")),
+})
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(raw_entries, max_size=4))
+def test_entries_reused_from_the_cache_keep_their_links_and_stay_plain(raws):
+    """Re-cleaning on reuse keeps every entry the cleaner wrote, with the same link; text may only
+    lose one more level of entity escaping ("&lt;" written as text reads back as "<"), never gain markup."""
+    cleaned = clean_entries(raws, "https://feed.example/f.xml", "https://feed.example/", 60)
+    again = reclean_entries(cleaned, 60)
+    assert [e["url"] for e in again] == [e["url"] for e in cleaned]
+    for before, after in zip(cleaned, again):
+        for key in ("title", "summary"):
+            assert_no_markup(after[key])
+            assert after[key] == before[key] or "&" in before[key]
