@@ -314,3 +314,20 @@ def test_entries_reused_from_an_old_or_edited_cache_are_cleaned_again(tmp_path, 
     assert links["https://books.example/x3?id=3"].title == "payroll three"
     assert len(links["https://books.example/x3?id=3"].summary) <= 60 * 12 + 1
     assert links["https://books.example/x4"].summary == "clean"
+
+
+def test_two_runs_at_once_write_each_draft_once_and_both_finish(tmp_path, server):
+    root = project(tmp_path, server)
+    command = [str(OPENHAND), "--settings", "pelicanconf.py", "curate", "--date", DATE.isoformat()]
+    procs = [subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], outputs
+    assert all("Traceback" not in err for _, err in outputs)
+    for niche in NICHES:
+        assert len(load_issue(str(draft(root, niche))).links) == 7
+        wrote = sum(f"wrote content/newsletters/{niche}/" in out for out, _ in outputs)
+        assert wrote == 1, [out for out, _ in outputs]
+    assert_everything_whole(root, {})
+    assert not [p for p in root.rglob(".*.tmp")]
+    assert processes_in(root) == []
