@@ -46,15 +46,24 @@ def url_problems(url: str, where: str) -> list[str]:
     return out
 
 
-def html_problems(markup: str, where: str, *, local_scripts: bool = True) -> list[str]:
-    """Scripts, handlers, active elements, bad URLs, tracking, outside images in one HTML document."""
+def _elsewhere(url: str, site: str) -> bool:
+    """True for a URL on another host (relative ones and the site's own absolute ones are local)."""
+    if site and url.startswith(site.rstrip("/") + "/"):
+        return False
+    return "://" in url or url.startswith("//")
+
+
+def html_problems(markup: str, where: str, *, local_scripts: bool = True, site: str = "") -> list[str]:
+    """Scripts, handlers, active elements, bad URLs, tracking, outside images in one HTML document.
+
+    local_scripts: the theme's own <script src> files are allowed (relative, or under `site`)."""
     out = []
     soup = BeautifulSoup(markup, "html.parser")
     for tag in soup.find_all(True):
         name = tag.name.lower()
         if name == "script":
             src = tag.get("src", "")
-            if tag.get_text().strip() or not src or not local_scripts or "://" in src or src.startswith("//"):
+            if tag.get_text().strip() or not src or not local_scripts or _elsewhere(src, site):
                 out.append(f"{where}: <script> {str(tag)[:80]!r}")
         if name in ACTIVE_TAGS:
             out.append(f"{where}: <{name}> {str(tag)[:80]!r}")
@@ -65,7 +74,7 @@ def html_problems(markup: str, where: str, *, local_scripts: bool = True) -> lis
             out.append(f"{where}: <style> loads or runs something: {tag.get_text()[:80]!r}")
         if name == "img":
             src = tag.get("src", "")
-            if "://" in src or src.startswith("//"):
+            if _elsewhere(src, site):
                 out.append(f"{where}: image from elsewhere {src[:80]!r}")
             if tag.get("width") in ("0", "1") or tag.get("height") in ("0", "1"):
                 out.append(f"{where}: 1x1 image {str(tag)[:80]!r}")
@@ -98,8 +107,8 @@ def text_problems(text: str, where: str) -> list[str]:
     return out
 
 
-def page_problems(path: Path) -> list[str]:
-    return html_problems(path.read_text(encoding="utf-8"), str(path))
+def page_problems(path: Path, site: str = "") -> list[str]:
+    return html_problems(path.read_text(encoding="utf-8"), str(path), site=site)
 
 
 def feed_problems(path: Path) -> list[str]:

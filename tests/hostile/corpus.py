@@ -157,6 +157,7 @@ def build_corpus(tmp: Path) -> Corpus:
 
 
 PREVIEWS = "preview-drafts"
+PUBLISHED = "output-published"
 
 
 def publish_and_build(corpus: Corpus) -> None:
@@ -169,6 +170,7 @@ def publish_and_build(corpus: Corpus) -> None:
         shutil.copytree(preview, corpus.project / PREVIEWS)
     for path in corpus.drafts.values():
         publish(path)
+    build(corpus.project, "publishconf.py", "-o", PUBLISHED)   # what goes live: absolute URLs, feeds
     build(corpus.project)
 
 
