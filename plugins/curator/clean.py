@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from .tracking import clean_link
+from .tracking import clean_link, is_click_redirect
 
 TITLE_MAX_CHARS = 200
 # A stranger's feed must not be able to blow up an issue (or its email past EMAIL_MAX_BYTES):
@@ -92,7 +92,10 @@ def absolute_link(link: str, *bases: str) -> str | None:
         if base is None:
             return None
         link = urljoin(base, link)
-    return clean_link(link)
+    url = clean_link(link)
+    # A click-counting host with no target inside (bit.ly, feedproxy...) is not a link Openhand
+    # can send: the no-strings check would refuse the whole build over it.
+    return None if url is None or is_click_redirect(url) else url
 
 
 def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_words: int) -> dict[str, Any] | None:
@@ -128,6 +131,7 @@ def reclean_entries(entries: Any, summary_words: int) -> list[dict[str, Any]]:
         if (title and len(title) <= TITLE_MAX_CHARS + 1 and len(summary) <= summary_words * SUMMARY_CHARS_PER_WORD + 1
                 and url.startswith(("http://", "https://")) and len(url) <= URL_MAX_CHARS
                 and not any(map(_SUSPECT.search, texts)) and ("?" not in url or clean_link(url) == url)
+                and not is_click_redirect(url)
                 and (entry.get("date") is None or isinstance(entry.get("date"), str))):
             out.append(entry)
             continue
