@@ -304,6 +304,8 @@ def test_entries_reused_from_an_old_or_edited_cache_are_cleaned_again(tmp_path, 
          "guid": "g3", "date": 20261120},
         "not an entry",
         {"title": "payroll four", "url": "https://books.example/x4", "summary": "clean", "guid": "g4", "date": None},
+        {"title": "payroll five", "url": "https://feedproxy.google.com/~r/books/~3/x5", "summary": "", "guid": "g5",
+         "date": None},
     ]
     path.write_text(json.dumps(state), encoding="utf-8")
     proc = openhand(root, "curate", "--date", DATE.isoformat(), "--niche", "books", "--offline")
