@@ -124,3 +124,18 @@ def test_atom_relative_links_resolve_against_xml_base():
         ("Tips ledger", "https://other.example/tips-ledger", "Keep a daily tips ledger."),
         ("Root-relative", "https://blog.example/about", ""),
     ]
+
+
+def test_feedburner_entries_keep_the_original_link_not_the_click_counter():
+    body = b"""<?xml version="1.0"?>
+<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><channel>
+<title>Relayed</title><link>https://blog.example/</link>
+<item><title>Sales tax on delivery fees</title>
+<link>http://feedproxy.google.com/~r/blog/~3/AbC/sales-tax-delivery</link>
+<feedburner:origLink>https://blog.example/sales-tax-delivery?utm_source=feedburner</feedburner:origLink></item>
+<item><title>Counted only</title><link>http://feedproxy.google.com/~r/blog/~3/XyZ/counted</link></item>
+</channel></rss>"""
+    entries = [clean_entry(raw, "https://blog.example/feed", "https://blog.example/", 40)
+               for raw in parse_feed(body, {}).entries]
+    assert entries[0]["url"] == "https://blog.example/sales-tax-delivery"
+    assert entries[1] is None  # a click counter with no original link is dropped, not published

@@ -54,7 +54,8 @@ def _base(entry: Any) -> str:
 
 
 def _link(entry: Any) -> str:
-    link = entry.get("link") or ""
+    # FeedBurner rewrites links to its click counter and keeps the real one in origLink.
+    link = entry.get("feedburner_origlink") or entry.get("link") or ""
     if not link:
         for item in entry.get("links") or []:
             if item.get("rel", "alternate") == "alternate" and item.get("href"):
