@@ -98,13 +98,29 @@ def absolute_link(link: str, *bases: str) -> str | None:
     return None if url is None or is_click_redirect(url) else url
 
 
+# A link written out as text (the no-strings check reads issue text as well as hrefs).
+_TEXT_URL = re.compile(r"""https?://[^\s<>"'`)\]]+""", re.I)
+
+
+def _text_link(match: re.Match) -> str:
+    text = match.group(0)
+    url, tail = text.rstrip(".,;:"), text[len(text.rstrip(".,;:")):]
+    cleaned = clean_link(url)
+    return "" if cleaned is None or is_click_redirect(cleaned) else cleaned + tail
+
+
+def clean_text_links(text: str) -> str:
+    """Links in plain text lose their tracking parameters; click-counting ones go (bit.ly...)."""
+    return _SPACE.sub(" ", _TEXT_URL.sub(_text_link, text)).strip() if "://" in text else text
+
+
 def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_words: int) -> dict[str, Any] | None:
     """One parsed entry as Openhand keeps it, or None when it has no usable link or title."""
     url = absolute_link(raw.get("link", ""), raw.get("base", ""), feed_url, feed_link)
     if url is None:
         return None
-    title = cut_chars(plain_text(raw.get("title")), TITLE_MAX_CHARS)
-    summary = cut_chars(cut_words(plain_text(raw.get("summary")), summary_words),
+    title = cut_chars(clean_text_links(plain_text(raw.get("title"))), TITLE_MAX_CHARS)
+    summary = cut_chars(cut_words(clean_text_links(plain_text(raw.get("summary"))), summary_words),
                         summary_words * SUMMARY_CHARS_PER_WORD)
     if not title:
         title = cut_chars(cut_words(summary, 12), TITLE_MAX_CHARS)
@@ -128,7 +144,7 @@ def reclean_entries(entries: Any, summary_words: int) -> list[dict[str, Any]]:
             continue
         title, url, summary = (str(entry.get(k) or "") for k in ("title", "url", "summary"))
         texts = (title.replace(" ", ""), summary.replace(" ", ""), str(entry.get("guid") or "").replace(" ", ""), url)
-        if (title and len(title) <= TITLE_MAX_CHARS + 1 and len(summary) <= summary_words * SUMMARY_CHARS_PER_WORD + 1
+        if ("://" not in title + summary and title and len(title) <= TITLE_MAX_CHARS + 1 and len(summary) <= summary_words * SUMMARY_CHARS_PER_WORD + 1
                 and url.startswith(("http://", "https://")) and len(url) <= URL_MAX_CHARS
                 and not any(map(_SUSPECT.search, texts)) and ("?" not in url or clean_link(url) == url)
                 and not is_click_redirect(url)
