@@ -10,6 +10,8 @@ page, a niche feed or an email.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -89,6 +91,8 @@ def test_every_draft_field_is_plain_safe_text(corpus):
             assert 0 < len(link.title) <= 201, where
             for field in (link.title, link.summary, link.note, link.why, link.source):
                 problems += checks.text_problems(field, where)
+                for url in re.findall(r"https?://[^\s<>\"'`)\]]+", field, re.I):  # links written as text
+                    problems += checks.url_problems(url.rstrip(".,;:"), f"{where} (text)")
                 assert "<" not in field or not any(t in field.lower() for t in ("<script", "<img", "<svg", "<iframe")), where
         problems += checks.text_problems(issue.subject + issue.preheader, niche)
     assert problems == []
