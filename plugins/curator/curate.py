@@ -9,6 +9,7 @@ and the reason; it never stops the other feeds or niches.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import logging
 import os
 import sys
@@ -167,6 +168,19 @@ def _not_a_feed(headers: dict[str, str], body: bytes) -> str:
 
 # ---------------------------------------------------------------- the run
 
+def remove_stale_temp_files(*folders: str, age: float = 600.0) -> None:
+    """A run killed mid-write leaves its hidden temp file behind (the real file is whole, old or
+    new): remove those once they are clearly abandoned, so none piles up or gets committed."""
+    cutoff = time.time() - age
+    for folder in folders:
+        for path in glob.glob(os.path.join(glob.escape(folder), "**", ".*.tmp"), recursive=True):
+            try:
+                if os.lstat(path).st_mtime < cutoff:
+                    os.unlink(path)
+            except OSError:
+                pass
+
+
 def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt.date | None = None,
            offline: bool = False, force: bool = False, progress=None) -> CurateResult:
     """Curate the chosen niches (all by default); returns what happened, for the table and tests."""
@@ -183,6 +197,7 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
     picks = load_picks(links_dir, niches) if os.path.isdir(links_dir) else []
     newsletters_dir = content_dir(settings, "NEWSLETTERS_PATH")
     all_issues = load_all_issues(newsletters_dir, niches)
+    remove_stale_temp_files(newsletters_dir, cache_dir(settings))
 
     # A niche whose draft exists or is not due yet costs its feeds no request.
     early = {n.slug: precheck(newsletters_dir, n, all_issues[n.slug], date, force=force) for n in chosen}
