@@ -333,3 +333,18 @@ def test_two_runs_at_once_write_each_draft_once_and_both_finish(tmp_path, server
     assert_everything_whole(root, {})
     assert not [p for p in root.rglob(".*.tmp")]
     assert processes_in(root) == []
+
+
+def test_temp_files_abandoned_by_a_killed_run_are_removed_by_a_later_one(tmp_path, server):
+    root = project(tmp_path, server, feeds_per_niche=1)
+    openhand(root, "curate", "--date", EARLIER.isoformat())
+    old = [root / "content" / "newsletters" / "books" / ".k1l2.tmp", root / "cache" / "curator" / "feeds" / ".x9y8.tmp"]
+    fresh = root / "content" / "newsletters" / "clinic" / ".z7w6.tmp"   # maybe another run's, still writing
+    for path in old + [fresh]:
+        path.write_text("---\nniche: books\nnum", encoding="utf-8")
+    hour_ago = time.time() - 3600
+    for path in old:
+        os.utime(path, (hour_ago, hour_ago))
+    openhand(root, "curate", "--date", DATE.isoformat())
+    assert [p.exists() for p in old] == [False, False]
+    assert fresh.exists()
