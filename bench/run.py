@@ -39,9 +39,10 @@ PY = sys.executable
 
 FULL = {"feeds": [25, 100, 400], "primary_feeds": 100, "entries": 50, "latency": 0.1, "runs": 3,
         "articles": [250, 1000], "primary_articles": 1000, "niches": 10, "issues": 52, "build_runs": 3,
-        "emails": 200}
+        "scale_runs": 2, "emails": 200}
 QUICK = {"feeds": [4], "primary_feeds": 4, "entries": 10, "latency": 0.02, "runs": 1,
-         "articles": [12], "primary_articles": 12, "niches": 2, "issues": 3, "build_runs": 1, "emails": 5}
+         "articles": [12], "primary_articles": 12, "niches": 2, "issues": 3, "build_runs": 1, "scale_runs": 1,
+         "emails": 5}
 
 TARGETS = {"cold_s": 4.0, "cold_vs_webring": 3.5, "warm_s": 1.0, "build_ratio": 1.10, "email_ms": 2.0,
            "curate_rss_mb": 300.0}
@@ -152,13 +153,14 @@ def bench_curation(cfg: dict, work: Path, today: dt.date, profile_dir: Path | No
             urls.write_text("\n".join(server.base + corpus.feed_path(i) for i in range(feeds)) + "\n")
             peer = feeds == cfg["primary_feeds"]
             cold, warm, webring = [], [], []
-            for r in range(cfg["runs"]):
-                log(f"curation {feeds} feeds, run {r + 1}/{cfg['runs']}: cold")
+            runs = cfg["runs"] if peer else cfg["scale_runs"]  # the compared size gets the most runs
+            for r in range(runs):
+                log(f"curation {feeds} feeds, run {r + 1}/{runs}: cold")
                 cold.append(_curate_once(project, server, today, cold=True))
-                log(f"curation {feeds} feeds, run {r + 1}/{cfg['runs']}: warm")
+                log(f"curation {feeds} feeds, run {r + 1}/{runs}: warm")
                 warm.append(_curate_once(project, server, today, cold=False))
                 if peer:
-                    log(f"curation {feeds} feeds, run {r + 1}/{cfg['runs']}: webring-style peer")
+                    log(f"curation {feeds} feeds, run {r + 1}/{runs}: webring-style peer")
                     webring.append(_webring_once(urls, feeds * cfg["entries"]))
             size = {"feeds": feeds, "entries": feeds * cfg["entries"], "cold_runs": cold, "warm_runs": warm}
             ok = [c for c in cold if c["returncode"] == 0] and [w for w in warm if w["returncode"] == 0]
@@ -291,9 +293,10 @@ def bench_build(cfg: dict, work: Path, today: dt.date, profile_dir: Path | None 
                 variants["vanilla_neutral"] = (vanilla, extra + ["PLUGINS=[]", neutral[0]])
                 variants["openhand_neutral_nosearch"] = (plugin, extra + ["SEARCH_INDEX=false", neutral[1]])
         runs: dict[str, list[dict]] = {name: [] for name in variants}
-        for r in range(cfg["build_runs"]):
+        count = cfg["build_runs"] if articles == cfg["primary_articles"] else cfg["scale_runs"]
+        for r in range(count):
             for name, (project, options) in variants.items():
-                log(f"build {articles} articles + {cfg['niches']}x{cfg['issues']} issues, run {r + 1}/{cfg['build_runs']}: {name}")
+                log(f"build {articles} articles + {cfg['niches']}x{cfg['issues']} issues, run {r + 1}/{count}: {name}")
                 runs[name].append(_pelican_once(project, options))
         size: dict = {"articles": articles, "source_pages": pages, "runs": runs}
         for name, rs in runs.items():
@@ -460,7 +463,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
     if args.runs:
-        cfg["runs"] = cfg["build_runs"] = args.runs
+        cfg["runs"] = cfg["build_runs"] = cfg["scale_runs"] = args.runs
     if args.feeds:
         cfg["feeds"] = sorted(int(x) for x in args.feeds.split(","))
         cfg["primary_feeds"] = cfg["feeds"][len(cfg["feeds"]) // 2] if len(cfg["feeds"]) != 2 else cfg["feeds"][1]
