@@ -21,3 +21,12 @@ def published_project(tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("published"))
     build(project, "publishconf.py")
     return project
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test."""
+    from support.browser import chromium
+
+    with chromium() as browser:
+        yield browser

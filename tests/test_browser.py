@@ -2,79 +2,27 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import threading
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+from support.browser import MARKS, guarded_page, serve
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"),
-]
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # keep pytest output readable
-        pass
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def site(demo_project):
-    """output/ served on 127.0.0.1 on an ephemeral port, in a thread, for this module only."""
-    handler = functools.partial(QuietHandler, directory=str(demo_project / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    """output/ served on 127.0.0.1, for this module only."""
+    with serve(demo_project / "output") as url:
+        yield url
 
 
 @pytest.fixture
 def page(browser):
     """A fresh page that records every request and refuses any that would leave 127.0.0.1."""
-    context = browser.new_context()
-    requests, refused = [], []
-
-    def guard(route):
-        url = route.request.url
-        if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            refused.append(url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    page.on("request", lambda r: requests.append(r.url))
-    page.requests, page.refused = requests, refused
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors
-    yield page
-    context.close()
+    with guarded_page(browser, allow_data=True) as page:
+        yield page
 
 
 def test_a_visitor_follows_the_navigation_and_finds_each_section(site, page):

@@ -8,24 +8,14 @@ wait for, and checks that nothing ran, nothing opened and nothing left 127.0.0.1
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import threading
 from urllib.parse import quote, urlsplit
 
 import pytest
 
 from hostile.corpus import built_corpus
+from support.browser import MARKS, guarded_page, serve
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"),
-]
+pytestmark = MARKS
 
 # Events an injected inline handler (onerror, onload, onmouseover, onfocus, ontoggle...) would wait for.
 FIRE_EVENTS = """() => {
@@ -38,11 +28,6 @@ FIRE_EVENTS = """() => {
 }"""
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     return built_corpus(tmp_path_factory)
@@ -51,56 +36,15 @@ def corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served(corpus):
     """The project folder (output/ and mail/) on 127.0.0.1."""
-    handler = functools.partial(QuietHandler, directory=str(corpus.project))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with serve(corpus.project) as url:
+        yield url
 
 
 @pytest.fixture
 def page(browser):
     """A page that records requests, refuses any leaving 127.0.0.1, and records dialogs and errors."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.requests, page.refused, page.dialogs, page.errors = [], [], [], []
-
-    def guard(route):
-        url = route.request.url
-        if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("blob:", "about:")):
-            route.continue_()
-        else:
-            page.refused.append(url)
-            route.abort()
-
-    def dialog(d):
-        page.dialogs.append(f"{d.type}: {d.message}")
-        d.dismiss()
-
-    context.route("**/*", guard)
-    page.on("request", lambda r: page.requests.append(r.url))
-    page.on("dialog", dialog)
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    yield page
-    context.close()
+    with guarded_page(browser, console_errors=True) as page:
+        yield page
 
 
 def visit(page, url: str) -> str:

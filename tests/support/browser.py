@@ -1,0 +1,91 @@
+"""Headless Debian Chromium for the browser tests: a local server, a browser, a guarded page.
+
+Every page records the requests it makes and refuses (and records) any that
+would leave 127.0.0.1, so a test can assert that nothing reached another host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+# No background networking: Chromium's own update/sync calls would be refused by this closed network.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"),
+]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # keep pytest output readable
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory) -> Iterator[str]:
+    """A folder on 127.0.0.1 on an ephemeral port, in a thread; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def guarded_page(browser, *, allow_data: bool = False, console_errors: bool = False):
+    """A fresh page with .requests, .refused, .dialogs and .errors lists; dialogs are dismissed."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.requests, page.refused, page.dialogs, page.errors = [], [], [], []
+    local = ("data:", "blob:", "about:") if allow_data else ("blob:", "about:")
+
+    def guard(route):
+        url = route.request.url
+        if urlsplit(url).hostname == "127.0.0.1" or url.startswith(local):
+            route.continue_()
+        else:
+            page.refused.append(url)
+            route.abort()
+
+    def dialog(d):
+        page.dialogs.append(f"{d.type}: {d.message}")
+        d.dismiss()
+
+    context.route("**/*", guard)
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.on("dialog", dialog)
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    if console_errors:
+        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    try:
+        yield page
+    finally:
+        context.close()
