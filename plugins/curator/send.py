@@ -299,6 +299,10 @@ class Mailer:
             if c.starttls:
                 conn.starttls(context=ssl.create_default_context())
                 conn.ehlo()
+        except ssl.SSLCertVerificationError as exc:  # not worth a retry, and the login must not follow
+            raise Fatal(f"the TLS certificate of {c.host}:{c.port} could not be verified ({exc.verify_message}); "
+                        f"check {ENV}HOST is the name on the relay's certificate, or, if the relay uses a private "
+                        f"CA, point SSL_CERT_FILE at that CA's certificate") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise Transient(f"cannot connect to {c.host}:{c.port}: {_describe(exc)}", connection=True) from None
         if c.user:

@@ -1,9 +1,12 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd) that records what it accepts and can misbehave on cue."""
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that records what it accepts and can misbehave on cue,
+in plain text, with STARTTLS or with implicit TLS (a self-signed certificate made by the openssl CLI)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from email import policy
@@ -11,6 +14,36 @@ from email.parser import BytesParser
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+CERT_CONFIG = """[req]
+distinguished_name = dn
+x509_extensions = ext
+prompt = no
+[dn]
+CN = localhost
+[ext]
+subjectAltName = DNS:localhost, IP:127.0.0.1
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, digitalSignature, keyCertSign
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+"""
+
+
+def make_certificate(directory) -> tuple[str, str]:
+    """A fresh self-signed certificate for localhost / 127.0.0.1: (cert.pem, key.pem) in `directory`.
+
+    The cert is its own trust anchor, so SSL_CERT_FILE=cert.pem makes a default verifying context trust it.
+    """
+    config, cert, key = (f"{directory}/openssl.cnf", f"{directory}/cert.pem", f"{directory}/key.pem")
+    with open(config, "w", encoding="ascii") as handle:
+        handle.write(CERT_CONFIG)
+    subprocess.run(["/usr/bin/openssl", "req", "-x509", "-config", config, "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+    return cert, key
 
 
 def free_port() -> int:
@@ -42,6 +75,7 @@ class Recorder:
     held: threading.Event = field(default_factory=threading.Event)     # ... set while stalled
     release: threading.Event = field(default_factory=threading.Event)  # ... until this is set
     logins: list[tuple[str, bool]] = field(default_factory=list)
+    login_tls: list[str | None] = field(default_factory=list)  # per AUTH: the TLS version it came over, or None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def to(self, address: str) -> list[Received]:
@@ -74,26 +108,44 @@ class Recorder:
 
 
 class SmtpServer:
-    """aiosmtpd's Controller on a free port, with a LOGIN/PLAIN password if given (no TLS, loopback only)."""
+    """aiosmtpd's Controller on a free port (loopback only), with a LOGIN/PLAIN password if given.
 
-    def __init__(self, user: str | None = None, password: str | None = None):
+    tls=None: plain text. tls="starttls": STARTTLS offered and required before anything else (so AUTH only
+    ever comes over TLS). tls="ssl": implicit TLS from the first byte (port-465 style). Both need
+    certificate=(cert.pem, key.pem), e.g. from make_certificate.
+    """
+
+    def __init__(self, user: str | None = None, password: str | None = None, tls: str | None = None,
+                 certificate: tuple[str, str] | None = None):
+        if tls not in (None, "starttls", "ssl") or bool(tls) != bool(certificate):
+            raise ValueError("tls must be 'starttls' or 'ssl' with a certificate, or None without one")
         self.handler = Recorder()
-        self.user, self.password = user, password
+        self.user, self.password, self.tls = user, password, tls
         self.port = free_port()
         kwargs = {}
         if user:
-            kwargs = {"authenticator": self._authenticate, "auth_require_tls": False, "auth_required": True}
+            # aiosmtpd cannot tell implicit TLS from plain text, so only STARTTLS can make it require TLS for AUTH
+            kwargs = {"authenticator": self._authenticate, "auth_require_tls": tls == "starttls",
+                      "auth_required": True}
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*certificate)
+            kwargs.update({"tls_context": context, "require_starttls": True} if tls == "starttls"
+                          else {"ssl_context": context})
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.user
               and auth_data.password.decode() == self.password)
         self.handler.logins.append((auth_data.login.decode() if isinstance(auth_data, LoginPassword) else "", ok))
+        tls = server.transport.get_extra_info("ssl_object")
+        self.handler.login_tls.append(tls.version() if tls is not None else None)
         return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd sends the 535 itself
 
     def env(self, password: str | None = None) -> dict[str, str]:
         env = {"OPENHAND_SMTP_HOST": "127.0.0.1", "OPENHAND_SMTP_PORT": str(self.port),
-               "OPENHAND_SMTP_STARTTLS": "0", "OPENHAND_SMTP_SSL": "0"}
+               "OPENHAND_SMTP_STARTTLS": "1" if self.tls == "starttls" else "0",
+               "OPENHAND_SMTP_SSL": "1" if self.tls == "ssl" else "0"}
         if self.user:
             env.update(OPENHAND_SMTP_USER=self.user, OPENHAND_SMTP_PASSWORD=password or self.password)
         return env
