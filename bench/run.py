@@ -131,8 +131,8 @@ def _curate_once(project: Path, server: FeedServer, today: dt.date, *, cold: boo
     return result
 
 
-def _webring_once(urls_file: Path, expected: int) -> dict:
-    run = measure.run([PY, str(HERE / "webring.py"), str(urls_file)])
+def _webring_once(urls_file: Path, expected: int, workers: int = 16) -> dict:
+    run = measure.run([PY, str(HERE / "webring.py"), str(urls_file), str(workers)])
     out = json.loads(run.stdout) if run.returncode == 0 else {}
     if run.returncode != 0 or out.get("entries") != expected:
         raise RuntimeError(f"webring baseline failed or short ({out}): {run.stderr[-1500:]}")
@@ -177,6 +177,9 @@ def bench_curation(cfg: dict, work: Path, today: dt.date, profile_dir: Path | No
                 size["warm_not_modified"] = min(w["server"]["304"] for w in warm)
                 size["drafts"] = min(c["drafts"] for c in cold + warm)
             if webring:
+                # For reference only: pelican-webring as shipped fetches one feed after another.
+                log(f"curation {feeds} feeds: webring-style peer, one thread (as pelican-webring ships)")
+                size["webring_sequential_s"] = summary([_webring_once(urls, feeds * cfg["entries"], 1)["seconds"]])
                 size["webring_s"] = summary([w["seconds"] for w in webring])
                 size["webring_rss_mb"] = summary([w["tree_rss_mb"] for w in webring])
                 size["webring_runs"] = webring
@@ -423,6 +426,11 @@ def table(results: dict) -> str:
             ratio = f"{s['webring_over_cold']['median']:.2f}x" if "webring_over_cold" in s else "-"
             lines.append(f"  {key:>5}  {_fmt(s['cold_s']):>22}  {_fmt(s['warm_s']):>22}  {_fmt(s.get('webring_s')):>22}  "
                          f"{ratio:>7}  {s['cold_rss_mb']['median']:>7.0f} MB  {s['cold_entries_parsed']}/{s['warm_entries_parsed']}")
+        for key, s in cur["sizes"].items():
+            if "webring_sequential_s" in s and "cold_s" in s:
+                seq = s["webring_sequential_s"]["median"]
+                lines.append(f"  {key:>5}  reference: webring-style in one thread, as pelican-webring ships: {seq:.2f}s "
+                             f"({seq / s['cold_s']['median']:.2f}x the cold median)")
     build = results.get("build")
     if build:
         lines.append(f"Build (articles + {build['niches']}x{build['issues_per_niche']} issues) median (min-max)")
