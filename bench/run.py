@@ -16,7 +16,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -236,32 +235,6 @@ def write_site(project: Path, articles: int, niches: int, per_niche: int, today:
     return count
 
 
-# The theme's "More on <category>" list filters every article for every article page:
-# O(N^2) in the article count, so it charges vanilla (1520 articles) more than Openhand
-# (1000 articles + 520 issues) and hides the plugin's own cost. The same list in O(1)
-# per page, from the category's own article list, for a theme-neutral comparison.
-QUADRATIC_RELATED = re.compile(r'\{% set related = articles\|selectattr\("category", "equalto", article\.category\)'
-                               r'\|reject\("equalto", article\)\|list %\}')
-LINEAR_RELATED = ('{% set ns = namespace(related=[]) %}{% for cat, cat_articles in categories %}'
-                  '{% if cat == article.category %}{% set ns.related = (cat_articles[:4]|reject("sameas", article)|list)[:3] %}'
-                  '{% endif %}{% endfor %}{% set related = ns.related %}')
-
-
-def neutral_theme(project: Path) -> str | None:
-    """A copy of the project's theme with the quadratic related list made O(1); its
-    THEME override, or None when the theme has no such list (nothing to neutralise)."""
-    article = project / "theme" / "templates" / "article.html"
-    if not article.is_file() or not QUADRATIC_RELATED.search(article.read_text(encoding="utf-8")):
-        return None
-    target = project / "theme-neutral"
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(project / "theme", target)
-    text = (target / "templates" / "article.html").read_text(encoding="utf-8")
-    (target / "templates" / "article.html").write_text(QUADRATIC_RELATED.sub(lambda m: LINEAR_RELATED, text),
-                                                       encoding="utf-8")
-    return 'THEME="theme-neutral"'
-
-
 def _pelican_once(project: Path, extra: list[str], profile: Path | None = None) -> dict:
     for name in ("output", "mail", "cache"):
         shutil.rmtree(project / name, ignore_errors=True)
@@ -290,11 +263,6 @@ def bench_build(cfg: dict, work: Path, today: dt.date, profile_dir: Path | None 
             "openhand_nosearch": (plugin, extra + ["SEARCH_INDEX=false"]),
             "openhand": (plugin, extra),
         }
-        if articles == cfg["primary_articles"]:
-            neutral = [neutral_theme(vanilla), neutral_theme(plugin)]
-            if all(neutral):
-                variants["vanilla_neutral"] = (vanilla, extra + ["PLUGINS=[]", neutral[0]])
-                variants["openhand_neutral_nosearch"] = (plugin, extra + ["SEARCH_INDEX=false", neutral[1]])
         runs: dict[str, list[dict]] = {name: [] for name in variants}
         count = cfg["build_runs"] if articles == cfg["primary_articles"] else cfg["scale_runs"]
         for r in range(count):
@@ -310,9 +278,6 @@ def bench_build(cfg: dict, work: Path, today: dt.date, profile_dir: Path | None 
         for name in ("openhand_nosearch", "openhand"):
             size[f"{name}_over_vanilla"] = summary(
                 [a["seconds"] / b["seconds"] for a, b in zip(runs[name], runs["vanilla"])])
-        if "vanilla_neutral" in runs:
-            size["neutral_nosearch_over_vanilla"] = summary(
-                [a["seconds"] / b["seconds"] for a, b in zip(runs["openhand_neutral_nosearch"], runs["vanilla_neutral"])])
         results["sizes"][str(articles)] = size
         if profile_dir and articles == cfg["primary_articles"]:
             for name in ("vanilla", "openhand_nosearch"):
@@ -391,11 +356,6 @@ def verdicts(results: dict, cfg: dict) -> list[dict]:
             f"<= {TARGETS['build_ratio']}x", build["openhand_over_vanilla"]["median"] <= TARGETS["build_ratio"])
         add("build vs vanilla (search index off)", f"{build['openhand_nosearch_over_vanilla']['median']:.2f}x",
             f"<= {TARGETS['build_ratio']}x", build["openhand_nosearch_over_vanilla"]["median"] <= TARGETS["build_ratio"])
-        if "neutral_nosearch_over_vanilla" in build:
-            add("build vs vanilla (search off, theme's O(N^2) related list made O(1) in both)",
-                f"{build['neutral_nosearch_over_vanilla']['median']:.2f}x", f"<= {TARGETS['build_ratio']}x",
-                build["neutral_nosearch_over_vanilla"]["median"] <= TARGETS["build_ratio"],
-                "(the fairest plugin-overhead figure while theme/templates/article.html is quadratic)")
     email = results.get("email")
     if email and "ms" in email:
         add("email render median (whole .eml)", f"{email['ms']['median']:.2f} ms", f"<= {TARGETS['email_ms']} ms",
@@ -441,10 +401,6 @@ def table(results: dict) -> str:
                          f"{_fmt(s['openhand_s']):>22}  {s['openhand_nosearch_over_vanilla']['median']:.2f}/"
                          f"{s['openhand_over_vanilla']['median']:.2f}x  {s['openhand_rss_mb']['median']:>4.0f} MB  "
                          f"{s['vanilla_html_files']}/{s['openhand_html_files']}  {s['emails']}")
-            if "neutral_nosearch_over_vanilla" in s:
-                lines.append(f"  {key:>5}  theme-neutral (O(1) related list): vanilla {_fmt(s['vanilla_neutral_s'])}, "
-                             f"openhand no search {_fmt(s['openhand_neutral_nosearch_s'])}, "
-                             f"ratio {s['neutral_nosearch_over_vanilla']['median']:.2f}x")
     email = results.get("email")
     if email:
         lines.append("Email render: " + (f"whole .eml {_fmt(email['ms'], ' ms', 2)}, HTML+text parts "
