@@ -10,7 +10,9 @@ they are http(s) (`tracking.clean_link`, the one list of what to strip).
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -135,9 +137,24 @@ _SUSPECT = re.compile("[<>&\\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029"
                       "\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
-def reclean_entries(entries: Any, summary_words: int) -> list[dict[str, Any]]:
+# Bump whenever clean_entry changes what it keeps: caches stamped by an older cleaner are cleaned again.
+CLEANER_VERSION = 1
+
+
+def cleaned_stamp(entries: list[dict[str, Any]], summary_words: int) -> str:
+    """What the cache stores beside entries this cleaner produced: the cleaner's version, the summary
+    length and a digest of the entries, so a newer cleaner, a new setting or a hand edit all mismatch."""
+    data = json.dumps(entries, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{CLEANER_VERSION}:{summary_words}:{digest}"
+
+
+def reclean_entries(entries: Any, summary_words: int, stamp: Any = None) -> list[dict[str, Any]]:
     """Entries reused from the cache go through this step again: a cache written by an older,
-    weaker cleaner (or edited by hand) must not bypass it. Plainly clean ones are kept as they are."""
+    weaker cleaner (or edited by hand) must not bypass it. Entries whose stamp shows this cleaner
+    wrote them, unchanged since, are reused as they are; plainly clean ones are kept as they are."""
+    if isinstance(entries, list) and isinstance(stamp, str) and stamp == cleaned_stamp(entries, summary_words):
+        return entries
     out = []
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict):

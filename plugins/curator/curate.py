@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import fetch as fetching
-from .clean import clean_entries, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
+from .clean import clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
 from .issues import load_all_issues, sent_urls
 from .niches import Niche, load_niches
@@ -80,7 +80,8 @@ def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int) -
     """Parse and clean one feed's bytes; pure, picklable in and out."""
     parsed = parse_feed(body, headers)
     entries = clean_entries(parsed.entries, url, parsed.link, summary_words)
-    return {"entries": entries, "parsed": len(parsed.entries), "problem": parsed.problem,
+    return {"entries": entries, "cleaned": cleaned_stamp(entries, summary_words), "parsed": len(parsed.entries),
+            "problem": parsed.problem,
             "is_feed": parsed.is_feed, "dropped": len(parsed.entries) - len(entries)}
 
 
@@ -243,7 +244,11 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for loc in locations:
         result, state = fetched[loc], dict(fetched[loc].state)
-        cached = reclean_entries(state.get("entries"), int(settings["CURATE_SUMMARY_WORDS"]))
+        cached = reclean_entries(state.get("entries"), words, state.get("cleaned"))
+        if cached is not state.get("entries") and isinstance(state.get("entries"), list):
+            # Cleaned again (an older cleaner, another summary length, a hand edit): keep the result,
+            # stamped, so the next run reuses it as it is.
+            state.update(entries=cached, cleaned=cleaned_stamp(cached, words))
         name = names.get(loc, loc)
         if result.status == fetching.OK:
             out = digested[loc]
@@ -266,7 +271,8 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
                     notes.append(result.reason)
                 if notes:
                     logger.warning("feed %s %s", name, "; ".join(notes))
-                state.update(entries=out["entries"], fetched_at=now, failures=0)
+                state.update(entries=out["entries"], cleaned=out["cleaned"], fetched_at=now,
+                             failures=0)
                 report = FeedReport(loc, fetching.OK, out["entries"], out["parsed"])
         elif result.status == fetching.NOT_MODIFIED:
             report = FeedReport(loc, fetching.NOT_MODIFIED, cached, 0)
