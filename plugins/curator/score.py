@@ -44,8 +44,79 @@ def _pattern(word: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w])" + r"\s+".join(map(re.escape, word.split())) + r"(?:s|es)?(?![\w])", re.I)
 
 
+# Matching every keyword's regex against every text was most of a curate run, so each text is folded
+# and cut into words once, and keywords are looked up in its set of words. This finds exactly what
+# _pattern(word).search finds: a word is a run of \w (what the regex's boundaries see) and letters
+# compare as re.IGNORECASE compares them (simple lowercase, then the few letters the re module treats
+# as equal, e.g. long s and s, final sigma and sigma). Folding keeps every character a single character
+# and a word character a word character, so words sit where they sat; a keyword of several words is
+# then checked with a case-sensitive regex on the folded text, only when all its words are present.
+_WORD = re.compile(r"\w+")
+_SAME_CASE = str.maketrans({  # re._casefix: letters re.IGNORECASE treats as equal -> one of them
+    "\u0131": "i", "\u017f": "s", "\u00b5": "\u03bc", "\u0345": "\u03b9", "\u1fbe": "\u03b9",
+    "\u1fd3": "\u0390", "\u1fe3": "\u03b0", "\u03d0": "\u03b2", "\u03f5": "\u03b5", "\u03d1": "\u03b8",
+    "\u03f0": "\u03ba", "\u03d6": "\u03c0", "\u03f1": "\u03c1", "\u03c2": "\u03c3", "\u03d5": "\u03c6",
+    "\u1c80": "\u0432", "\u1c81": "\u0434", "\u1c82": "\u043e", "\u1c83": "\u0441", "\u1c84": "\u0442",
+    "\u1c85": "\u0442", "\u1c86": "\u044a", "\u1c87": "\u0463", "\u1c88": "\ua64b", "\u1e9b": "\u1e61",
+    "\ufb05": "\ufb06",
+})
+# U+0345 is not a word character, yet re.IGNORECASE lets it stand for iota: texts holding it use the regex.
+_ODD = "\u0345"
+
+
+def _fold(text: str) -> str:
+    """Lowercase as re.IGNORECASE compares: simple lowercase (dotted capital I -> i), equal letters merged."""
+    return text.replace("\u0130", "i").lower().translate(_SAME_CASE)
+
+
+@lru_cache(maxsize=65536)
+def _words(text: str) -> tuple[str, frozenset[str]] | None:
+    """The folded text and its words; None for the rare text the lookup cannot answer exactly (see _ODD)."""
+    if _ODD in text:
+        return None
+    folded = _fold(text)
+    return folded, frozenset(_WORD.findall(folded))
+
+
+@lru_cache(maxsize=4096)
+def _keyword(word: str) -> tuple[frozenset[str], tuple[str, ...], re.Pattern[str] | None] | None:
+    """How to look the keyword up: the forms its last word may take (plural -s/-es), its other words and,
+    for several words, a regex for the folded text; None when it holds anything but word characters
+    (then _pattern decides)."""
+    parts = word.split()
+    if not parts or not all(_WORD.fullmatch(p) for p in parts):
+        return None
+    *head, last = (_fold(p) for p in parts)
+    forms = frozenset((last, last + "s", last + "es"))
+    if not head:
+        return forms, (), None
+    return forms, tuple(head), re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, (*head, last)))
+                                          + r"(?:s|es)?(?!\w)")
+
+
+@lru_cache(maxsize=1024)
+def _lookups(words: tuple[str, ...]) -> tuple[tuple[str, tuple | None], ...]:
+    return tuple((w, _keyword(w)) for w in words if w)
+
+
 def matches(words: tuple[str, ...], text: str) -> list[str]:
-    return [w for w in words if w and _pattern(w).search(text)]
+    """The keywords found in text, in the keywords' order (each as _pattern(word) would find it)."""
+    cut = _words(text)
+    if cut is None:
+        return [w for w in words if w and _pattern(w).search(text)]
+    folded, seen = cut
+    found = []
+    for w, keyword in _lookups(tuple(words)):
+        if keyword is None:
+            if _pattern(w).search(text):
+                found.append(w)
+            continue
+        forms, head, several = keyword
+        if seen.isdisjoint(forms):
+            continue
+        if several is None or (seen.issuperset(head) and several.search(folded)):
+            found.append(w)
+    return found
 
 
 def parse_date(value: str | None) -> dt.datetime | None:
