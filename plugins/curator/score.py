@@ -69,7 +69,7 @@ def _fold(text: str) -> str:
     return text.replace("\u0130", "i").lower().translate(_SAME_CASE)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)  # an entry's texts are matched ~10 times for one niche, again for the next
 def _words(text: str) -> tuple[str, frozenset[str]] | None:
     """The folded text and its words; None for the rare text the lookup cannot answer exactly (see _ODD)."""
     if _ODD in text:
