@@ -85,16 +85,21 @@ def write_atomic(path: str, text: str, *, overwrite: bool = True) -> bool:
     return write_bytes_atomic(path, text.encode("utf-8"), overwrite=overwrite)
 
 
-def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True) -> bool:
-    """Binary form of write_atomic, for cache and mail files."""
+def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True, durable: bool = True) -> bool:
+    """Binary form of write_atomic, for cache and mail files.
+
+    durable=False skips the fsyncs, for files that are rebuilt anyway (the feed cache,
+    mail/): still atomic against a kill, only not against a power cut.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         if overwrite:
             os.replace(tmp, path)
         else:
@@ -102,7 +107,8 @@ def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True) -> boo
                 os.link(tmp, path)
             except FileExistsError:
                 return False
-        _fsync_dir(folder)
+        if durable:
+            _fsync_dir(folder)
         return True
     finally:
         if os.path.exists(tmp):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 import textwrap
 from dataclasses import dataclass, field
 from email import policy
@@ -24,7 +23,7 @@ from urllib.parse import urlsplit
 
 import css_inline
 
-from .documents import ContentError
+from .documents import ContentError, write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -219,14 +218,4 @@ def replace_if_changed(path: str, data: bytes) -> bool:
                 return False
     except FileNotFoundError:
         pass
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return True
+    return write_bytes_atomic(path, data, durable=False)

@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -24,6 +23,8 @@ from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
+
+from .documents import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -96,19 +97,10 @@ def save_state(cache_folder: str, state: dict[str, Any]) -> None:
     """
     path = cache_path(cache_folder, state["location"])
     data = json.dumps(state, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    tmp = None
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=os.path.dirname(path))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-        tmp = None
+        write_bytes_atomic(path, data, durable=False)
     except OSError as exc:
         logger.warning("could not write the feed cache for %s: %s", state["location"], exc)
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # ---------------------------------------------------------------- one feed
