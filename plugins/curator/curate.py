@@ -327,16 +327,19 @@ def curate_niche(settings: dict[str, Any], niche: Niche, feeds: dict[str, FeedRe
     reference = reference_time([parse_date(e.get("date")) for _, e in tagged], date)
     half_life = float(settings["CURATE_HALF_LIFE_DAYS"])
     max_age = float(settings["CURATE_MAX_AGE_DAYS"])
-    candidates = []
-    for order, (feed, entry) in enumerate(tagged):
-        cand = score_entry(entry, niche, feed.name, feed.weight, reference, half_life, max_age, order)
-        if cand is not None:
-            candidates.append(cand)
+    def scored(order: int, explain: bool) -> Candidate | None:
+        feed, entry = tagged[order]
+        return score_entry(entry, niche, feed.name, feed.weight, reference, half_life, max_age, order,
+                           explain=explain)
+
+    candidates = [c for c in (scored(order, False) for order in range(len(tagged))) if c is not None]
     history = sent_urls([i for i in issues if i.date != date])
     report.kept = len(dedupe(candidates, history))
     niche_picks = [p for p in picks if niche.slug in p.niches]
     pick_cands = [c for c in (_pick_candidate(p, niche, i) for i, p in enumerate(niche_picks)) if c is not None]
     chosen = select(pick_cands, candidates, history, max_links=niche.max_links, per_source=niche.per_source)
+    # Sections and `why` only for the links the draft takes (the same score, now explained).
+    chosen = [c if c.hand_picked else scored(c.order, True) for c in chosen]
     report.picked = len(chosen)
     report.links = chosen
     if not chosen:

@@ -64,9 +64,15 @@ _SAME_CASE = str.maketrans({  # re._casefix: letters re.IGNORECASE treats as equ
 _ODD = "\u0345"
 
 
+_NEEDS_SAME_CASE = re.compile("[" + "".join(chr(c) for c in _SAME_CASE) + "]")
+
+
 def _fold(text: str) -> str:
     """Lowercase as re.IGNORECASE compares: simple lowercase (dotted capital I -> i), equal letters merged."""
-    return text.replace("\u0130", "i").lower().translate(_SAME_CASE)
+    if text.isascii():  # most text: nothing but lower() can change it (translate is slow, char by char)
+        return text.lower()
+    text = text.replace("\u0130", "i").lower()
+    return text.translate(_SAME_CASE) if _NEEDS_SAME_CASE.search(text) else text
 
 
 @lru_cache(maxsize=16384)  # an entry's texts are matched ~10 times for one niche, again for the next
@@ -101,7 +107,20 @@ def _lookups(words: tuple[str, ...]) -> tuple[tuple[str, tuple | None], ...]:
 
 def matches(words: tuple[str, ...], text: str) -> list[str]:
     """The keywords found in text, in the keywords' order (each as _pattern(word) would find it)."""
-    cut = _words(text)
+    return _found(words, text, _words(text))
+
+
+def _joined(title: str, summary: str) -> tuple[str, tuple[str, frozenset[str]] | None]:
+    """`title summary` and its words, from the two texts' own cuts (folding works letter by letter
+    and a space ends a word, so this is what cutting the joined text would give)."""
+    text = f"{title} {summary}"
+    a, b = _words(title), _words(summary)
+    if a is None or b is None:
+        return text, None
+    return text, (f"{a[0]} {b[0]}", a[1] | b[1])
+
+
+def _found(words: tuple[str, ...], text: str, cut: tuple[str, frozenset[str]] | None) -> list[str]:
     if cut is None:
         return [w for w in words if w and _pattern(w).search(text)]
     folded, seen = cut
@@ -144,11 +163,11 @@ def _age_words(date: dt.datetime, days: float) -> str:
 
 
 def score_entry(entry: dict, niche: Niche, source: str, weight: float, reference: dt.datetime,
-                half_life: float, max_age: float, order: int = 0) -> Candidate | None:
-    """A Candidate, or None when the entry is excluded, off-topic or too old."""
+                half_life: float, max_age: float, order: int = 0, *, explain: bool = True) -> Candidate | None:
+    """A Candidate, or None when the entry is excluded, off-topic or too old. With explain=False its
+    section and `why` are left empty: worked out for the few links a draft takes, not every entry."""
     title, summary = entry["title"], entry.get("summary", "")
-    text = f"{title} {summary}"
-    if matches(niche.exclude, text):
+    if niche.exclude and _found(niche.exclude, *_joined(title, summary)):
         return None
     in_title = matches(niche.keywords, title)
     in_summary = [w for w in matches(niche.keywords, summary) if w not in in_title]
@@ -162,20 +181,21 @@ def score_entry(entry: dict, niche: Niche, source: str, weight: float, reference
         if age > max_age:
             return None
         decay = 0.5 ** (age / half_life)
-        age_text = _age_words(date, age)
     else:
-        decay, age_text = UNDATED_DECAY, "undated"
+        decay = UNDATED_DECAY
     # A niche without keywords takes every entry: recency and source weight decide.
     relevance = TITLE_WEIGHT * len(in_title) + SUMMARY_WEIGHT * len(in_summary) if niche.keywords else 1.0
     score = round(relevance * weight * (0.5 + decay), 4)
-    section = best_section(niche, title, summary)
-    why = "; ".join(part for part in (
-        "" if niche.keywords else "the niche has no keywords",
-        _keywords_why(in_title, "title"),
-        _keywords_why(in_summary, "summary"),
-        age_text,
-        f"source weight {weight:g} ({source})",
-    ) if part)
+    section = why = ""
+    if explain:
+        section = best_section(niche, title, summary)
+        why = "; ".join(part for part in (
+            "" if niche.keywords else "the niche has no keywords",
+            _keywords_why(in_title, "title"),
+            _keywords_why(in_summary, "summary"),
+            _age_words(date, age) if date is not None else "undated",
+            f"source weight {weight:g} ({source})",
+        ) if part)
     return Candidate(url=entry["url"], title=title, summary=summary, guid=entry.get("guid", ""), date=date,
                      source=source, score=score, section=section, why=why, order=order)
 
