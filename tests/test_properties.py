@@ -16,9 +16,11 @@ import re
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction
 import pytest
+import yaml
 from hypothesis import example, given, settings, strategies as st
 
 from curator.clean import clean_entries, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
+from curator import documents
 from curator.documents import loads
 from curator.drafts import render
 from curator.issues import load_issue
@@ -104,6 +106,20 @@ def test_the_draft_writer_round_trips_any_title_and_note(shop, title, note, summ
         v.strip() for v in (note, summary, why, source))
     assert loaded.title == title.strip() or (not title.strip() and loaded.title == link.url)
     assert issue.status == "draft" and issue.number == 3
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.sampled_from(["title", "note", "why", "links"]),
+                       st.one_of(any_text, st.lists(st.dictionaries(st.sampled_from(["url", "note"]), any_text),
+                                                    max_size=3), st.integers(), st.none())))
+@example({"title": "Caf\u00e9 \u2014 \u201cquoted\u201d \U0001F600 \u65e5\u672c"})
+@example({"note": "\U0007bd31 \x0b " + "w " * 60})
+def test_drafts_are_written_as_the_python_yaml_emitter_writes_them(meta):
+    # libyaml writes most drafts (faster); where it would escape a character an editor should read
+    # (emoji, anything past U+FFFF) the Python emitter writes it instead: either way the same text.
+    expected = yaml.dump(meta, Dumper=documents._Dumper, **documents._YAML_OPTIONS)
+    assert documents.dump_yaml(meta) == expected
+    assert loads(documents.dumps(meta), "x.md").metadata == meta
 
 
 # ------------------------------------------------------------------- entries reused from the cache
