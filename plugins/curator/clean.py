@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from .tracking import clean_link, is_click_redirect
+from .tracking import clean_link, is_click_redirect, url_key
 
 TITLE_MAX_CHARS = 200
 # A stranger's feed must not be able to blow up an issue (or its email past EMAIL_MAX_BYTES):
@@ -129,11 +129,12 @@ def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_word
     if not title:
         return None
     guid = plain_text(raw.get("guid"))[:500]
-    return {"title": title, "url": url, "summary": summary, "guid": guid, "date": raw.get("date")}
+    return {"title": title, "url": url, "summary": summary, "guid": guid, "date": raw.get("date"),
+            "key": url_key(url)}
 
 
 # Bump whenever clean_entry changes what it keeps: caches stamped by an older cleaner are cleaned again.
-CLEANER_VERSION = 1
+CLEANER_VERSION = 2
 
 
 def cleaned_stamp(entries: list[dict[str, Any]], summary_words: int) -> str:

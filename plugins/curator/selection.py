@@ -14,22 +14,9 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
-
-from w3lib.url import canonicalize_url
 
 from .score import Candidate
-
-
-@lru_cache(maxsize=65536)
-def url_key(url: str) -> str:
-    """A dedup key only (never published): canonical query order, no fragment, no www., no trailing slash."""
-    try:
-        key = canonicalize_url(url, keep_fragments=False)
-    except Exception:
-        key = url
-    key = re.sub(r"^https?://(www\.)?", "", key, flags=re.I)
-    return key.rstrip("/")
+from .tracking import url_key
 
 
 def title_key(title: str) -> str:
@@ -43,7 +30,7 @@ def dedupe(candidates: Iterable[Candidate], history: Iterable[str] = ()) -> list
     seen_urls, seen_guids, seen_titles = set(sent), set(), set()
     kept = []
     for cand in sorted(candidates, key=sort_key):
-        u, g, t = url_key(cand.url), cand.guid.strip(), title_key(cand.title)
+        u, g, t = cand.key or url_key(cand.url), cand.guid.strip(), title_key(cand.title)
         if u in seen_urls or (g and g in seen_guids) or (t and t in seen_titles):
             continue
         seen_urls.add(u)
@@ -80,9 +67,10 @@ def select(picks: list[Candidate], candidates: list[Candidate], history: set[str
     for cand in dedupe(candidates, history):
         if len(chosen) >= max_links:
             break
-        if url_key(cand.url) in taken or title_key(cand.title) in titles or per[cand.source] >= per_source:
+        key = cand.key or url_key(cand.url)
+        if key in taken or title_key(cand.title) in titles or per[cand.source] >= per_source:
             continue
         chosen.append(cand)
-        taken.add(url_key(cand.url))
+        taken.add(key)
         per[cand.source] += 1
     return chosen

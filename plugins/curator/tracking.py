@@ -9,9 +9,11 @@ nothing to strip is returned untouched, byte for byte.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from w3lib.url import url_query_cleaner
+from w3lib.url import canonicalize_url, url_query_cleaner
 
 TRACKING_PARAMS = frozenset({
     "pk_cid", "gclid", "gbraid", "wbraid", "dclid", "fbclid", "msclkid", "twclid", "yclid", "ymclid",
@@ -144,3 +146,16 @@ def clean_link(url: str | None) -> str | None:
     if not urlsplit(url).netloc:
         return None
     return url
+
+
+@lru_cache(maxsize=65536)
+def url_key(url: str) -> str:
+    """Which links are one link (never published): canonical query order, no fragment, no www.,
+    no trailing slash. Worked out once per entry when its feed is cleaned and kept in the cache
+    (w3lib's canonicalisation is the costliest step of deduplication)."""
+    try:
+        key = canonicalize_url(url, keep_fragments=False)
+    except Exception:
+        key = url
+    key = re.sub(r"^https?://(www\.)?", "", key, flags=re.I)
+    return key.rstrip("/")
