@@ -36,6 +36,7 @@ class Candidate:
     order: int = 0
     hand_picked: bool = False
     note: str = ""
+    key: str = ""  # tracking.url_key(url) when the cache already holds it
 
 
 @lru_cache(maxsize=4096)
@@ -101,8 +102,21 @@ def _keyword(word: str) -> tuple[frozenset[str], tuple[str, ...], re.Pattern[str
 
 
 @lru_cache(maxsize=1024)
-def _lookups(words: tuple[str, ...]) -> tuple[tuple[str, tuple | None], ...]:
-    return tuple((w, _keyword(w)) for w in words if w)
+def _matcher(words: tuple[str, ...]) -> tuple[tuple[tuple[str, tuple | None], ...], frozenset[str],
+                                             dict[str, tuple[int, ...]], tuple[int, ...]]:
+    """The keywords prepared for one lookup per text: every form any keyword's last word may take
+    (intersected with a text's words at C speed), which keywords each form belongs to, and the
+    keywords only a regex can decide."""
+    lookups = tuple((w, _keyword(w)) for w in words if w)
+    index: dict[str, list[int]] = {}
+    regex_only = []
+    for position, (_, keyword) in enumerate(lookups):
+        if keyword is None:
+            regex_only.append(position)
+            continue
+        for form in keyword[0]:
+            index.setdefault(form, []).append(position)
+    return lookups, frozenset(index), {k: tuple(v) for k, v in index.items()}, tuple(regex_only)
 
 
 def matches(words: tuple[str, ...], text: str) -> list[str]:
@@ -124,15 +138,21 @@ def _found(words: tuple[str, ...], text: str, cut: tuple[str, frozenset[str]] | 
     if cut is None:
         return [w for w in words if w and _pattern(w).search(text)]
     folded, seen = cut
+    lookups, forms, index, regex_only = _matcher(tuple(words))
+    common = seen & forms
+    if not common and not regex_only:
+        return []
+    positions = set(regex_only)
+    for form in common:
+        positions.update(index[form])
     found = []
-    for w, keyword in _lookups(tuple(words)):
+    for position in sorted(positions):
+        w, keyword = lookups[position]
         if keyword is None:
             if _pattern(w).search(text):
                 found.append(w)
             continue
-        forms, head, several = keyword
-        if seen.isdisjoint(forms):
-            continue
+        _, head, several = keyword
         if several is None or (seen.issuperset(head) and several.search(folded)):
             found.append(w)
     return found
@@ -197,7 +217,7 @@ def score_entry(entry: dict, niche: Niche, source: str, weight: float, reference
             f"source weight {weight:g} ({source})",
         ) if part)
     return Candidate(url=entry["url"], title=title, summary=summary, guid=entry.get("guid", ""), date=date,
-                     source=source, score=score, section=section, why=why, order=order)
+                     source=source, score=score, section=section, why=why, order=order, key=entry.get("key", ""))
 
 
 def _keywords_why(words: list[str], where: str) -> str:
