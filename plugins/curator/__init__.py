@@ -2,13 +2,11 @@
 
 Pelican loads it through PLUGIN_PATHS/PLUGINS; `register` wires module-level
 receivers (blinker keeps them weakly, so they must not be closures). Nothing
-imported here fetches: the build never touches the network.
+imported here fetches: the build never touches the network; nor does anything
+here import Pelican until `register` runs, so `openhand curate` starts quickly.
 """
 
-from pelican import signals
-
 from . import settings as curator_settings
-from .reader import add_reader
 
 
 def initialized(pelican) -> None:
@@ -41,6 +39,11 @@ def index_for_search(pelican) -> None:
 
 
 def register() -> None:
+    # Imported here, not above: `openhand curate` imports this package and never needs Pelican.
+    from pelican import signals
+
+    from .reader import add_reader
+
     signals.initialized.connect(initialized)
     signals.readers_init.connect(add_reader)
     signals.get_generators.connect(get_generators)

@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from . import settings as curator_settings
 
-        settings = curator_settings.load(_settings_path(args.settings))
+        # Curation reads the settings file without importing Pelican; the other commands use Pelican's reader.
+        settings = curator_settings.load(_settings_path(args.settings), pelican=args.command != "curate")
         if args.command == "curate":
             from .curate import run
         elif args.command == "check":
