@@ -24,7 +24,6 @@ from .clean import clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
 from .issues import load_all_issues, sent_urls
 from .niches import Niche, load_niches
-from .parse import parse_feed
 from .picks import Pick, load_picks
 from .score import Candidate, best_section, parse_date, reference_time, score_entry
 from .selection import dedupe, select
@@ -78,6 +77,8 @@ class CurateResult:
 
 def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int) -> dict[str, Any]:
     """Parse and clean one feed's bytes; pure, picklable in and out."""
+    from .parse import parse_feed  # feedparser is imported only by a run that has something to parse
+
     parsed = parse_feed(body, headers)
     entries = clean_entries(parsed.entries, url, parsed.link, summary_words)
     return {"entries": entries, "cleaned": cleaned_stamp(entries, summary_words), "parsed": len(parsed.entries),
@@ -98,6 +99,7 @@ def _die_with_parent(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the run died before that took effect
         os._exit(1)
+    from . import parse  # noqa: F401  (feedparser, imported while the first feeds download)
 
 
 class Digester:
@@ -113,9 +115,9 @@ class Digester:
             try:
                 self.pool = ProcessPoolExecutor(max_workers=processes, initializer=_die_with_parent,
                                                 initargs=(os.getpid(),))
-                # One busy task per worker makes the pool fork them all now, while this process has no threads.
-                for warm in [self.pool.submit(time.sleep, 0.02) for _ in range(processes)]:
-                    warm.result()
+                # With fork, the first task makes the pool fork every worker at once, now, while this
+                # process has no threads; no need to wait for them (they import feedparser meanwhile).
+                self.pool.submit(int)
             except Exception as exc:  # e.g. no /dev/shm: parse here instead
                 logger.warning("could not start parser processes (%s); parsing in this process", exc)
                 self.close()
