@@ -71,6 +71,8 @@ def test_a_file_without_front_matter_says_how_to_start_one(tmp_path):
         ("url: https://feeds.example/dental.xml", "url: 'https://exa mple.org/feed'", "feeds[0].url", "not a URL"),
         ("weight: 1.0", "weight: heavy", "feeds[0].weight", "number"),
         ('  unsubscribe: "mailto:unsubscribe@clearwater.example"', '  unsubscribe: "call us"', "email.unsubscribe", "mailto:"),
+        ('  unsubscribe: "mailto:unsubscribe@clearwater.example"', '  unsubscribe: "https://clearwater.example/désabonner"',
+         "email.unsubscribe", "percent-encode"),
         ("title: Dental practices\n", "", "title", "is missing"),
     ],
 )

@@ -143,6 +143,9 @@ def _email(f: Fields) -> EmailSettings:
         if not (address.startswith("mailto:") and "@" in address) and not address.startswith("https://"):
             raise e.error("unsubscribe", f"must be a mailto: or https: address, not {address!r}",
                           "'mailto:unsubscribe@example.com'")
+        if not address.isascii():  # it goes into List-Unsubscribe as it is
+            raise e.error("unsubscribe", f"{address!r} holds characters a mail header cannot carry; "
+                          "percent-encode them (é -> %C3%A9)", "'https://example.com/d%C3%A9sabonner'")
     from_ = e.text("from", example="'Practice <letters@example.com>'")
     if "@" not in from_:
         raise e.error("from", f"is not an email address: {from_!r}", "'Practice <letters@example.com>'")
