@@ -72,6 +72,13 @@ def test_https_unsubscribe_adds_one_click_and_non_ascii_subjects_survive(project
     raw = (project / "mail/cafes/1.eml").read_bytes()
     assert b"\r\n" in raw and all(len(line) <= 998 for line in raw.split(b"\r\n"))  # SMTP line rules
     assert re.search(rb"^Subject: =\?utf-8\?", raw, re.M)  # RFC 2047, not raw 8-bit in a header
+    # A mail client finds the unsubscribe URLs and the list's id as written: folded, never encoded.
+    head = dict(line.split(b": ", 1) for line in raw.split(b"\r\n\r\n")[0].replace(b"\r\n ", b" ").split(b"\r\n"))
+    unsubscribe = head[b"List-Unsubscribe"]
+    assert unsubscribe == b"<mailto:stop+cafes@example.com>, <https://clearwater-advisory.example/unsubscribe/cafes>"
+    list_id = head[b"List-Id"]
+    assert list_id.startswith(b"=?utf-8?") and list_id.endswith(f" <cafes.{DOMAIN}>".encode())
+    assert str(msg["List-Id"]) == f"Cafés & bakeries <cafes.{DOMAIN}>"
 
 
 def test_the_same_content_builds_the_same_email_bytes(project, tmp_path):

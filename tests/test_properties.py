@@ -5,14 +5,20 @@
   autoescape) - and no control, bidi-override or line-break character survives.
 * The draft writer round-trips any title, note, summary and why through YAML: what
   curation wrote is what `issues.load_issue` reads back, so no feed text can add a
-  key, end the front matter or change an issue's status.
+  key, end the front matter or change an issue's status; libyaml and the Python emitter
+  write the same front matter.
+* Emails wrap plain text as textwrap does, and carry any text exactly (quoted-printable, no ">From" mangling) in short
+  ASCII lines.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import email
 import html
 import re
+import textwrap
+from email import policy
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction
 import pytest
@@ -22,6 +28,7 @@ from hypothesis import example, given, settings, strategies as st
 from curator.clean import clean_entries, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
 from curator import documents
 from curator.documents import loads
+from curator.emails import fill, mime_body
 from curator.drafts import render
 from curator.issues import load_issue
 from curator.niches import load_niche
@@ -120,6 +127,28 @@ def test_drafts_are_written_as_the_python_yaml_emitter_writes_them(meta):
     expected = yaml.dump(meta, Dumper=documents._Dumper, **documents._YAML_OPTIONS)
     assert documents.dump_yaml(meta) == expected
     assert loads(documents.dumps(meta), "x.md").metadata == meta
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=400))
+@example("From the editor\n.\n. \nend=  \t\nx" + "y" * 200)
+def test_an_email_carries_any_text_exactly_in_short_ascii_lines(text):
+    raw = b"Subject: x\r\n" + mime_body(text, text + "<p>", "=_b_=")
+    assert raw.isascii() and max(len(line) for line in raw.split(b"\r\n")) <= 78
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == text  # no ">From", no lost space
+    assert msg.get_body(("html",)).get_content().replace("\r\n", "\n") == text + "<p>"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=90), st.sampled_from([" ", "  ", "\n", "a-b", "\xa0", "\u3000", "x" * 80])),
+                max_size=40).map("".join),
+       st.sampled_from(["", "   "]), st.sampled_from([None, "", " - ", "[12] "]))
+def test_the_plain_text_part_wraps_as_textwrap_does(text, indent, first):
+    # emails.fill replaces textwrap for speed; it must wrap exactly as textwrap did.
+    expected = textwrap.fill(" ".join(text.split()), 72, initial_indent=indent if first is None else first,
+                             subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+    assert fill(text, indent, first) == (expected if text.split() else "")
 
 
 # ------------------------------------------------------------------- entries reused from the cache
