@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import html
 import re
+import xml.sax
+from pathlib import Path
+from unittest import mock
 
+import feedparser
+import feedparser.api
 import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
 from curator.clean import absolute_link, clean_entry, cut_words, plain_text
 from curator.parse import parse_feed
+
+TESTS = Path(__file__).resolve().parent
 
 TAG = re.compile(r"</?[a-zA-Z!?]")  # where an HTML parser would start a tag
 
@@ -139,3 +147,34 @@ def test_feedburner_entries_keep_the_original_link_not_the_click_counter():
                for raw in parse_feed(body, {}).entries]
     assert entries[0]["url"] == "https://blog.example/sales-tax-delivery"
     assert entries[1] is None  # a click counter with no original link is dropped, not published
+
+
+def _fixture_feeds() -> list[Path]:
+    feeds = sorted(p for p in (TESTS / "hostile").iterdir() if p.suffix in (".xml", ".atom", ".rss", ".rdf"))
+    return feeds + sorted((TESTS.parent / "content" / "sources").iterdir())
+
+
+@pytest.mark.parametrize("path", _fixture_feeds(), ids=lambda p: p.name)
+def test_buffered_parsing_reads_every_feed_as_feedparser_alone_does(path, monkeypatch):
+    """curator.parse has feedparser use expat with text buffering (faster); the entries must not change."""
+    body = path.read_bytes()
+    buffered = parse_feed(body, {})
+    assert type(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS)).__name__ == "BufferedExpatParser"
+    monkeypatch.setattr(feedparser.api, "PREFERRED_XML_PARSERS", [])  # the stock expat driver
+    assert parse_feed(body, {}) == buffered
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=60), st.text(max_size=300), st.booleans()), min_size=1, max_size=5))
+def test_buffered_parsing_keeps_every_character_of_escaped_and_cdata_summaries(items):
+    def text(value: str, cdata: bool) -> str:
+        value = "".join(ch for ch in value if ch in "\t\n" or (ch >= " " and ch not in "\ufffe\uffff" and not 0xD800 <= ord(ch) < 0xE000))
+        return f"<![CDATA[{value.replace(']]>', '')}]]>" if cdata else html.escape(value)
+    body = ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>" + "".join(
+        f"<item><title>{text(t, False)}</title><link>https://a.example/{i}</link>"
+        f"<description>{text(d, c)}</description></item>" for i, (t, d, c) in enumerate(items))
+        + "</channel></rss>").encode("utf-8")
+    buffered = parse_feed(body, {})
+    with mock.patch.object(feedparser.api, "PREFERRED_XML_PARSERS", []):  # the stock expat driver
+        stock = parse_feed(body, {})
+    assert buffered == stock and len(stock.entries) == len(items)
