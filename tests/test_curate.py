@@ -301,3 +301,32 @@ def test_the_draft_writer_round_trips_any_title_and_note(tmp_path_factory, title
     path = write(folder / "newsletters" / "shop" / "2026-11-22.md", render(niche, 1, DATE, [cand]))
     (link,) = load_issue(str(path)).links
     assert (link.title, link.note, link.summary) == (cand.title, cand.note, cand.summary)
+
+
+def test_worker_processes_write_the_same_drafts_as_one_process(tmp_path):
+    """Many feeds parse, and many entries are scored, in forked workers; the drafts must be the
+    ones a single process writes (the fixture is big enough for both pools: 12 feeds, 2400 entries)."""
+    topics = ["payroll", "cash flow", "tax", "hiring", "pricing", "insurance"]
+    drafts, logs = {}, {}
+    with FeedServer() as server:
+        feeds = []
+        for n in range(12):
+            items = [item(f"{topics[(n + i) % 6].title()} note {n}-{i} for owners", f"https://f{n}.example/{i}?utm_source=x",
+                          1 + (i % 21), desc=f"&lt;p&gt;How {topics[i % 6]} works, part {i}, with {topics[(i + n) % 6]}.&lt;/p&gt;",
+                          guid=f"f{n}-{i}") for i in range(200)]
+            feeds.append(server.add(f"/f{n}.xml", body=rss(f"Feed {n}", items)))
+        niches = {slug: niche_text([(url, f"Feed {i}", 1.0 + i / 10) for i, url in enumerate(feeds) if i % 2 == k or i < 4],
+                                   keywords=topics[k::2], sections=[("Money", ["cash flow", "tax"]), ("People", ["hiring"])])
+                  for k, slug in enumerate(["shop", "cafe"])}
+        for processes in (1, 2):
+            project = make_project(tmp_path / f"p{processes}", niches)
+            write(project / "pelicanconf.py", (project / "pelicanconf.py").read_text()
+                  + f"CURATE_PARSE_PROCESSES = {processes}\nCURATE_MAX_BYTES = 2_000_000\n")
+            logs[processes] = openhand(project, "curate", "--date", DATE.isoformat(), "--verbose").stderr
+            folder = project / "content" / "newsletters"
+            drafts[processes] = {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.glob("*/*.md"))}
+    assert "worker processes" not in logs[1]
+    assert "parsing feeds in 2 worker processes" in logs[2]
+    assert "chose links for 2 niches in 2 worker processes" in logs[2]
+    assert sorted(drafts[2]) == ["cafe/2026-11-22.md", "shop/2026-11-22.md"]
+    assert drafts[2] == drafts[1]

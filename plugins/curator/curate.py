@@ -1,9 +1,10 @@
 """`openhand curate`: feeds and hand-picked links become one reviewed draft per niche.
 
-The thin command over the pipeline: fetch (threads) -> parse + clean (in a
-process pool when there are enough feeds to pay for it) -> score -> dedupe and
-select -> write the draft. Each feed's trouble is one warning naming the feed
-and the reason; it never stops the other feeds or niches.
+The thin command over the pipeline: fetch (threads) -> parse + clean (in forked
+worker processes when there are enough feeds to pay for it) -> score, dedupe and
+select per niche (in forked workers too, for many entries and several niches) ->
+write the draft. Each feed's trouble is one warning naming the feed and the
+reason; it never stops the other feeds or niches.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import logging
+import multiprocessing
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -32,8 +35,10 @@ from .tracking import clean_link
 
 logger = logging.getLogger(__name__)
 
-# Worker processes cost ~0.05 s to start: worth it only for many feeds to download and parse.
+# Worker processes cost ~0.05 s to start: worth it only for many feeds to download and parse,
+# or many entries to score for several niches.
 POOL_MIN_FEEDS = 8
+POOL_MIN_ENTRIES = 2000
 
 
 @dataclass
@@ -99,7 +104,21 @@ def _die_with_parent(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the run died before that took effect
         os._exit(1)
+
+
+def _start_parser(parent: int) -> None:
+    _die_with_parent(parent)
     from . import parse  # noqa: F401  (feedparser, imported while the first feeds download)
+
+
+def _fork_pool(processes: int, initializer) -> ProcessPoolExecutor | None:
+    """Forked workers (they start at once and inherit what this process holds), or None while this
+    process runs other threads (a fork copies locks they may hold: e.g. a test's feed server)."""
+    if threading.active_count() != 1:
+        logger.debug("other threads are running: no worker processes")
+        return None
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"),
+                               initializer=initializer, initargs=(os.getpid(),))
 
 
 class Digester:
@@ -113,11 +132,12 @@ class Digester:
         self.pool = None
         if processes > 1 and feeds >= POOL_MIN_FEEDS:
             try:
-                self.pool = ProcessPoolExecutor(max_workers=processes, initializer=_die_with_parent,
-                                                initargs=(os.getpid(),))
-                # With fork, the first task makes the pool fork every worker at once, now, while this
-                # process has no threads; no need to wait for them (they import feedparser meanwhile).
-                self.pool.submit(int)
+                self.pool = _fork_pool(processes, _start_parser)
+                if self.pool is not None:
+                    logger.debug("parsing feeds in %d worker processes", processes)
+                    # With fork, the first task makes the pool fork every worker at once, now, while this
+                    # process has no threads; no need to wait for them (they import feedparser meanwhile).
+                    self.pool.submit(int)
             except Exception as exc:  # e.g. no /dev/shm: parse here instead
                 logger.warning("could not start parser processes (%s); parsing in this process", exc)
                 self.close()
@@ -212,13 +232,14 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
             names.setdefault(feed.location, f"{feed.name} <{feed.url}>")
     feeds = fetch_and_digest(settings, locations, names, offline=offline, progress=progress) if locations else {}
 
+    run = ChoiceRun(settings, feeds, picks, all_issues, date)
+    choices = choose_all(run, due, int(settings["CURATE_PARSE_PROCESSES"]))
     reports = []
     for niche in chosen:
         if early[niche.slug] is not None:
             reports.append(NicheReport(niche.slug, draft=early[niche.slug]))
             continue
-        reports.append(curate_niche(settings, niche, feeds, picks, all_issues[niche.slug], newsletters_dir,
-                                    date, force))
+        reports.append(write_choice(niche, choices[niche.slug], all_issues[niche.slug], newsletters_dir, date, force))
     return CurateResult(reports, feeds)
 
 
@@ -309,12 +330,27 @@ def _pick_candidate(pick: Pick, niche: Niche, order: int) -> Candidate | None:
                      note=plain_text(pick.note))
 
 
-def curate_niche(settings: dict[str, Any], niche: Niche, feeds: dict[str, FeedReport], picks: list[Pick],
-                 issues: list, newsletters_dir: str, date: dt.date, force: bool) -> NicheReport:
+@dataclass
+class ChoiceRun:
+    """What choosing a niche's links reads: fixed once the feeds are in."""
+
+    settings: dict[str, Any]
+    feeds: dict[str, FeedReport]
+    picks: list[Pick]
+    issues: dict[str, list]
+    date: dt.date
+
+    def pick_candidates(self, niche: Niche) -> list[Candidate]:
+        niche_picks = [p for p in self.picks if niche.slug in p.niches]
+        return [c for c in (_pick_candidate(p, niche, i) for i, p in enumerate(niche_picks)) if c is not None]
+
+
+def choose_links(run: ChoiceRun, niche: Niche, picks: list[Candidate]) -> NicheReport:
+    """Score, dedupe and select one niche's links (no I/O, no logging: it may run in a worker)."""
     report = NicheReport(niche.slug)
     tagged = []
     for feed in niche.feeds:
-        fr = feeds[feed.location]
+        fr = run.feeds[feed.location]
         if fr.status == fetching.OK:
             report.feeds_ok += 1
         elif fr.status == fetching.NOT_MODIFIED:
@@ -326,30 +362,72 @@ def curate_niche(settings: dict[str, Any], niche: Niche, feeds: dict[str, FeedRe
             report.failed += 0 if fr.entries else 1
         tagged.extend((feed, entry) for entry in fr.entries)
     report.seen = len(tagged)
-    reference = reference_time([parse_date(e.get("date")) for _, e in tagged], date)
-    half_life = float(settings["CURATE_HALF_LIFE_DAYS"])
-    max_age = float(settings["CURATE_MAX_AGE_DAYS"])
+    reference = reference_time([parse_date(e.get("date")) for _, e in tagged], run.date)
+    half_life = float(run.settings["CURATE_HALF_LIFE_DAYS"])
+    max_age = float(run.settings["CURATE_MAX_AGE_DAYS"])
+
     def scored(order: int, explain: bool) -> Candidate | None:
         feed, entry = tagged[order]
         return score_entry(entry, niche, feed.name, feed.weight, reference, half_life, max_age, order,
                            explain=explain)
 
     candidates = [c for c in (scored(order, False) for order in range(len(tagged))) if c is not None]
-    history = sent_urls([i for i in issues if i.date != date])
+    history = sent_urls([i for i in run.issues[niche.slug] if i.date != run.date])
     report.kept = len(dedupe(candidates, history))
-    niche_picks = [p for p in picks if niche.slug in p.niches]
-    pick_cands = [c for c in (_pick_candidate(p, niche, i) for i, p in enumerate(niche_picks)) if c is not None]
-    chosen = select(pick_cands, candidates, history, max_links=niche.max_links, per_source=niche.per_source)
+    chosen = select(picks, candidates, history, max_links=niche.max_links, per_source=niche.per_source)
     # Sections and `why` only for the links the draft takes (the same score, now explained).
-    chosen = [c if c.hand_picked else scored(c.order, True) for c in chosen]
-    report.picked = len(chosen)
-    report.links = chosen
-    if not chosen:
+    report.links = [c if c.hand_picked else scored(c.order, True) for c in chosen]
+    report.picked = len(report.links)
+    return report
+
+
+_RUN: ChoiceRun | None = None  # what forked choosing workers inherit
+
+
+def _choose_in_worker(niche: Niche, picks: list[Candidate]) -> NicheReport:
+    assert _RUN is not None
+    return choose_links(_RUN, niche, picks)
+
+
+def choose_all(run: ChoiceRun, niches: list[Niche], processes: int) -> dict[str, NicheReport]:
+    """Every due niche's choice; niches are independent, so with several niches and many entries
+    they are chosen in forked workers, which inherit the entries instead of receiving them."""
+    global _RUN
+    picks = {n.slug: run.pick_candidates(n) for n in niches}  # here: a bad pick is logged once, by this process
+    entries = sum(len(run.feeds[f.location].entries) for n in niches for f in n.feeds)
+    out: dict[str, NicheReport] = {}
+    if processes > 1 and len(niches) > 1 and entries >= POOL_MIN_ENTRIES:
+        _RUN = run
+        workers = min(processes, len(niches))
+        try:
+            pool = _fork_pool(workers, _die_with_parent)
+            if pool is not None:
+                with pool:
+                    futures = {n.slug: pool.submit(_choose_in_worker, n, picks[n.slug]) for n in niches}
+                    for slug, future in futures.items():
+                        try:
+                            out[slug] = future.result()
+                        except Exception as exc:  # a dead worker: that niche is chosen here instead
+                            logger.debug("choosing for %s failed in a worker: %r", slug, exc)
+                logger.debug("chose links for %d niches in %d worker processes", len(out), workers)
+        except Exception as exc:  # e.g. no /dev/shm: choose here
+            logger.debug("choosing links in this process (%s)", exc)
+        finally:
+            _RUN = None
+    for niche in niches:
+        if niche.slug not in out:
+            out[niche.slug] = choose_links(run, niche, picks[niche.slug])
+    return out
+
+
+def write_choice(niche: Niche, report: NicheReport, issues: list, newsletters_dir: str, date: dt.date,
+                 force: bool) -> NicheReport:
+    if not report.links:
         report.problem = "no link to pick: every feed failed, or nothing matched the niche's keywords"
         logger.warning("niche %s: %s; no draft written", niche.slug, report.problem)
         return report
     try:
-        report.draft = write_draft(newsletters_dir, niche, issues, date, chosen, force=force)
+        report.draft = write_draft(newsletters_dir, niche, issues, date, report.links, force=force)
     except OSError as exc:
         report.problem = f"could not write the draft: {exc}"
         logger.error("niche %s: %s", niche.slug, report.problem)
@@ -405,11 +483,12 @@ def run(settings: dict[str, Any], args) -> int:
     if tty:
         from rich.progress import Progress
 
-        with Progress(transient=True) as bar:
+        # No auto-refresh: its thread would keep worker processes from being forked safely.
+        with Progress(transient=True, auto_refresh=False) as bar:
             task = bar.add_task("fetching feeds", total=None)
 
             def progress(name: str, total: int) -> None:
-                bar.update(task, total=total, advance=1, description=f"fetched {name[:50]}")
+                bar.update(task, total=total, advance=1, description=f"fetched {name[:50]}", refresh=True)
 
             result = curate(settings, slugs=args.niche, date=date, offline=args.offline, force=args.force,
                             progress=progress)
