@@ -2,8 +2,10 @@
 
 Peak memory comes in two readings, both without psutil: the kernel's own
 high-water mark for the process (and any child it waited for), from wait4's
-rusage, and the sampled sum of the RSS of the whole process tree (a process
-pool's workers count too) read from /proc every few tens of milliseconds.
+rusage, and the sampled sum over the whole process tree (a process pool's
+workers count too) read from /proc every few tens of milliseconds, both of RSS
+(pages forked workers share with their parent count once per process) and of
+PSS (shared pages split between the processes sharing them: what the tree costs).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Run:
     maxrss_mb: float  # kernel high-water mark of the largest single process
     tree_rss_mb: float  # sampled peak of the whole process tree's summed RSS
     returncode: int
+    tree_pss_mb: float = 0.0  # sampled peak of the tree's summed PSS
     stdout: str = ""
     stderr: str = ""
     extra: dict = field(default_factory=dict)
@@ -52,28 +55,51 @@ def _rss(pid: int) -> int:
         return 0
 
 
-def tree_rss(pid: int) -> int:
-    """Summed RSS in bytes of a process and all its descendants, now."""
-    total, todo, seen = 0, [pid], set()
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
+def tree(pid: int) -> list[int]:
+    """A process and all its descendants, now."""
+    out, todo, seen = [], [pid], set()
     while todo:
         p = todo.pop()
         if p in seen:
             continue
         seen.add(p)
-        total += _rss(p)
+        out.append(p)
         todo.extend(_children(p))
-    return total
+    return out
+
+
+def tree_rss(pid: int) -> int:
+    """Summed RSS in bytes of a process and all its descendants, now."""
+    return sum(_rss(p) for p in tree(pid))
+
+
+def tree_pss(pid: int) -> int:
+    """Summed PSS in bytes of a process and all its descendants, now."""
+    return sum(_pss(p) for p in tree(pid))
 
 
 class _Sampler(threading.Thread):
     def __init__(self, pid: int, interval: float):
         super().__init__(daemon=True)
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.peak_pss = pid, interval, 0, 0
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            pids = tree(self.pid)
+            self.peak = max(self.peak, sum(_rss(p) for p in pids))
+            self.peak_pss = max(self.peak_pss, sum(_pss(p) for p in pids))
             self.done.wait(self.interval)
 
 
@@ -106,7 +132,7 @@ def run(cmd: list[str], *, cwd: str | None = None, env: dict[str, str] | None = 
         out.seek(0)
         err.seek(0)
         return Run(seconds=seconds, maxrss_mb=usage.ru_maxrss / 1024, tree_rss_mb=sampler.peak / 2**20,
-                   returncode=proc.returncode, stdout=out.read().decode("utf-8", "replace"),
+                   tree_pss_mb=sampler.peak_pss / 2**20, returncode=proc.returncode, stdout=out.read().decode("utf-8", "replace"),
                    stderr=err.read().decode("utf-8", "replace"))
 
 
@@ -117,3 +143,16 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def self_maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_speed(loops: int = 3_000_000, runs: int = 3) -> float:
+    """Seconds for a fixed pure-Python loop (median of runs): how fast this machine was running
+    when the figures were taken (shared machines change speed by half and more)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        total = 0
+        for i in range(loops):
+            total += i
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

@@ -123,7 +123,8 @@ def _curate_once(project: Path, server: FeedServer, today: dt.date, *, cold: boo
     cmd = [str(OPENHAND), "--settings", "pelicanconf.py", "curate", "--force", "--date", today.isoformat()]
     run = measure.run(_profiled(cmd, profile), cwd=str(project), env={"COLUMNS": "200"})
     stats = server.call("stats")
-    result = {"seconds": run.seconds, "tree_rss_mb": run.tree_rss_mb, "maxrss_mb": run.maxrss_mb,
+    result = {"seconds": run.seconds, "tree_rss_mb": run.tree_rss_mb, "tree_pss_mb": run.tree_pss_mb,
+              "maxrss_mb": run.maxrss_mb,
               "returncode": run.returncode, "drafts": len(_drafts(project)), "server": stats}
     if run.returncode != 0:
         result["error"] = (run.stderr or run.stdout)[-2000:]
@@ -169,6 +170,7 @@ def bench_curation(cfg: dict, work: Path, today: dt.date, profile_dir: Path | No
                 size["cold_s"] = summary([c["seconds"] for c in cold])
                 size["warm_s"] = summary([w["seconds"] for w in warm])
                 size["cold_rss_mb"] = summary([c["tree_rss_mb"] for c in cold])
+                size["cold_pss_mb"] = summary([c["tree_pss_mb"] for c in cold])
                 size["cold_maxrss_mb"] = summary([c["maxrss_mb"] for c in cold])
                 size["warm_rss_mb"] = summary([w["tree_rss_mb"] for w in warm])
                 size["cold_entries_parsed"] = max(c["server"]["entries_served"] for c in cold)
@@ -328,7 +330,8 @@ def verdicts(results: dict, cfg: dict) -> list[dict]:
             cur["warm_s"]["median"] <= TARGETS["warm_s"])
         add("warm entries parsed", f"{cur['warm_entries_parsed']} (feeds 304: {cur['warm_not_modified']}/{cur['feeds']})",
             "0", cur["warm_entries_parsed"] == 0 and cur["warm_not_modified"] == cur["feeds"])
-        add("curation peak RSS (process tree)", f"{cur['cold_rss_mb']['median']:.0f} MB",
+        add("curation peak RSS (process tree, summed)", f"{cur['cold_rss_mb']['median']:.0f} MB "
+            f"(PSS {cur['cold_pss_mb']['median']:.0f} MB)",
             f"<= {TARGETS['curate_rss_mb']:.0f} MB", cur["cold_rss_mb"]["median"] <= TARGETS["curate_rss_mb"])
     elif cur:
         add("curation", "failed", "runs", False, cur.get("error", "")[-300:])
@@ -373,19 +376,24 @@ def table(results: dict) -> str:
     if meta.get("loadavg_start") and meta["loadavg_start"][0] > (meta.get("cpus") or 1) * 0.5:
         lines.append(f"NOTE: the machine was busy when the bench started (load {meta['loadavg_start'][0]:.1f} "
                      f"on {meta.get('cpus')} cores): absolute times are inflated; ratios are fairer.")
+    if meta.get("cpu_loop_s_start"):
+        lines.append(f"Machine speed: a fixed Python loop took {meta['cpu_loop_s_start']:.2f} s at the start, "
+                     f"{meta.get('cpu_loop_s_end', 0):.2f} s at the end (lower is faster): absolute times scale "
+                     "with it, ratios much less.")
     cur = results.get("curation")
     if cur:
         lines.append(f"Curation ({cur['entries_per_feed']} entries/feed, {cur['latency_s'] * 1000:.0f} ms latency, "
                      f"{cur['niches']} niches) median (min-max)")
         lines.append(f"  {'feeds':>5}  {'cold':>22}  {'warm':>22}  {'webring-style':>22}  {'ratio':>7}  "
-                     f"{'RSS cold':>10}  parsed cold/warm")
+                     f"{'RSS/PSS cold':>14}  parsed cold/warm")
         for key, s in cur["sizes"].items():
             if "cold_s" not in s:
                 lines.append(f"  {key:>5}  FAILED: {s.get('error', '')[-200:]!r}")
                 continue
             ratio = f"{s['webring_over_cold']['median']:.2f}x" if "webring_over_cold" in s else "-"
             lines.append(f"  {key:>5}  {_fmt(s['cold_s']):>22}  {_fmt(s['warm_s']):>22}  {_fmt(s.get('webring_s')):>22}  "
-                         f"{ratio:>7}  {s['cold_rss_mb']['median']:>7.0f} MB  {s['cold_entries_parsed']}/{s['warm_entries_parsed']}")
+                         f"{ratio:>7}  {s['cold_rss_mb']['median']:>4.0f}/{s['cold_pss_mb']['median']:.0f} MB  "
+                         f"{s['cold_entries_parsed']}/{s['warm_entries_parsed']}")
         for key, s in cur["sizes"].items():
             if "webring_sequential_s" in s and "cold_s" in s:
                 seq = s["webring_sequential_s"]["median"]
@@ -440,7 +448,8 @@ def main(argv=None) -> int:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     results: dict = {"meta": {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "commit": commit,
                               "quick": args.quick, "python": platform.python_version(), "cpus": os.cpu_count(),
-                              "loadavg_start": os.getloadavg(), "config": cfg}}
+                              "loadavg_start": os.getloadavg(), "cpu_loop_s_start": measure.cpu_speed(),
+                              "config": cfg}}
     start = time.perf_counter()
     parts = set(args.only.split(","))
     profile_dir = Path(args.out).parent / "profiles" if args.profile else None
@@ -451,6 +460,7 @@ def main(argv=None) -> int:
     if "email" in parts:
         results["email"] = bench_email(cfg, work, today)
     results["meta"]["loadavg_end"] = os.getloadavg()
+    results["meta"]["cpu_loop_s_end"] = measure.cpu_speed()
     results["meta"]["seconds"] = time.perf_counter() - start
     results["targets"] = verdicts(results, cfg)
     out = Path(args.out)
