@@ -25,6 +25,7 @@ import pytest
 import yaml
 from hypothesis import example, given, settings, strategies as st
 
+from curator import clean
 from curator.clean import clean_entries, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
 from curator import documents
 from curator.documents import loads
@@ -52,6 +53,12 @@ tags = st.builds(lambda name, attr, body, escape: (f"<{name} {attr}>{body}</{nam
                  markup, st.booleans())
 hostile_text = st.one_of(markup, tags, st.lists(st.one_of(tags, markup), max_size=4).map("".join),
                          st.text(max_size=200))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=300).map(lambda t: t.replace("<", "").replace("&", "")))
+def test_text_without_tags_or_entities_takes_the_short_path_to_the_same_result(text):
+    assert plain_text(text) == clean._plain_markup(text)
 
 
 def assert_no_markup(out: str) -> None:

@@ -32,9 +32,9 @@ _DROP_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", 
 # but a letter opens a bogus comment that swallows text up to the next ">").
 _TAG_LIKE = re.compile(r"</?[a-zA-Z!?][^>]*>?|</")
 _ESCAPED_TAG = re.compile(r"&(amp;)*lt;/?[a-zA-Z!?]", re.I)  # a tag escaped once too often
-_SPACE = re.compile(r"\s+")
 # Control characters (C0, DEL, C1), line/paragraph separators and lone surrogates become spaces.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_ASCII_CONTROL = str.maketrans(dict.fromkeys([*range(0x20), 0x7f], " "))
 # Bidi overrides/isolates and zero-width characters can disguise text; drop them.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
                                     "\u2066\u2067\u2068\u2069\u2060\ufeff\u00ad"))
@@ -46,11 +46,20 @@ def _strip_markup(text: str) -> str:
     return html.unescape(cleaned)
 
 
+_BLOCK_END = re.compile(r"<\s*(br|/p|/div|/li|/h\d|/tr)\b[^>]*>", re.I)
+
+
 def plain_text(value: Any) -> str:
     """Markup to one line of plain text; the result never contains a tag, even a double-escaped one."""
     text = "" if value is None else str(value)
+    if "<" not in text and "&" not in text:  # no tag, no entity: nothing for the sanitiser to do
+        return _one_line(_visible(text))
+    return _plain_markup(text)
+
+
+def _plain_markup(text: str) -> str:
     # Block-level tags become spaces so "a</p><p>b" does not read "ab".
-    text = re.sub(r"<\s*(br|/p|/div|/li|/h\d|/tr)\b[^>]*>", " ", text, flags=re.I)
+    text = _BLOCK_END.sub(" ", text)
     # Invisible characters go before each pass, not after: "<\u200bimg onerror=...>" is text to a
     # parser, but dropping the zero-width space afterwards would join it into a tag.
     for _ in range(4):
@@ -59,11 +68,18 @@ def plain_text(value: Any) -> str:
             break
     else:
         text = _TAG_LIKE.sub(" ", text)
-    return _SPACE.sub(" ", text).strip()
+    return _one_line(text)
 
 
 def _visible(text: str) -> str:
+    if text.isascii():  # no invisible character, and ASCII controls by a table (5x the regex's speed)
+        return text.translate(_ASCII_CONTROL)
     return _CONTROL.sub(" ", text.translate(_INVISIBLE))
+
+
+def _one_line(text: str) -> str:
+    """Runs of whitespace become one space, none at the ends (str.split's whitespace is re's \\s)."""
+    return " ".join(text.split())
 
 
 def cut_words(text: str, words: int) -> str:
@@ -113,7 +129,7 @@ def _text_link(match: re.Match) -> str:
 
 def clean_text_links(text: str) -> str:
     """Links in plain text lose their tracking parameters; click-counting ones go (bit.ly...)."""
-    return _SPACE.sub(" ", _TEXT_URL.sub(_text_link, text)).strip() if "://" in text else text
+    return _one_line(_TEXT_URL.sub(_text_link, text)) if "://" in text else text
 
 
 def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_words: int) -> dict[str, Any] | None:
