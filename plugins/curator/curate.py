@@ -373,8 +373,9 @@ def choose_links(run: ChoiceRun, niche: Niche, picks: list[Candidate]) -> NicheR
 
     candidates = [c for c in (scored(order, False) for order in range(len(tagged))) if c is not None]
     history = sent_urls([i for i in run.issues[niche.slug] if i.date != run.date])
-    report.kept = len(dedupe(candidates, history))
-    chosen = select(picks, candidates, history, max_links=niche.max_links, per_source=niche.per_source)
+    ranked = dedupe(candidates, history)
+    report.kept = len(ranked)
+    chosen = select(picks, ranked, history, max_links=niche.max_links, per_source=niche.per_source)
     # Sections and `why` only for the links the draft takes (the same score, now explained).
     report.links = [c if c.hand_picked else scored(c.order, True) for c in chosen]
     report.picked = len(report.links)

@@ -48,9 +48,10 @@ def sort_key(cand: Candidate):
     return (-cand.score, -stamp, cand.order, cand.url)
 
 
-def select(picks: list[Candidate], candidates: list[Candidate], history: set[str], *,
+def select(picks: list[Candidate], ranked: list[Candidate], history: set[str], *,
            max_links: int, per_source: int) -> list[Candidate]:
-    """Hand-picks not yet sent (in the editor's order) first, then the best feed entries."""
+    """Hand-picks not yet sent (in the editor's order) first, then the best feed entries;
+    `ranked` is what `dedupe` returned for this history."""
     sent = {url_key(u) for u in history}
     chosen: list[Candidate] = []
     taken: set[str] = set()
@@ -64,7 +65,7 @@ def select(picks: list[Candidate], candidates: list[Candidate], history: set[str
         taken.add(key)
     per = Counter()
     titles = {title_key(c.title) for c in chosen}
-    for cand in dedupe(candidates, history):
+    for cand in ranked:
         if len(chosen) >= max_links:
             break
         key = cand.key or url_key(cand.url)
