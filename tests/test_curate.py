@@ -330,3 +330,25 @@ def test_worker_processes_write_the_same_drafts_as_one_process(tmp_path):
     assert "chose links for 2 niches in 2 worker processes" in logs[2]
     assert sorted(drafts[2]) == ["cafe/2026-11-22.md", "shop/2026-11-22.md"]
     assert drafts[2] == drafts[1]
+
+
+def test_a_warm_run_reuses_the_cached_entries_without_cleaning_them_again(tmp_path, monkeypatch):
+    """Entries this cleaner wrote (stamped) are reused as they are when a feed answers 304: the cache
+    round trip (keys sorted on disk) must not break the stamp and make every warm run clean it all again."""
+    from curator import clean
+
+    items = [item(f"Payroll note {i} &amp; tips", f"https://a.example/{i}?utm_source=x", 1 + i % 20,
+                  desc=f"&lt;p&gt;Caf\u00e9 payroll \u2014 part {i}.&lt;/p&gt;") for i in range(30)]
+    with FeedServer() as server:
+        url = server.add("/a.xml", body=rss("A", items), etag='"v1"')
+        root = make_project(tmp_path, {"shop": niche_text([(url, "Feed A", 1.0)], keywords=["payroll"])})
+        first = curate(load_settings(root), date=DATE)
+        os.unlink(first.niches[0].draft.path)  # so the second run curates again
+        cleaned = []
+        real = clean.clean_entry
+        monkeypatch.setattr(clean, "clean_entry", lambda *a, **k: cleaned.append(a) or real(*a, **k))
+        second = curate(load_settings(root), date=DATE)
+    assert first.parsed == 30 and second.parsed == 0
+    (feed,) = second.feeds.values()
+    assert feed.status == "not modified" and len(feed.entries) == 30
+    assert cleaned == []

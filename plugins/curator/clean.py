@@ -156,8 +156,8 @@ CLEANER_VERSION = 2
 def cleaned_stamp(entries: list[dict[str, Any]], summary_words: int) -> str:
     """What the cache stores beside entries this cleaner produced: the cleaner's version, the summary
     length and a digest of the entries, so a newer cleaner, a new setting or a hand edit all mismatch."""
-    data = json.dumps(entries, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    data = json.dumps(entries, sort_keys=True, separators=(",", ":"))  # ASCII: the encoder's fast path
+    digest = hashlib.sha256(data.encode("ascii")).hexdigest()[:32]
     return f"{CLEANER_VERSION}:{summary_words}:{digest}"
 
 
