@@ -31,7 +31,9 @@ _DROP_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", 
 # What an HTML parser would start a tag, comment or declaration at ("a < b" is text; "</" + anything
 # but a letter opens a bogus comment that swallows text up to the next ">").
 _TAG_LIKE = re.compile(r"</?[a-zA-Z!?][^>]*>?|</")
-_ESCAPED_TAG = re.compile(r"&(amp;)*lt;/?[a-zA-Z!?]", re.I)  # a tag escaped once too often
+# A tag escaped once too often, or "</" (which a parser reads as the start of a bogus comment,
+# so that "&lt;/>" read again would lose its text; it is dropped on the first pass instead).
+_ESCAPED_TAG = re.compile(r"&(amp;)*lt;(/|[a-zA-Z!?])", re.I)
 # Control characters (C0, DEL, C1), line/paragraph separators and lone surrogates become spaces.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _ASCII_CONTROL = str.maketrans(dict.fromkeys([*range(0x20), 0x7f], " "))
@@ -150,7 +152,7 @@ def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_word
 
 
 # Bump whenever clean_entry changes what it keeps: caches stamped by an older cleaner are cleaned again.
-CLEANER_VERSION = 2
+CLEANER_VERSION = 3
 
 
 def cleaned_stamp(entries: list[dict[str, Any]], summary_words: int) -> str:
