@@ -314,17 +314,27 @@ def test_the_draft_writer_round_trips_any_title_and_note(tmp_path_factory, title
 
 
 def test_worker_processes_write_the_same_drafts_as_one_process(tmp_path):
-    """Many feeds parse, and many entries are scored, in forked workers; the drafts must be the
-    ones a single process writes (the fixture is big enough for both pools: 12 feeds, 2400 entries)."""
+    """Many feeds parse, and many entries are scored, in forked workers; on a warm run the niches are
+    chosen early from the cache while the feeds download, and a niche whose feed changed is chosen
+    again. Every draft must be the one a single process writes (12 feeds, 2400 entries)."""
     topics = ["payroll", "cash flow", "tax", "hiring", "pricing", "insurance"]
     drafts, logs = {}, {}
+
+    def run(processes: int, kind: str) -> None:
+        project = tmp_path / f"p{processes}"
+        logs[processes, kind] = openhand(project, "curate", "--date", DATE.isoformat(), "--verbose").stderr
+        folder = project / "content" / "newsletters"
+        drafts[processes, kind] = {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.glob("*/*.md"))}
+        for path in folder.glob("*/*.md"):
+            path.unlink()
+
     with FeedServer() as server:
         feeds = []
         for n in range(12):
             items = [item(f"{topics[(n + i) % 6].title()} note {n}-{i} for owners", f"https://f{n}.example/{i}?utm_source=x",
                           1 + (i % 21), desc=f"&lt;p&gt;How {topics[i % 6]} works, part {i}, with {topics[(i + n) % 6]}.&lt;/p&gt;",
                           guid=f"f{n}-{i}") for i in range(200)]
-            feeds.append(server.add(f"/f{n}.xml", body=rss(f"Feed {n}", items)))
+            feeds.append(server.add(f"/f{n}.xml", body=rss(f"Feed {n}", items), etag=f'"{n}-v1"'))
         niches = {slug: niche_text([(url, f"Feed {i}", 1.0 + i / 10) for i, url in enumerate(feeds) if i % 2 == k or i < 4],
                                    keywords=topics[k::2], sections=[("Money", ["cash flow", "tax"]), ("People", ["hiring"])])
                   for k, slug in enumerate(["shop", "cafe"])}
@@ -332,14 +342,22 @@ def test_worker_processes_write_the_same_drafts_as_one_process(tmp_path):
             project = make_project(tmp_path / f"p{processes}", niches)
             write(project / "pelicanconf.py", (project / "pelicanconf.py").read_text()
                   + f"CURATE_PARSE_PROCESSES = {processes}\nCURATE_MAX_BYTES = 2_000_000\n")
-            logs[processes] = openhand(project, "curate", "--date", DATE.isoformat(), "--verbose").stderr
-            folder = project / "content" / "newsletters"
-            drafts[processes] = {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.glob("*/*.md"))}
-    assert "worker processes" not in logs[1]
-    assert "parsing feeds in 2 worker processes" in logs[2]
-    assert "chose links for 2 niches in 2 worker processes" in logs[2]
-    assert sorted(drafts[2]) == ["cafe/2026-11-22.md", "shop/2026-11-22.md"]
-    assert drafts[2] == drafts[1]
+            run(processes, "cold")
+        # Feed 5 (read by cafe only) gets a new, best-matching entry; the other eleven answer 304.
+        news = item("Cash flow, hiring and insurance: the newest guide", "https://f5.example/new", 22,
+                    desc="Cash flow, hiring and insurance.", guid="f5-new")
+        server.add("/f5.xml", body=rss("Feed 5", [news]), etag='"5-v2"')
+        for processes in (1, 2):
+            run(processes, "warm")
+    assert "worker processes" not in logs[1, "cold"] + logs[1, "warm"] and "early" not in logs[1, "warm"]
+    assert "parsing feeds in 2 worker processes" in logs[2, "cold"]
+    assert "chose links for 2 niches in 2 worker processes" in logs[2, "cold"]
+    assert "chose links early for 1 of 2 niches" in logs[2, "warm"]
+    assert sorted(drafts[2, "cold"]) == sorted(drafts[2, "warm"]) == ["cafe/2026-11-22.md", "shop/2026-11-22.md"]
+    assert drafts[2, "cold"] == drafts[1, "cold"] and drafts[2, "warm"] == drafts[1, "warm"]
+    assert drafts[2, "warm"]["shop/2026-11-22.md"] == drafts[2, "cold"]["shop/2026-11-22.md"]
+    assert "https://f5.example/new" in drafts[2, "warm"]["cafe/2026-11-22.md"]
+    assert "https://f5.example/new" not in drafts[2, "cold"]["cafe/2026-11-22.md"]
 
 
 def test_a_warm_run_reuses_the_cached_entries_without_cleaning_them_again(tmp_path, monkeypatch):

@@ -2,8 +2,9 @@
 
 The thin command over the pipeline: fetch (threads) -> parse + clean (in forked
 worker processes when there are enough feeds to pay for it) -> score, dedupe and
-select per niche (in forked workers too, for many entries and several niches) ->
-write the draft. Each feed's trouble is one warning naming the feed and the
+select per niche (in forked workers too, for many entries and several niches;
+on a warm run already while the feeds download, from the cache) -> write the
+draft. Each feed's trouble is one warning naming the feed and the
 reason; it never stops the other feeds or niches.
 """
 
@@ -230,10 +231,16 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
     for niche in due:
         for feed in niche.feeds:
             names.setdefault(feed.location, f"{feed.name} <{feed.url}>")
-    feeds = fetch_and_digest(settings, locations, names, offline=offline, progress=progress) if locations else {}
-
-    run = ChoiceRun(settings, feeds, picks, all_issues, date)
-    choices = choose_all(run, due, int(settings["CURATE_PARSE_PROCESSES"]))
+    processes = int(settings["CURATE_PARSE_PROCESSES"])
+    early_choice = EarlyChoice(ChoiceRun(settings, {}, picks, all_issues, date), due, processes)
+    try:
+        feeds = (fetch_and_digest(settings, locations, names, offline=offline, progress=progress,
+                                  before_fetch=early_choice.start) if locations else {})
+        run = ChoiceRun(settings, feeds, picks, all_issues, date)
+        choices = early_choice.finish(run)
+    finally:
+        early_choice.close()
+    choices.update(choose_all(run, [n for n in due if n.slug not in choices], processes))
     reports = []
     for niche in chosen:
         if early[niche.slug] is not None:
@@ -244,13 +251,20 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
 
 
 def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict[str, str], *,
-                     offline: bool, progress=None) -> dict[str, FeedReport]:
+                     offline: bool, progress=None, before_fetch=None) -> dict[str, FeedReport]:
+    """Every feed's report. `before_fetch(cached, bodies)`, if given, is called with the entries the
+    cache holds (the very lists a feed that answers 304 reports) and how many feeds will likely send
+    a body, before any thread starts."""
     options = fetching.FetchOptions.from_settings(settings)
     folder = cache_dir(settings)
     words = int(settings["CURATE_SUMMARY_WORDS"])
     states = {loc: fetching.load_state(folder, loc) for loc in locations}
+    cached_entries = {loc: reclean_entries(st.get("entries"), words, st.get("cleaned")) for loc, st in states.items()}
+    bodies = fetching.likely_bodies(states, offline)
+    if before_fetch is not None:
+        before_fetch(cached_entries, bodies)
     # Worker processes only when many feeds will send bodies: a warm run of 304s parses nothing.
-    digester = Digester(int(settings["CURATE_PARSE_PROCESSES"]), fetching.likely_bodies(states, offline))
+    digester = Digester(int(settings["CURATE_PARSE_PROCESSES"]), bodies)
 
     def on_done(result: fetching.Fetched) -> None:
         if result.status == fetching.OK:
@@ -267,7 +281,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for loc in locations:
         result, state = fetched[loc], dict(fetched[loc].state)
-        cached = reclean_entries(state.get("entries"), words, state.get("cleaned"))
+        cached = cached_entries[loc]
         if cached is not state.get("entries") and isinstance(state.get("entries"), list):
             # Cleaned again (an older cleaner, another summary length, a hand edit): keep the result,
             # stamped, so the next run reuses it as it is.
@@ -345,12 +359,10 @@ class ChoiceRun:
         return [c for c in (_pick_candidate(p, niche, i) for i, p in enumerate(niche_picks)) if c is not None]
 
 
-def choose_links(run: ChoiceRun, niche: Niche, picks: list[Candidate]) -> NicheReport:
-    """Score, dedupe and select one niche's links (no I/O, no logging: it may run in a worker)."""
-    report = NicheReport(niche.slug)
-    tagged = []
+def count_feeds(report: NicheReport, niche: Niche, feeds: dict[str, FeedReport]) -> NicheReport:
+    report.feeds_ok = report.not_modified = report.failed = 0
     for feed in niche.feeds:
-        fr = run.feeds[feed.location]
+        fr = feeds[feed.location]
         if fr.status == fetching.OK:
             report.feeds_ok += 1
         elif fr.status == fetching.NOT_MODIFIED:
@@ -360,7 +372,13 @@ def choose_links(run: ChoiceRun, niche: Niche, picks: list[Candidate]) -> NicheR
         else:
             report.feeds_ok += 1 if fr.entries else 0
             report.failed += 0 if fr.entries else 1
-        tagged.extend((feed, entry) for entry in fr.entries)
+    return report
+
+
+def choose_links(run: ChoiceRun, niche: Niche, picks: list[Candidate]) -> NicheReport:
+    """Score, dedupe and select one niche's links (no I/O, no logging: it may run in a worker)."""
+    report = count_feeds(NicheReport(niche.slug), niche, run.feeds)
+    tagged = [(feed, entry) for feed in niche.feeds for entry in run.feeds[feed.location].entries]
     report.seen = len(tagged)
     reference = reference_time([parse_date(e.get("date")) for _, e in tagged], run.date)
     half_life = float(run.settings["CURATE_HALF_LIFE_DAYS"])
@@ -419,6 +437,58 @@ def choose_all(run: ChoiceRun, niches: list[Niche], processes: int) -> dict[str,
         if niche.slug not in out:
             out[niche.slug] = choose_links(run, niche, picks[niche.slug])
     return out
+
+
+class EarlyChoice:
+    """A weekly run finds most feeds unchanged (304), so their entries are known before any request:
+    while the feeds download, forked workers choose each niche's links from the cached entries. A
+    niche whose every feed then reports exactly those entries keeps that choice; the rest are chosen
+    again once the feeds are in. Only when no feed is likely to send a body (a warm run)."""
+
+    def __init__(self, run: ChoiceRun, niches: list[Niche], processes: int):
+        self.run, self.niches, self.processes = run, niches, processes
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: dict[str, Any] = {}
+        self.cached: dict[str, list] = {}
+
+    def start(self, cached: dict[str, list], bodies: int) -> None:
+        global _RUN
+        entries = sum(len(cached.get(f.location) or []) for n in self.niches for f in n.feeds)
+        if bodies or self.processes < 2 or len(self.niches) < 2 or entries < POOL_MIN_ENTRIES:
+            return
+        self.cached = cached
+        self.run.feeds = {loc: FeedReport(loc, fetching.CACHED, list_) for loc, list_ in cached.items()}
+        _RUN = self.run
+        try:
+            self.pool = _fork_pool(min(self.processes, len(self.niches)), _die_with_parent)
+            if self.pool is not None:
+                self.futures = {n.slug: self.pool.submit(_choose_in_worker, n, self.run.pick_candidates(n))
+                                for n in self.niches}
+        except Exception as exc:  # e.g. no /dev/shm: chosen after the fetch instead
+            logger.debug("no early choice (%s)", exc)
+        finally:
+            _RUN = None
+
+    def finish(self, run: ChoiceRun) -> dict[str, NicheReport]:
+        """The early choices still true of what the feeds reported (feed counts brought up to date)."""
+        out = {}
+        for niche in self.niches:
+            future = self.futures.get(niche.slug)
+            if future is None or any(run.feeds[f.location].entries is not self.cached.get(f.location)
+                                     for f in niche.feeds):
+                continue
+            try:
+                out[niche.slug] = count_feeds(future.result(), niche, run.feeds)
+            except Exception as exc:  # a dead worker: chosen again
+                logger.debug("early choice for %s failed: %r", niche.slug, exc)
+        if self.futures:
+            logger.debug("chose links early for %d of %d niches", len(out), len(self.niches))
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
 
 
 def write_choice(niche: Niche, report: NicheReport, issues: list, newsletters_dir: str, date: dt.date,
