@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -232,15 +232,17 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
         for feed in niche.feeds:
             names.setdefault(feed.location, f"{feed.name} <{feed.url}>")
     processes = int(settings["CURATE_PARSE_PROCESSES"])
-    early_choice = EarlyChoice(ChoiceRun(settings, {}, picks, all_issues, date), due, processes)
+    base = ChoiceRun(settings, {}, all_issues, date)
+    niche_picks = {n.slug: pick_candidates(picks, n) for n in due}  # a bad pick is logged once, here
+    early_choice = EarlyChoice(base, due, niche_picks, processes)
     try:
         feeds = (fetch_and_digest(settings, locations, names, offline=offline, progress=progress,
                                   before_fetch=early_choice.start) if locations else {})
-        run = ChoiceRun(settings, feeds, picks, all_issues, date)
+        run = replace(base, feeds=feeds)
         choices = early_choice.finish(run)
     finally:
         early_choice.close()
-    choices.update(choose_all(run, [n for n in due if n.slug not in choices], processes))
+    choices.update(choose_all(run, [n for n in due if n.slug not in choices], niche_picks, processes))
     reports = []
     for niche in chosen:
         if early[niche.slug] is not None:
@@ -344,19 +346,20 @@ def _pick_candidate(pick: Pick, niche: Niche, order: int) -> Candidate | None:
                      note=plain_text(pick.note))
 
 
+def pick_candidates(picks: list[Pick], niche: Niche) -> list[Candidate]:
+    """The niche's hand-picked links as candidates, in the editor's order; an unusable one is logged."""
+    niche_picks = [p for p in picks if niche.slug in p.niches]
+    return [c for c in (_pick_candidate(p, niche, i) for i, p in enumerate(niche_picks)) if c is not None]
+
+
 @dataclass
 class ChoiceRun:
-    """What choosing a niche's links reads: fixed once the feeds are in."""
+    """What choosing a niche's links reads (besides its hand-picks)."""
 
     settings: dict[str, Any]
     feeds: dict[str, FeedReport]
-    picks: list[Pick]
     issues: dict[str, list]
     date: dt.date
-
-    def pick_candidates(self, niche: Niche) -> list[Candidate]:
-        niche_picks = [p for p in self.picks if niche.slug in p.niches]
-        return [c for c in (_pick_candidate(p, niche, i) for i, p in enumerate(niche_picks)) if c is not None]
 
 
 def count_feeds(report: NicheReport, niche: Niche, feeds: dict[str, FeedReport]) -> NicheReport:
@@ -408,31 +411,47 @@ def _choose_in_worker(niche: Niche, picks: list[Candidate]) -> NicheReport:
     return choose_links(_RUN, niche, picks)
 
 
-def choose_all(run: ChoiceRun, niches: list[Niche], processes: int) -> dict[str, NicheReport]:
-    """Every due niche's choice; niches are independent, so with several niches and many entries
-    they are chosen in forked workers, which inherit the entries instead of receiving them."""
+def _choose_in_workers(run: ChoiceRun, niches: list[Niche], picks: dict[str, list[Candidate]],
+                       processes: int) -> tuple[ProcessPoolExecutor | None, dict[str, Any]]:
+    """Start choosing each niche's links in forked workers (which inherit `run`'s entries instead of
+    receiving them) when several niches share many entries; (None, {}) when not worth it or not possible."""
     global _RUN
-    picks = {n.slug: run.pick_candidates(n) for n in niches}  # here: a bad pick is logged once, by this process
     entries = sum(len(run.feeds[f.location].entries) for n in niches for f in n.feeds)
+    if processes < 2 or len(niches) < 2 or entries < POOL_MIN_ENTRIES:
+        return None, {}
+    _RUN = run  # the first submit forks every worker, with this set
+    try:
+        pool = _fork_pool(min(processes, len(niches)), _die_with_parent)
+        if pool is None:
+            return None, {}
+        return pool, {n.slug: pool.submit(_choose_in_worker, n, picks[n.slug]) for n in niches}
+    except Exception as exc:  # e.g. no /dev/shm: chosen in this process
+        logger.debug("choosing links in this process (%s)", exc)
+        return None, {}
+    finally:
+        _RUN = None
+
+
+def _result(future, slug: str) -> NicheReport | None:
+    try:
+        return future.result()
+    except Exception as exc:  # a dead worker: that niche is chosen in this process instead
+        logger.debug("choosing for %s failed in a worker: %r", slug, exc)
+        return None
+
+
+def choose_all(run: ChoiceRun, niches: list[Niche], picks: dict[str, list[Candidate]],
+               processes: int) -> dict[str, NicheReport]:
+    """Every given niche's choice: in forked workers when that pays, else (or for any that failed) here."""
+    pool, futures = _choose_in_workers(run, niches, picks, processes)
     out: dict[str, NicheReport] = {}
-    if processes > 1 and len(niches) > 1 and entries >= POOL_MIN_ENTRIES:
-        _RUN = run
-        workers = min(processes, len(niches))
-        try:
-            pool = _fork_pool(workers, _die_with_parent)
-            if pool is not None:
-                with pool:
-                    futures = {n.slug: pool.submit(_choose_in_worker, n, picks[n.slug]) for n in niches}
-                    for slug, future in futures.items():
-                        try:
-                            out[slug] = future.result()
-                        except Exception as exc:  # a dead worker: that niche is chosen here instead
-                            logger.debug("choosing for %s failed in a worker: %r", slug, exc)
-                logger.debug("chose links for %d niches in %d worker processes", len(out), workers)
-        except Exception as exc:  # e.g. no /dev/shm: choose here
-            logger.debug("choosing links in this process (%s)", exc)
-        finally:
-            _RUN = None
+    if pool is not None:
+        with pool:
+            for slug, future in futures.items():
+                report = _result(future, slug)
+                if report is not None:
+                    out[slug] = report
+        logger.debug("chose links for %d niches in %d worker processes", len(out), min(processes, len(niches)))
     for niche in niches:
         if niche.slug not in out:
             out[niche.slug] = choose_links(run, niche, picks[niche.slug])
@@ -445,29 +464,18 @@ class EarlyChoice:
     niche whose every feed then reports exactly those entries keeps that choice; the rest are chosen
     again once the feeds are in. Only when no feed is likely to send a body (a warm run)."""
 
-    def __init__(self, run: ChoiceRun, niches: list[Niche], processes: int):
-        self.run, self.niches, self.processes = run, niches, processes
+    def __init__(self, base: ChoiceRun, niches: list[Niche], picks: dict[str, list[Candidate]], processes: int):
+        self.base, self.niches, self.picks, self.processes = base, niches, picks, processes
         self.pool: ProcessPoolExecutor | None = None
         self.futures: dict[str, Any] = {}
         self.cached: dict[str, list] = {}
 
     def start(self, cached: dict[str, list], bodies: int) -> None:
-        global _RUN
-        entries = sum(len(cached.get(f.location) or []) for n in self.niches for f in n.feeds)
-        if bodies or self.processes < 2 or len(self.niches) < 2 or entries < POOL_MIN_ENTRIES:
+        if bodies:
             return
         self.cached = cached
-        self.run.feeds = {loc: FeedReport(loc, fetching.CACHED, list_) for loc, list_ in cached.items()}
-        _RUN = self.run
-        try:
-            self.pool = _fork_pool(min(self.processes, len(self.niches)), _die_with_parent)
-            if self.pool is not None:
-                self.futures = {n.slug: self.pool.submit(_choose_in_worker, n, self.run.pick_candidates(n))
-                                for n in self.niches}
-        except Exception as exc:  # e.g. no /dev/shm: chosen after the fetch instead
-            logger.debug("no early choice (%s)", exc)
-        finally:
-            _RUN = None
+        run = replace(self.base, feeds={loc: FeedReport(loc, fetching.CACHED, entries) for loc, entries in cached.items()})
+        self.pool, self.futures = _choose_in_workers(run, self.niches, self.picks, self.processes)
 
     def finish(self, run: ChoiceRun) -> dict[str, NicheReport]:
         """The early choices still true of what the feeds reported (feed counts brought up to date)."""
@@ -477,10 +485,9 @@ class EarlyChoice:
             if future is None or any(run.feeds[f.location].entries is not self.cached.get(f.location)
                                      for f in niche.feeds):
                 continue
-            try:
-                out[niche.slug] = count_feeds(future.result(), niche, run.feeds)
-            except Exception as exc:  # a dead worker: chosen again
-                logger.debug("early choice for %s failed: %r", niche.slug, exc)
+            report = _result(future, niche.slug)
+            if report is not None:
+                out[niche.slug] = count_feeds(report, niche, run.feeds)
         if self.futures:
             logger.debug("chose links early for %d of %d niches", len(out), len(self.niches))
         return out
