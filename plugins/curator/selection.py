@@ -19,6 +19,11 @@ from .score import Candidate
 from .tracking import url_key
 
 
+def link_key(cand: Candidate) -> str:
+    """The candidate's dedup key: kept with its entry in the feed cache, else worked out now."""
+    return cand.key or url_key(cand.url)
+
+
 def title_key(title: str) -> str:
     text = unicodedata.normalize("NFKD", title).casefold()
     return " ".join(re.findall(r"\w+", text))
@@ -30,7 +35,7 @@ def dedupe(candidates: Iterable[Candidate], history: Iterable[str] = ()) -> list
     seen_urls, seen_guids, seen_titles = set(sent), set(), set()
     kept = []
     for cand in sorted(candidates, key=sort_key):
-        u, g, t = cand.key or url_key(cand.url), cand.guid.strip(), title_key(cand.title)
+        u, g, t = link_key(cand), cand.guid.strip(), title_key(cand.title)
         if u in seen_urls or (g and g in seen_guids) or (t and t in seen_titles):
             continue
         seen_urls.add(u)
@@ -56,7 +61,7 @@ def select(picks: list[Candidate], ranked: list[Candidate], history: set[str], *
     chosen: list[Candidate] = []
     taken: set[str] = set()
     for pick in picks:
-        key = url_key(pick.url)
+        key = link_key(pick)
         if key in sent or key in taken:
             continue
         if len(chosen) >= max_links:
@@ -68,7 +73,7 @@ def select(picks: list[Candidate], ranked: list[Candidate], history: set[str], *
     for cand in ranked:
         if len(chosen) >= max_links:
             break
-        key = cand.key or url_key(cand.url)
+        key = link_key(cand)
         if key in taken or title_key(cand.title) in titles or per[cand.source] >= per_source:
             continue
         chosen.append(cand)
