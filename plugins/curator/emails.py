@@ -81,15 +81,22 @@ def fill(text: str, indent: str = "", first: str | None = None) -> str:
     words = (text or "").split()
     if not words:
         return ""
-    lines, line = [], (indent if first is None else first) + words[0]
+    return "\n".join(_fill_lines(indent if first is None else first, words, indent, WIDTH))
+
+
+def _fill_lines(first: str, words: list[str], indent: str, width: int) -> list[str]:
+    """Words greedily into lines of at most `width` (a longer word alone on its line): the first
+    line starts with `first`, each next one with `indent`. An empty word (a double space kept in
+    a header) joins its line, never starts one."""
+    lines, line = [], first + words[0]
     for word in words[1:]:
-        if len(line) + 1 + len(word) > WIDTH:
+        if word and len(line) + 1 + len(word) > width:
             lines.append(line)
             line = indent + word
         else:
             line += " " + word
     lines.append(line)
-    return "\n".join(lines)
+    return lines
 
 
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -215,14 +222,7 @@ def header_block(values: list[tuple[str, str]]) -> bytes:
 def fold(name: str, value: str, width: int = 78) -> str:
     """RFC 5322 folding: a line break before a space wherever a line would pass `width`; a word longer
     than that stays whole (the hard limit is 998)."""
-    lines, line = [], f"{name}:"
-    for word in value.split(" "):
-        if word and len(line) + 1 + len(word) > width and line != f"{name}:":
-            lines.append(line)
-            line = " " + word
-        else:
-            line += " " + word
-    return "\r\n".join([*lines, line]) + "\r\n"
+    return "\r\n".join(_fill_lines(f"{name}: ", value.split(" "), " ", width)) + "\r\n"
 
 
 def encoded_words(text: str) -> str:
