@@ -79,16 +79,6 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def tree_rss(pid: int) -> int:
-    """Summed RSS in bytes of a process and all its descendants, now."""
-    return sum(_rss(p) for p in tree(pid))
-
-
-def tree_pss(pid: int) -> int:
-    """Summed PSS in bytes of a process and all its descendants, now."""
-    return sum(_pss(p) for p in tree(pid))
-
-
 class _Sampler(threading.Thread):
     def __init__(self, pid: int, interval: float):
         super().__init__(daemon=True)
