@@ -2,6 +2,8 @@
 
 The issue files are the newsletter's whole history: curation reads them to
 number the next issue and to never pick a link twice; the build renders them.
+A draft's runner-ups (`more:`) are read too, for curation to learn from, and
+are never rendered: nothing but `links:` reaches a page, a feed or an email.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class IssueFile:
     intro: str
     links: tuple[IssueLink, ...]
     body: str
+    more: tuple[IssueLink, ...] = ()   # runner-ups: read, never rendered or sent
 
     @property
     def published(self) -> bool:
@@ -53,13 +56,8 @@ def load_issue(path: str) -> IssueFile:
     """Read one issue file; raises ContentError naming the key that is wrong."""
     post = load(path)
     f = Fields(path, post.metadata)
-    links = []
-    for i, rec in enumerate(f.records("links", (), "[{url: 'https://example.org/a', title: A guide, note: Why it helps}]")):
-        lf = f.nested("links", rec, i)
-        url = lf.text("url", example="'https://example.org/guide'")
-        if not url.startswith(("http://", "https://")):
-            raise lf.error("url", f"must be an http(s) link, not {url!r}", "'https://example.org/guide'")
-        links.append(IssueLink(url=url, title=lf.text("title", url), **{k: lf.text(k, "") for k in LINK_KEYS[2:]}))
+    links = _links(f, "links")
+    more = _links(f, "more")
     number = f.number("number", example="3", minimum=1)
     date = f.date("date")
     return IssueFile(
@@ -71,9 +69,21 @@ def load_issue(path: str) -> IssueFile:
         subject=f.text("subject", "", "'Five links for a calmer month-end'"),
         preheader=f.text("preheader", ""),
         intro=f.text("intro", ""),
-        links=tuple(links),
+        links=links,
         body=post.content,
+        more=more,
     )
+
+
+def _links(f: Fields, key: str) -> tuple[IssueLink, ...]:
+    links = []
+    for i, rec in enumerate(f.records(key, (), "[{url: 'https://example.org/a', title: A guide, note: Why it helps}]")):
+        lf = f.nested(key, rec, i)
+        url = lf.text("url", example="'https://example.org/guide'")
+        if not url.startswith(("http://", "https://")):
+            raise lf.error("url", f"must be an http(s) link, not {url!r}", "'https://example.org/guide'")
+        links.append(IssueLink(url=url, title=lf.text("title", url), **{k: lf.text(k, "") for k in LINK_KEYS[2:]}))
+    return tuple(links)
 
 
 def issue_paths(folder: str) -> list[str]:

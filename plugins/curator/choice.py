@@ -1,0 +1,220 @@
+"""Choosing one niche's links: relevance, junk, learning and stories make a draft's links and runner-ups.
+
+Pure: the niche, its entries, hand-picks, issues and curation record in; the
+draft's links (hand-picks first, then the best stories, at most `per_source`
+from one source and `max_links` in all) and its runner-ups out, each with its
+`why`. An entry's score is
+
+    relevance (0..1) x source weight x (0.5 + recency) x junk x learning
+
+raised for each further source carrying the same story. No I/O, no logging:
+`curate` runs it per niche (maybe in a forked worker), and the relevance bench
+runs it on its labelled corpus.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import junk
+from .issues import IssueFile, sent_urls
+from .learning import Judgement, Learned, decisions, learn
+from .niches import FeedSource, Niche
+from .offers import Record
+from .relevance import MIN_RAW, Document, Index, Match, bm25f, document, excluded, term_counts, vocabulary
+from .score import UNDATED_DECAY, Candidate, _age_words, parse_date, reference_time
+from .selection import link_key, title_key
+from .stories import Story, group, shingles
+from .terms import Analyzer, analyzer as analyzer_for
+from .tracking import url_key
+
+CONTEXT_WORDS_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class Options:
+    """The settings choosing reads, resolved for one niche."""
+
+    half_life: float
+    max_age: float
+    runners_up: int
+    hard_sell: tuple[str, ...]
+    lang: str
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], niche: Niche) -> "Options":
+        return cls(float(settings["CURATE_HALF_LIFE_DAYS"]), float(settings["CURATE_MAX_AGE_DAYS"]),
+                   int(settings["CURATE_RUNNERS_UP"]), tuple(settings["HARD_SELL_PHRASES"]),
+                   niche.lang or settings["DEFAULT_LANG"])
+
+
+@dataclass
+class Choice:
+    links: list[Candidate]
+    more: list[Candidate]
+    seen: int = 0
+    kept: int = 0          # stories left once filters, history and dropped links are applied
+
+
+@dataclass(frozen=True)
+class _Detail:
+    """What an entry's score rests on, kept to explain the few links a draft shows."""
+
+    doc: Document
+    match: Match
+    has_keywords: bool
+    signals: tuple[junk.Signal, ...]
+    judgement: Judgement
+    date: dt.datetime | None
+    age: float
+    weight: float
+
+
+@dataclass
+class _Run:
+    niche: Niche
+    analyzer: Analyzer
+    learned: Learned
+    options: Options
+    details: dict[int, _Detail] = field(default_factory=dict)
+
+
+def context_texts(niche: Niche, issues: list[IssueFile], date: dt.date) -> list[str]:
+    """The niche's own words: its hub text and what its published issues said."""
+    texts = [niche.body]
+    for issue in issues:
+        if issue.published and issue.date < date:
+            texts.append(f"{issue.subject} {issue.intro}")
+            texts.extend(f"{link.title} {link.summary} {link.note}" for link in issue.links)
+    return texts
+
+
+def choose(niche: Niche, tagged: list[tuple[FeedSource, dict]], picks: list[Candidate], issues: list[IssueFile],
+           record: Record, date: dt.date, options: Options) -> Choice:
+    """The draft's links and runner-ups for `date`."""
+    analyzer = analyzer_for(options.lang)
+    run = _Run(niche, analyzer, learn(decisions(record, issues), analyzer), options)
+    history = sent_urls([i for i in issues if i.date != date])
+    candidates = _score_all(run, tagged, context_texts(niche, issues, date), date)
+    sent = {url_key(u) for u in history}
+    stories = group(candidates, lambda c: _shingles(run, c), sent | run.learned.dropped)
+    links, more = _select(picks, stories, sent, niche, options.runners_up)
+    explained = [c if isinstance(c, Candidate) else _explain(run, c) for c in links]
+    return Choice(explained, [_explain(run, s) for s in more], len(tagged), len(stories))
+
+
+def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[str], date: dt.date) -> list[Candidate]:
+    niche, options = run.niche, run.options
+    reference = reference_time([parse_date(e.get("date")) for _, e in tagged], date)
+    kept = []
+    for order, (feed, entry) in enumerate(tagged):
+        title, summary = entry["title"], entry.get("summary", "")
+        if excluded(niche, title, summary):
+            continue
+        when = parse_date(entry.get("date"))
+        future = when is not None and when > reference + dt.timedelta(days=1)
+        age = max(0.0, (reference - when).total_seconds() / 86400) if when is not None and not future else 0.0
+        if age > options.max_age:
+            continue
+        kept.append((order, feed, entry, when, future, age, document(run.analyzer, title, summary)))
+    background: Counter = Counter()
+    for k in kept:
+        background.update(k[-1].title)
+        background.update(k[-1].summary)
+    vocab = vocabulary(niche, run.analyzer, context, background)
+    found_all = [term_counts(vocab, k[-1]) for k in kept]
+    index = Index.build(found_all, [k[-1] for k in kept])
+    out = []
+    for (order, feed, entry, when, future, age, doc), found in zip(kept, found_all):
+        match = bm25f(vocab, index, doc, found)
+        if vocab.has_keywords and match.raw < MIN_RAW:
+            continue
+        signals = junk.signals(entry["title"], entry.get("summary", ""), when, reference,
+                               frozenset(doc.title) | frozenset(doc.summary), run.analyzer, options.hard_sell,
+                               niche.exclude, len(match.in_title), match.title_share, entry["url"])
+        judgement = run.learned.judge(frozenset(doc.title) | frozenset(doc.summary), feed.name)
+        decay = UNDATED_DECAY if when is None or future else 0.5 ** (age / options.half_life)
+        score = ((match.relevance if vocab.has_keywords else 1.0) * feed.weight * (0.5 + decay) * junk.factor(signals)
+                 * judgement.factor)
+        run.details[order] = _Detail(doc, match, vocab.has_keywords, signals, judgement, None if future else when,
+                                     age, feed.weight)
+        out.append(Candidate(url=entry["url"], title=entry["title"], summary=entry.get("summary", ""),
+                             guid=entry.get("guid", ""), date=None if future else when, source=feed.name,
+                             score=round(score, 4), section="", why="", order=order, key=entry.get("key", "")))
+    return out
+
+
+def _shingles(run: _Run, cand: Candidate) -> frozenset:
+    doc = run.details[cand.order].doc
+    return shingles(doc.title + doc.summary)
+
+
+def _select(picks: list[Candidate], stories: list[Story], sent: set[str], niche: Niche,
+            runners_up: int) -> tuple[list, list[Story]]:
+    """Hand-picks not yet sent (in the editor's order), then the best stories, each led by its best copy
+    from a source with room; then the runner-ups, the next best stories (at most per_source from one source)."""
+    chosen: list = []
+    taken: set[str] = set()
+    for pick in picks:
+        key = link_key(pick)
+        if key in sent or key in taken:
+            continue
+        if len(chosen) >= niche.max_links:
+            break
+        chosen.append(pick)
+        taken.add(key)
+    titles = {title_key(c.title) for c in chosen}
+    per, more_per, more = Counter(), Counter(), []
+    for story in stories:
+        if len(chosen) >= niche.max_links and len(more) >= runners_up:
+            break
+        members = story.members
+        if any(link_key(c) in taken or title_key(c.title) in titles for c in members):
+            continue
+        room = next((c for c in members if per[c.source] < niche.per_source), None)
+        if len(chosen) < niche.max_links and room is not None:
+            story = _led_by(story, room)
+            chosen.append(story)
+            per[room.source] += 1
+        elif len(more) < runners_up and more_per[story.lead.source] < niche.per_source:
+            more.append(story)
+            more_per[story.lead.source] += 1
+        else:
+            continue
+        taken.update(link_key(c) for c in members)
+    return chosen, more
+
+
+def _led_by(story: Story, lead: Candidate) -> Story:
+    if lead is story.lead:
+        return story
+    rest = tuple(c for c in story.members if c is not lead)
+    return Story(replace(lead, score=story.lead.score), rest)
+
+
+def _explain(run: _Run, story: Story) -> Candidate:
+    """The story's lead with its section and its `why`: one sentence, clauses joined by semicolons."""
+    lead = story.lead
+    d = run.details[lead.order]
+    m = d.match
+    parts = ["" if d.has_keywords else "the niche has no keywords"]
+    if d.has_keywords:
+        if m.in_title:
+            parts.append(f"matches {', '.join(map(repr, m.in_title))} in the title")
+        if m.in_summary:
+            parts.append(f"matches {', '.join(map(repr, m.in_summary))} in the summary")
+        if m.context:
+            words = run.analyzer.surface(f"{lead.title} {lead.summary}")
+            shown = [words.get(t, t).lower() for t in m.context[:CONTEXT_WORDS_SHOWN]]
+            parts.append(f"close to the niche's own words ({', '.join(map(repr, shown))})")
+    parts.append(_age_words(d.date, d.age) if d.date is not None else "undated")
+    parts.append(f"source weight {d.weight:g} ({lead.source})")
+    if story.other_sources:
+        parts.append(f"also in: {', '.join(story.other_sources)}")
+    judgement = run.learned.judge(frozenset(d.doc.title) | frozenset(d.doc.summary), lead.source, explain=True)
+    parts.append(judgement.why)
+    parts.append(junk.explain(d.signals))
+    return replace(lead, section=m.section, why="; ".join(p for p in parts if p))

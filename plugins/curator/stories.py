@@ -1,0 +1,104 @@
+"""One story, one slot: the same story from several feeds, under other titles and URLs, is one candidate.
+
+Copies are found by the keys curation always used (canonical URL, GUID,
+normalised title) and by their words: two entries whose title + summary share
+at least `STORY_JACCARD` of their word pairs (Jaccard over 2-word shingles of
+stemmed terms) tell the same story. The best-scored copy leads; the others'
+sources are named in its `why` ("also in: ..."), and every further source
+carrying it counts in its favour (`STORY_BONUS` per source, at most
+`STORY_MAX_SOURCES` of them).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from .score import Candidate
+from .selection import link_key, sort_key, title_key
+
+STORY_JACCARD = 0.3
+STORY_BONUS = 0.1
+STORY_MAX_SOURCES = 3
+
+
+@dataclass(frozen=True)
+class Story:
+    lead: Candidate
+    copies: tuple[Candidate, ...] = ()
+
+    @property
+    def members(self) -> tuple[Candidate, ...]:
+        return (self.lead, *self.copies)
+
+    @property
+    def other_sources(self) -> tuple[str, ...]:
+        """Sources that carry the story besides the lead's, in the order their copies rank."""
+        return tuple(dict.fromkeys(c.source for c in self.copies if c.source != self.lead.source))
+
+
+def shingles(terms: tuple[str, ...]) -> frozenset:
+    """The text's 2-word shingles (its single term when it has one)."""
+    if len(terms) < 2:
+        return frozenset(terms)
+    return frozenset(zip(terms, terms[1:]))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    if not a or not b:
+        return 0.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
+
+
+def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], frozenset],
+          blocked: set[str] = frozenset()) -> list[Story]:
+    """The candidates as stories, best first (by the lead's score raised for extra sources). A story
+    any copy of which is `blocked` (a link already sent, or one the editor dropped) is left out whole."""
+    members: list[list[Candidate]] = []
+    by_key: dict[str, int] = {}
+    by_shingle: dict[object, list[tuple[int, int]]] = {}
+    sets: list[list[frozenset]] = []
+    for cand in sorted(candidates, key=sort_key):
+        keys = [k for k in (f"u:{link_key(cand)}", f"g:{cand.guid.strip()}" if cand.guid.strip() else "",
+                            f"t:{title_key(cand.title)}" if title_key(cand.title) else "") if k]
+        story = next((by_key[k] for k in keys if k in by_key), None)
+        mine = shingles_of(cand)
+        if story is None:
+            story = _similar(mine, by_shingle, sets)
+        if story is None:
+            story = len(members)
+            members.append([])
+            sets.append([])
+        members[story].append(cand)
+        sets[story].append(mine)
+        for k in keys:
+            by_key.setdefault(k, story)
+        for shingle in mine:
+            by_shingle.setdefault(shingle, []).append((story, len(sets[story]) - 1))
+    stories = []
+    for copies in members:
+        if any(link_key(c) in blocked for c in copies):
+            continue
+        lead, rest = copies[0], tuple(copies[1:])
+        story = Story(lead, rest)
+        extra = min(len(story.other_sources), STORY_MAX_SOURCES)
+        if extra:
+            story = Story(replace(lead, score=round(lead.score * (1 + STORY_BONUS * extra), 4)), rest)
+        stories.append(story)
+    return sorted(stories, key=lambda s: sort_key(s.lead))
+
+
+def _similar(mine: frozenset, by_shingle: dict, sets: list[list[frozenset]]) -> int | None:
+    """The story one of whose copies shares at least STORY_JACCARD of its shingles with `mine`."""
+    shared: Counter = Counter()
+    for shingle in mine:
+        shared.update(by_shingle.get(shingle, ()))
+    best, best_value = None, STORY_JACCARD
+    for (story, member), common in shared.items():
+        other = sets[story][member]
+        value = common / (len(mine) + len(other) - common)
+        if value >= best_value:
+            best, best_value = story, value
+    return best
