@@ -24,7 +24,7 @@ from .issues import IssueFile, sent_urls
 from .learning import Judgement, Learned, decisions, learn
 from .niches import FeedSource, Niche
 from .offers import Record
-from .relevance import MIN_RAW, Document, Index, Match, bm25f, document, excluded, term_counts, vocabulary
+from .relevance import Document, Index, Match, bm25f, document, excluded, term_counts, vocabulary
 from .score import UNDATED_DECAY, Candidate, _age_words, parse_date, reference_time
 from .selection import link_key, title_key
 from .stories import Story, group, shingles
@@ -130,7 +130,7 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
     out = []
     for (order, feed, entry, when, future, age, doc), found in zip(kept, found_all):
         match = bm25f(vocab, index, doc, found)
-        if vocab.has_keywords and match.raw < MIN_RAW:
+        if vocab.has_keywords and not match.eligible:
             continue
         signals = junk.signals(entry["title"], entry.get("summary", ""), when, reference,
                                frozenset(doc.title) | frozenset(doc.summary), run.analyzer, options.hard_sell,
@@ -208,7 +208,7 @@ def _explain(run: _Run, story: Story) -> Candidate:
             parts.append(f"matches {', '.join(map(repr, m.in_summary))} in the summary")
         if m.context:
             words = run.analyzer.surface(f"{lead.title} {lead.summary}")
-            shown = [words.get(t, t).lower() for t in m.context[:CONTEXT_WORDS_SHOWN]]
+            shown = [" ".join(words.get(t, t) for t in label.split()).lower() for label in m.context[:CONTEXT_WORDS_SHOWN]]
             parts.append(f"close to the niche's own words ({', '.join(map(repr, shown))})")
     parts.append(_age_words(d.date, d.age) if d.date is not None else "undated")
     parts.append(f"source weight {d.weight:g} ({lead.source})")

@@ -24,14 +24,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import fetch as fetching
+from . import offers
+from .choice import Options, choose
 from .clean import clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
 from .issues import load_all_issues, sent_urls
 from .niches import Niche, load_niches
 from .picks import Pick, load_picks
-from .score import Candidate, best_section, parse_date, reference_time, score_entry
-from .selection import dedupe, select
-from .settings import SettingsError, cache_dir, content_dir, project_root
+from .learning import offered_links
+from .score import Candidate, best_section
+from .settings import SettingsError, cache_dir, content_dir, project_dir, project_root
 from .tracking import clean_link
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class NicheReport:
     picked: int = 0
     draft: DraftResult | None = None
     links: list[Candidate] = field(default_factory=list)
+    more: list[Candidate] = field(default_factory=list)   # runner-ups
     problem: str = ""
 
     @property
@@ -232,7 +235,9 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
         for feed in niche.feeds:
             names.setdefault(feed.location, f"{feed.name} <{feed.url}>")
     processes = int(settings["CURATE_PARSE_PROCESSES"])
-    base = ChoiceRun(settings, {}, all_issues, date)
+    state = project_dir(settings, "CURATOR_STATE_PATH")
+    records = {n.slug: offers.load(state, n.slug) for n in due}
+    base = ChoiceRun(settings, {}, all_issues, date, records)
     niche_picks = {n.slug: pick_candidates(picks, n) for n in due}  # a bad pick is logged once, here
     early_choice = EarlyChoice(base, due, niche_picks, processes)
     try:
@@ -248,7 +253,8 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
         if early[niche.slug] is not None:
             reports.append(NicheReport(niche.slug, draft=early[niche.slug]))
             continue
-        reports.append(write_choice(niche, choices[niche.slug], all_issues[niche.slug], newsletters_dir, date, force))
+        reports.append(write_choice(niche, choices[niche.slug], all_issues[niche.slug], newsletters_dir, date, force,
+                                    state, records[niche.slug]))
     return CurateResult(reports, feeds)
 
 
@@ -360,6 +366,7 @@ class ChoiceRun:
     feeds: dict[str, FeedReport]
     issues: dict[str, list]
     date: dt.date
+    records: dict[str, offers.Record] = field(default_factory=dict)   # what earlier drafts offered
 
 
 def count_feeds(report: NicheReport, niche: Niche, feeds: dict[str, FeedReport]) -> NicheReport:
@@ -379,26 +386,14 @@ def count_feeds(report: NicheReport, niche: Niche, feeds: dict[str, FeedReport])
 
 
 def choose_links(run: ChoiceRun, niche: Niche, picks: list[Candidate]) -> NicheReport:
-    """Score, dedupe and select one niche's links (no I/O, no logging: it may run in a worker)."""
+    """Score, group and select one niche's links (no I/O, no logging: it may run in a worker)."""
     report = count_feeds(NicheReport(niche.slug), niche, run.feeds)
     tagged = [(feed, entry) for feed in niche.feeds for entry in run.feeds[feed.location].entries]
-    report.seen = len(tagged)
-    reference = reference_time([parse_date(e.get("date")) for _, e in tagged], run.date)
-    half_life = float(run.settings["CURATE_HALF_LIFE_DAYS"])
-    max_age = float(run.settings["CURATE_MAX_AGE_DAYS"])
-
-    def scored(order: int, explain: bool) -> Candidate | None:
-        feed, entry = tagged[order]
-        return score_entry(entry, niche, feed.name, feed.weight, reference, half_life, max_age, order,
-                           explain=explain)
-
-    candidates = [c for c in (scored(order, False) for order in range(len(tagged))) if c is not None]
-    history = sent_urls([i for i in run.issues[niche.slug] if i.date != run.date])
-    ranked = dedupe(candidates, history)
-    report.kept = len(ranked)
-    chosen = select(picks, ranked, history, max_links=niche.max_links, per_source=niche.per_source)
-    # Sections and `why` only for the links the draft takes (the same score, now explained).
-    report.links = [c if c.hand_picked else scored(c.order, True) for c in chosen]
+    record = run.records.get(niche.slug) or offers.Record(niche.slug, {})
+    choice = choose(niche, tagged, picks, run.issues[niche.slug], record, run.date,
+                    Options.from_settings(run.settings, niche))
+    report.seen, report.kept = choice.seen, choice.kept
+    report.links, report.more = choice.links, choice.more
     report.picked = len(report.links)
     return report
 
@@ -499,20 +494,34 @@ class EarlyChoice:
 
 
 def write_choice(niche: Niche, report: NicheReport, issues: list, newsletters_dir: str, date: dt.date,
-                 force: bool) -> NicheReport:
+                 force: bool, state: str, record: offers.Record) -> NicheReport:
+    """Write the draft, recording first what it offers (a kill between the two leaves a record and no
+    draft, which the next run replaces; never a draft whose offers were not recorded)."""
     if not report.links:
         report.problem = "no link to pick: every feed failed, or nothing matched the niche's keywords"
         logger.warning("niche %s: %s; no draft written", niche.slug, report.problem)
         return report
+    recorded = _record(state, offers.with_offer(record, date.isoformat(), offered_links(report.links, report.more)))
     try:
-        report.draft = write_draft(newsletters_dir, niche, issues, date, report.links, force=force)
+        report.draft = write_draft(newsletters_dir, niche, issues, date, report.links, more=report.more, force=force)
     except OSError as exc:
         report.problem = f"could not write the draft: {exc}"
         logger.error("niche %s: %s", niche.slug, report.problem)
-        return report
-    if report.draft.status != WRITTEN:
+    if recorded and (report.draft is None or report.draft.status != WRITTEN):
+        _record(state, record)  # no draft of ours: what it would have offered is not to be learned from
+    if report.draft is not None and report.draft.status != WRITTEN:
         logger.debug("niche %s: %s", niche.slug, report.draft.message)
     return report
+
+
+def _record(state: str, record: offers.Record) -> bool:
+    try:
+        offers.save(state, record)
+        return True
+    except OSError as exc:
+        logger.warning("niche %s: could not record what the draft offers in %s (%s); the draft is still "
+                       "written, but curation will not learn from it", record.slug, state, exc)
+        return False
 
 
 # ---------------------------------------------------------------- the command

@@ -40,7 +40,7 @@ CONTEXT_MIN_CHARS = 3      # shorter words are mostly grammar the stop-word list
 CONTEXT_LIFT = 4.0         # a context word counts fully when it is this many times more frequent in the
                            # niche's own text than in the entries seen, less below, nothing at or under 1
 RELEVANCE_HALF = 2.5       # the raw score at which relevance is 0.5 (about one keyword in a title)
-MIN_RAW = 0.9              # below this (a keyword in passing, a couple of context words): not a candidate
+MIN_CONTEXT_RAW = 0.9      # an entry matching no keyword needs this much from the niche's own words
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,11 @@ class Match:
     context: tuple[str, ...]       # context words found (either field)
     section: str
     title_share: float = 0.0       # share of the title's terms that are keywords (stuffing shows here)
+
+    @property
+    def eligible(self) -> bool:
+        """A candidate at all: a keyword (or section keyword) found, or enough of the niche's own words."""
+        return bool(self.in_title or self.in_summary) or self.raw >= MIN_CONTEXT_RAW
 
 
 def _phrase_tokens(analyzer: Analyzer, phrase: str) -> tuple[str, ...]:

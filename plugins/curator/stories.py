@@ -3,7 +3,8 @@
 Copies are found by the keys curation always used (canonical URL, GUID,
 normalised title) and by their words: two entries whose title + summary share
 at least `STORY_JACCARD` of their word pairs (Jaccard over 2-word shingles of
-stemmed terms) tell the same story. The best-scored copy leads; the others'
+stemmed terms, leaving out shingles so common among the entries that they are
+boilerplate) tell the same story. The best-scored copy leads; the others'
 sources are named in its `why` ("also in: ..."), and every further source
 carrying it counts in its favour (`STORY_BONUS` per source, at most
 `STORY_MAX_SOURCES` of them).
@@ -18,7 +19,9 @@ from dataclasses import dataclass, replace
 from .score import Candidate
 from .selection import link_key, sort_key, title_key
 
-STORY_JACCARD = 0.3
+STORY_JACCARD = 0.3      # same-story copies in the corpus score 0.33-0.58; different stories at most 0.25
+STORY_COMMON = 4          # a shingle in more entries than this is boilerplate ('appeared first on'), not a story
+STORY_MIN_SHINGLES = 5    # fewer distinctive shingles than this: too short to compare, keys alone decide
 STORY_BONUS = 0.1
 STORY_MAX_SOURCES = 3
 
@@ -56,16 +59,24 @@ def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], fr
           blocked: set[str] = frozenset()) -> list[Story]:
     """The candidates as stories, best first (by the lead's score raised for extra sources). A story
     any copy of which is `blocked` (a link already sent, or one the editor dropped) is left out whole."""
+    ranked = sorted(candidates, key=sort_key)
+    all_sets = [shingles_of(c) for c in ranked]
+    seen: Counter = Counter()
+    for one in all_sets:
+        seen.update(one)
+    common = {s for s, n in seen.items() if n > STORY_COMMON}
     members: list[list[Candidate]] = []
     by_key: dict[str, int] = {}
     by_shingle: dict[object, list[tuple[int, int]]] = {}
     sets: list[list[frozenset]] = []
-    for cand in sorted(candidates, key=sort_key):
+    for cand, mine in zip(ranked, all_sets):
         keys = [k for k in (f"u:{link_key(cand)}", f"g:{cand.guid.strip()}" if cand.guid.strip() else "",
                             f"t:{title_key(cand.title)}" if title_key(cand.title) else "") if k]
         story = next((by_key[k] for k in keys if k in by_key), None)
-        mine = shingles_of(cand)
-        if story is None:
+        mine = mine - common if common else mine
+        if len(mine) < STORY_MIN_SHINGLES:
+            mine = frozenset()
+        if story is None and mine:
             story = _similar(mine, by_shingle, sets)
         if story is None:
             story = len(members)
