@@ -24,7 +24,7 @@ from .issues import IssueFile, sent_urls
 from .learning import Judgement, Learned, decisions, learn
 from .niches import FeedSource, Niche
 from .offers import Record
-from .relevance import Document, Index, Match, bm25f, document, excluded, term_counts, vocabulary
+from .relevance import Document, background, Index, Match, bm25f, document, excluded, term_counts, vocabulary
 from .score import UNDATED_DECAY, Candidate, _age_words, parse_date, reference_time
 from .selection import link_key, title_key
 from .stories import Story, group, shingles
@@ -120,11 +120,7 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
         if age > options.max_age:
             continue
         kept.append((order, feed, entry, when, future, age, document(run.analyzer, title, summary)))
-    background: Counter = Counter()
-    for k in kept:
-        background.update(k[-1].title)
-        background.update(k[-1].summary)
-    vocab = vocabulary(niche, run.analyzer, context, background)
+    vocab = vocabulary(niche, run.analyzer, context, background([k[-1] for k in kept]))
     found_all = [term_counts(vocab, k[-1]) for k in kept]
     index = Index.build(found_all, [k[-1] for k in kept])
     out = []

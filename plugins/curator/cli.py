@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     curate.add_argument("--date", metavar="YYYY-MM-DD", help="the draft's date (default: today)")
     curate.add_argument("--offline", action="store_true", help="use only the feed cache, fetch nothing")
     curate.add_argument("--force", action="store_true", help="write a draft even if the cadence says it is too soon")
+    curate.add_argument("--forget", action="append", metavar="SLUG",
+                        help="reset what curation learned from the editor's choices for this niche (repeatable); "
+                             "curates nothing")
 
     check = sub.add_parser("check", help="the no-strings check on content/, output/ and mail/")
     check.add_argument("--strict", action="store_true", help="hard-sell phrases are errors, not warnings")

@@ -1,7 +1,7 @@
 """`openhand curate`: feeds and hand-picked links become one reviewed draft per niche.
 
 The thin command over the pipeline: fetch (threads) -> parse + clean (in forked
-worker processes when there are enough feeds to pay for it) -> score, dedupe and
+worker processes when there are enough feeds to pay for it) -> score, group and
 select per niche (in forked workers too, for many entries and several niches;
 on a warm run already while the feeds download, from the cache) -> write the
 draft. Each feed's trouble is one warning naming the feed and the
@@ -28,7 +28,7 @@ from . import offers
 from .choice import Options, choose
 from .clean import clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
-from .issues import load_all_issues, sent_urls
+from .issues import load_all_issues
 from .niches import Niche, load_niches
 from .picks import Pick, load_picks
 from .learning import offered_links
@@ -563,7 +563,25 @@ def print_summary(result: CurateResult, root: str, tty: bool, stream=None) -> No
               file=stream)
 
 
+def forget(settings: dict[str, Any], slugs: list[str], stream=None) -> int:
+    """`--forget`: delete the niches' records of what their drafts offered, so they learn from scratch."""
+    niches_dir = content_dir(settings, "NICHES_PATH")
+    known = load_niches(niches_dir)
+    state = project_dir(settings, "CURATOR_STATE_PATH")
+    for slug in slugs:
+        if slug not in known and not os.path.exists(offers.record_path(state, slug)):
+            raise SettingsError(f"--forget {slug}: no such niche in {niches_dir} (known: {', '.join(sorted(known))})")
+    for slug in dict.fromkeys(slugs):
+        path = os.path.relpath(offers.record_path(state, slug), project_root(settings))
+        done = offers.forget(state, slug)
+        print(f"{slug}: {'forgot what the editor taught it (removed ' + path + ')' if done else 'had learned nothing yet'}",
+              file=stream or sys.stdout)
+    return 0
+
+
 def run(settings: dict[str, Any], args) -> int:
+    if getattr(args, "forget", None):
+        return forget(settings, args.forget)
     date = _parse_date(getattr(args, "date", None))
     tty = sys.stdout.isatty() and sys.stderr.isatty()
     started = time.monotonic()

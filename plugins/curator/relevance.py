@@ -170,6 +170,15 @@ def _document(analyzer: Analyzer, title: str, summary: str) -> Document:
     return Document(t, s, Counter(t), Counter(s))
 
 
+def background(docs: list[Document]) -> Counter:
+    """How often each term occurs in the entries seen (what context words are compared with)."""
+    counts: Counter = Counter()
+    for doc in docs:
+        counts.update(doc.title)
+        counts.update(doc.summary)
+    return counts
+
+
 def _count(tokens: tuple[str, ...], counts: Counter, phrase: tuple[str, ...]) -> int:
     """How often the phrase occurs in the field (a single term: its count)."""
     if len(phrase) == 1:

@@ -1,9 +1,10 @@
-"""Scoring: how well an entry fits a niche, and the `why` an editor reads.
+"""Scoring's shared parts: the Candidate record, keyword matching, dates and recency.
 
-Pure functions. Keywords in the title count three times as much as in the
-summary; an exclusion word drops the entry; recency decays with a half-life,
-measured from the newest entry seen (capped at the run date), so an old demo
-or a quiet month still yields a draft; the source's weight multiplies it all.
+Pure functions. `matches` finds keywords as whole words (a plural -s/-es
+allowed): the niche's exclusion words are matched with it, as a hard filter,
+and so are a hand-pick's sections. Recency is measured from the newest entry
+seen (capped at the run date), so an old demo or a quiet month still yields a
+draft. How an entry is judged is `choice` (relevance, junk, learning, stories).
 """
 
 from __future__ import annotations
@@ -180,50 +181,6 @@ def _age_words(date: dt.datetime, days: float) -> str:
         return f"published {date:%Y-%m-%d}, among the newest"
     whole = int(days)
     return f"published {date:%Y-%m-%d}, {whole} day{'s' if whole != 1 else ''} before the newest entry"
-
-
-def score_entry(entry: dict, niche: Niche, source: str, weight: float, reference: dt.datetime,
-                half_life: float, max_age: float, order: int = 0, *, explain: bool = True) -> Candidate | None:
-    """A Candidate, or None when the entry is excluded, off-topic or too old. With explain=False its
-    section and `why` are left empty: worked out for the few links a draft takes, not every entry."""
-    title, summary = entry["title"], entry.get("summary", "")
-    if niche.exclude and _found(niche.exclude, *_joined(title, summary)):
-        return None
-    in_title = matches(niche.keywords, title)
-    in_summary = [w for w in matches(niche.keywords, summary) if w not in in_title]
-    if niche.keywords and not in_title and not in_summary:
-        return None
-    date = parse_date(entry.get("date"))
-    if date is not None and date > reference + dt.timedelta(days=1):
-        date = None  # dated in the future: not trusted for recency
-    if date is not None:
-        age = max(0.0, (reference - date).total_seconds() / 86400)
-        if age > max_age:
-            return None
-        decay = 0.5 ** (age / half_life)
-    else:
-        decay = UNDATED_DECAY
-    # A niche without keywords takes every entry: recency and source weight decide.
-    relevance = TITLE_WEIGHT * len(in_title) + SUMMARY_WEIGHT * len(in_summary) if niche.keywords else 1.0
-    score = round(relevance * weight * (0.5 + decay), 4)
-    section = why = ""
-    if explain:
-        section = best_section(niche, title, summary)
-        why = "; ".join(part for part in (
-            "" if niche.keywords else "the niche has no keywords",
-            _keywords_why(in_title, "title"),
-            _keywords_why(in_summary, "summary"),
-            _age_words(date, age) if date is not None else "undated",
-            f"source weight {weight:g} ({source})",
-        ) if part)
-    return Candidate(url=entry["url"], title=title, summary=summary, guid=entry.get("guid", ""), date=date,
-                     source=source, score=score, section=section, why=why, order=order, key=entry.get("key", ""))
-
-
-def _keywords_why(words: list[str], where: str) -> str:
-    if not words:
-        return ""
-    return f"matches {', '.join(repr(w) for w in words)} in the {where}"
 
 
 def best_section(niche: Niche, title: str, summary: str) -> str:

@@ -3,7 +3,7 @@
 Text is NFKC-normalised and case-folded, cut into words, and each word is
 reduced to its Snowball stem (PyStemmer) for the niche's `lang:`, so
 'dentists', 'hygienists' and 'scheduling' meet 'dentist', 'hygienist' and
-'schedule'. The language's function words come from the stop-words package. Scripts written without spaces (Chinese, Japanese, Korean, Thai,
+'schedule'. The language's function words come from the stopwords package. Scripts written without spaces (Chinese, Japanese, Korean, Thai,
 Lao, Khmer, Myanmar) have no words to cut, so a run of them becomes its
 overlapping character pairs: a keyword of several characters is then found
 inside a longer run as the same pairs, one after another.
@@ -16,7 +16,7 @@ import unicodedata
 from functools import lru_cache
 
 import Stemmer
-from stop_words import LANGUAGE_MAPPING, get_stop_words
+from stopwords import LANGUAGE_MAPPING, get_stopwords
 
 # ISO 639-1 codes (what `lang:` and DEFAULT_LANG hold) to Snowball's algorithm names.
 SNOWBALL = {
@@ -56,10 +56,10 @@ class Analyzer:
 
     @property
     def stop_terms(self) -> frozenset[str]:
-        """The language's function words as terms (the stop-words package's list; none if it has none)."""
+        """The language's function words as terms (the stopwords package's list; none if it has none)."""
         if self._stop is None:
             code = re.split(r"[-_]", (self.lang or "").strip().lower(), maxsplit=1)[0]
-            words = get_stop_words(code) if code in LANGUAGE_MAPPING else []
+            words = get_stopwords(code) if code in LANGUAGE_MAPPING else []
             self._stop = frozenset(t for w in words for t in self.terms(w))
         return self._stop
 
