@@ -28,7 +28,7 @@ from enum import Enum
 from .issues import IssueFile
 from .offers import Offered, Record
 from .terms import Analyzer
-from .tracking import url_key
+from .tracking import clean_link, url_key
 
 Z = 1.96                 # 95% for the Wilson bounds: 2 of 2 kept gives a lower bound of 0.34
 LEARNING_HALF = 10.0     # decisions at which learning has half its say
@@ -80,7 +80,7 @@ def decisions(record: Record, issues: list[IssueFile]) -> list[Decision]:
         by_key = {o.key: o for o in offered}
         published = set()
         for link in issue.links:
-            key = url_key(link.url)
+            key = url_key(clean_link(link.url) or link.url)  # as curation keyed it, were a tracker added since
             published.add(key)
             mine = by_key.get(key)
             verdict = Verdict.KEPT if mine is not None and not mine.hand_picked else Verdict.CHOSEN
