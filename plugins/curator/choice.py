@@ -15,6 +15,7 @@ runs it on its labelled corpus.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,7 +28,7 @@ from .offers import Record
 from .relevance import Document, background, Index, Match, bm25f, document, excluded, term_counts, vocabulary
 from .score import UNDATED_DECAY, Candidate, _age_words, parse_date, reference_time
 from .selection import link_key, title_key
-from .stories import Story, group, shingles
+from .stories import Story, group
 from .terms import Analyzer, analyzer as analyzer_for
 from .tracking import url_key
 
@@ -66,7 +67,7 @@ class _Detail:
     doc: Document
     match: Match
     has_keywords: bool
-    signals: tuple[junk.Signal, ...]
+    signals: tuple[junk.Signal, ...] | None   # None: not judged, the entry could not make the draft
     judgement: Judgement
     date: dt.datetime | None
     age: float
@@ -98,15 +99,26 @@ def choose(niche: Niche, tagged: list[tuple[FeedSource, dict]], picks: list[Cand
     analyzer = analyzer_for(options.lang)
     run = _Run(niche, analyzer, learn(decisions(record, issues), analyzer), options)
     history = sent_urls([i for i in issues if i.date != date])
-    candidates = _score_all(run, tagged, context_texts(niche, issues, date), date)
+    context = context_texts(niche, issues, date)
     sent = {url_key(u) for u in history}
-    stories = group(candidates, lambda c: _shingles(run, c), sent | run.learned.dropped)
-    links, more = _select(picks, stories, sent, niche, options.runners_up)
+    blocked = sent | run.learned.dropped
+    top = 3 * (niche.max_links + options.runners_up + len(picks)) + 10
+    while True:  # only the best candidates are judged in full: enough of them to fill the draft
+        run.details.clear()
+        candidates = _score_all(run, tagged, context, date, top)
+        judged = [c for c in candidates if run.details[c.order].signals is not None]
+        stories = group(candidates, lambda c: _shingles(run, c), blocked, min(top, len(judged)))
+        links, more = _select(picks, stories, sent, niche, options.runners_up,
+                              lambda c: run.details[c.order].signals is not None)
+        if (len(links) >= niche.max_links and len(more) >= options.runners_up) or top >= len(candidates):
+            break
+        top *= 4
     explained = [c if isinstance(c, Candidate) else _explain(run, c) for c in links]
     return Choice(explained, [_explain(run, s) for s in more], len(tagged), len(stories))
 
 
-def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[str], date: dt.date) -> list[Candidate]:
+def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[str], date: dt.date,
+               keep: int) -> list[Candidate]:
     niche, options = run.niche, run.options
     reference = reference_time([parse_date(e.get("date")) for _, e in tagged], date)
     kept = []
@@ -123,18 +135,28 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
     vocab = vocabulary(niche, run.analyzer, context, background([k[-1] for k in kept]))
     found_all = [term_counts(vocab, k[-1]) for k in kept]
     index = Index.build(found_all, [k[-1] for k in kept])
-    out = []
+    scored = []
     for (order, feed, entry, when, future, age, doc), found in zip(kept, found_all):
         match = bm25f(vocab, index, doc, found)
         if vocab.has_keywords and not match.eligible:
             continue
-        signals = junk.signals(entry["title"], entry.get("summary", ""), when, reference,
-                               frozenset(doc.title) | frozenset(doc.summary), run.analyzer, options.hard_sell,
-                               niche.exclude, len(match.in_title), match.title_share, entry["url"])
-        judgement = run.learned.judge(frozenset(doc.title) | frozenset(doc.summary), feed.name)
+        judgement = run.learned.judge(doc.tokens, feed.name)
         decay = UNDATED_DECAY if when is None or future else 0.5 ** (age / options.half_life)
-        score = ((match.relevance if vocab.has_keywords else 1.0) * feed.weight * (0.5 + decay) * junk.factor(signals)
-                 * judgement.factor)
+        base = (match.relevance if vocab.has_keywords else 1.0) * feed.weight * (0.5 + decay) * judgement.factor
+        scored.append((base, order, feed, entry, when, future, age, doc, match, judgement))
+    # Junk signals only lower a score, so they are looked for best first, until `keep` entries are known
+    # to outscore every entry left: those stay in (to be found as copies of a story), unjudged, at 0.
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    best: list[float] = []
+    out = []
+    for base, order, feed, entry, when, future, age, doc, match, judgement in scored:
+        judged = len(best) < keep or best[0] < base
+        signals = junk.signals(entry["title"], entry.get("summary", ""), when, reference, doc.tokens, run.analyzer,
+                               options.hard_sell, niche.exclude, len(match.in_title), match.title_share,
+                               entry["url"]) if judged else None
+        score = base * junk.factor(signals) if judged else 0.0
+        if judged:
+            (heapq.heappush if len(best) < keep else heapq.heappushpop)(best, score)
         run.details[order] = _Detail(doc, match, vocab.has_keywords, signals, judgement, None if future else when,
                                      age, feed.weight)
         out.append(Candidate(url=entry["url"], title=entry["title"], summary=entry.get("summary", ""),
@@ -144,12 +166,11 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
 
 
 def _shingles(run: _Run, cand: Candidate) -> frozenset:
-    doc = run.details[cand.order].doc
-    return shingles(doc.title + doc.summary)
+    return run.details[cand.order].doc.shingles
 
 
 def _select(picks: list[Candidate], stories: list[Story], sent: set[str], niche: Niche,
-            runners_up: int) -> tuple[list, list[Story]]:
+            runners_up: int, judged=lambda c: True) -> tuple[list, list[Story]]:
     """Hand-picks not yet sent (in the editor's order), then the best stories, each led by its best copy
     from a source with room; then the runner-ups, the next best stories (at most per_source from one source)."""
     chosen: list = []
@@ -170,7 +191,7 @@ def _select(picks: list[Candidate], stories: list[Story], sent: set[str], niche:
         members = story.members
         if any(link_key(c) in taken or title_key(c.title) in titles for c in members):
             continue
-        room = next((c for c in members if per[c.source] < niche.per_source), None)
+        room = next((c for c in members if per[c.source] < niche.per_source and judged(c)), None)
         if len(chosen) < niche.max_links and room is not None:
             story = _led_by(story, room)
             chosen.append(story)
@@ -210,7 +231,7 @@ def _explain(run: _Run, story: Story) -> Candidate:
     parts.append(f"source weight {d.weight:g} ({lead.source})")
     if story.other_sources:
         parts.append(f"also in: {', '.join(story.other_sources)}")
-    judgement = run.learned.judge(frozenset(d.doc.title) | frozenset(d.doc.summary), lead.source, explain=True)
+    judgement = run.learned.judge(d.doc.tokens, lead.source, explain=True)
     parts.append(judgement.why)
     parts.append(junk.explain(d.signals))
     return replace(lead, section=m.section, why="; ".join(p for p in parts if p))

@@ -14,7 +14,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 from .terms import Analyzer
 
@@ -46,6 +45,13 @@ _INJECTION = re.compile(
     r"[^.!?]{0,40}\b(?:first|top)\b", re.I)
 
 
+@lru_cache(maxsize=64)
+def _injection_terms(analyzer: Analyzer) -> frozenset[str]:
+    """Terms one of which any text _INJECTION finds holds (most entries hold none: no regex for them)."""
+    words = "ignore disregard forget system language model models ai rank list put include feature"
+    return frozenset(analyzer.terms(words))
+
+
 @dataclass(frozen=True)
 class Signal:
     name: str
@@ -61,8 +67,8 @@ def _debris(title: str) -> str:
 
 
 def site_name(url: str) -> str:
-    """The distinctive part of a link's host: 'blog.dentsoft.com' -> 'dentsoft'."""
-    host = urlsplit(url).hostname or ""
+    """The distinctive part of a link's host: 'https://blog.dentsoft.com/x' -> 'dentsoft'."""
+    host = url.split("/", 3)[2].rsplit("@", 1)[-1].split(":", 1)[0].lower() if url.count("/") >= 2 else ""
     labels = [label for label in host.split(".")[:-1] if label not in ("www", "blog", "news", "m")]
     return max(labels, key=len, default="")
 
@@ -83,20 +89,23 @@ def _shouting(title: str) -> str:
     return ""
 
 
-@lru_cache(maxsize=256)
-def _selling_pattern(phrases: tuple[str, ...]) -> re.Pattern | None:
+@lru_cache(maxsize=64)
+def _selling_patterns(phrases: tuple[str, ...], analyzer: Analyzer) -> tuple[tuple[frozenset[str], re.Pattern], ...]:
+    """Each hard-sell phrase as the no-strings check reads it, with the terms an entry must hold for
+    the phrase to be there at all (a set lookup spares most entries the regex)."""
     from .nostrings import phrase_patterns  # the no-strings check's reading of HARD_SELL_PHRASES
 
-    patterns = [p.pattern for _, p in phrase_patterns(phrases)]
-    return re.compile("|".join(patterns), re.I) if patterns else None
+    return tuple((frozenset(analyzer.terms(phrase.replace("{n}", " "))), pattern)
+                 for phrase, pattern in phrase_patterns(phrases))
 
 
-def _selling(text: str, tokens: frozenset[str], hard_sell: tuple[str, ...],
+def _selling(text: str, tokens: frozenset[str], hard_sell: tuple[str, ...], analyzer: Analyzer,
              exclude_stems: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
-    pattern = _selling_pattern(hard_sell)
-    found = pattern.search(text) if pattern is not None else None
-    if found:
-        return f"hard-sell wording {found.group(0)!r}"
+    for needed, pattern in _selling_patterns(hard_sell, analyzer):
+        if needed <= tokens:
+            found = pattern.search(text)
+            if found:
+                return f"hard-sell wording {found.group(0)!r}"
     for label, stems in exclude_stems:
         if stems and all(s in tokens for s in stems):
             return f"promotional wording (a form of {label!r})"
@@ -120,8 +129,9 @@ def signals(title: str, summary: str, date: dt.datetime | None, reference: dt.da
         and date > reference + dt.timedelta(days=1) else "")
     add("shouting", _shouting(title))
     text = f"{title} {summary}"
-    add("selling", _selling(text, tokens, hard_sell, tuple((w, analyzer.terms(w)) for w in exclude)))
-    add("injection", "instructions to a machine in the text" if _INJECTION.search(text) else "")
+    add("selling", _selling(text, tokens, hard_sell, analyzer, tuple((w, analyzer.terms(w)) for w in exclude)))
+    add("injection", "instructions to a machine in the text"
+        if not tokens.isdisjoint(_injection_terms(analyzer)) and _INJECTION.search(text) else "")
     add("stuffed", f"a title stuffed with keywords ({title_keywords} keywords, {title_share:.0%} of its words)"
         if title_keywords >= STUFFED_KEYWORDS and title_share >= STUFFED_SHARE else "")
     words = len(summary.split())

@@ -18,10 +18,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .niches import Niche
 from .score import matches
+from .stories import shingles
 from .terms import Analyzer
 
 # Field weights and length normalisation (b), term saturation (k1): BM25F's usual ranges; the title,
@@ -57,6 +58,7 @@ class Term:
 class Vocabulary:
     terms: tuple[Term, ...]
     by_token: dict[str, tuple[int, ...]]          # first token -> the terms starting with it
+    first_tokens: frozenset[str]
     sections: tuple[tuple[str, frozenset[int]], ...]
     has_keywords: bool
 
@@ -69,6 +71,12 @@ class Document:
     summary: tuple[str, ...]
     title_counts: Counter = field(compare=False)
     summary_counts: Counter = field(compare=False)
+    tokens: frozenset[str] = field(compare=False, default=frozenset())
+
+    @cached_property
+    def shingles(self) -> frozenset:
+        """Its 2-term shingles (title and summary), for finding the same story elsewhere."""
+        return shingles(self.title + self.summary)
 
 
 @dataclass(frozen=True)
@@ -138,7 +146,7 @@ def vocabulary(niche: Niche, analyzer: Analyzer, context_texts: list[str] = (),
     by_token: dict[str, list[int]] = {}
     for index, term in enumerate(terms):
         by_token.setdefault(term.tokens[0], []).append(index)
-    return Vocabulary(tuple(terms), {k: tuple(v) for k, v in by_token.items()},
+    return Vocabulary(tuple(terms), {k: tuple(v) for k, v in by_token.items()}, frozenset(by_token),
                       tuple((name, frozenset(m)) for name, m in section_sets), bool(niche.keywords))
 
 
@@ -167,7 +175,7 @@ def document(analyzer: Analyzer, title: str, summary: str) -> Document:
 @lru_cache(maxsize=16384)
 def _document(analyzer: Analyzer, title: str, summary: str) -> Document:
     t, s = analyzer.terms(title), analyzer.terms(summary)
-    return Document(t, s, Counter(t), Counter(s))
+    return Document(t, s, Counter(t), Counter(s), frozenset(t) | frozenset(s))
 
 
 def background(docs: list[Document]) -> Counter:
@@ -195,8 +203,8 @@ def _count(tokens: tuple[str, ...], counts: Counter, phrase: tuple[str, ...]) ->
 def term_counts(vocab: Vocabulary, doc: Document) -> dict[int, tuple[int, int]]:
     """Each vocabulary term the document holds: (count in title, count in summary)."""
     found: dict[int, tuple[int, int]] = {}
-    for token in doc.title_counts.keys() | doc.summary_counts.keys():
-        for index in vocab.by_token.get(token, ()):
+    for token in doc.tokens & vocab.first_tokens:
+        for index in vocab.by_token[token]:
             phrase = vocab.terms[index].tokens
             counts = (_count(doc.title, doc.title_counts, phrase), _count(doc.summary, doc.summary_counts, phrase))
             if counts != (0, 0):

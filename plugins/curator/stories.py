@@ -56,29 +56,42 @@ def jaccard(a: frozenset, b: frozenset) -> float:
 
 
 def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], frozenset],
-          blocked: set[str] = frozenset()) -> list[Story]:
+          blocked: set[str] = frozenset(), top: int | None = None) -> list[Story]:
     """The candidates as stories, best first (by the lead's score raised for extra sources). A story
-    any copy of which is `blocked` (a link already sent, or one the editor dropped) is left out whole."""
+    any copy of which is `blocked` (a link already sent, or one the editor dropped) is left out whole.
+
+    With `top`, only the best `top` candidates not blocked can lead a story; every other candidate is
+    only compared with those (found to be a copy, or left out): a draft takes a few stories, and
+    comparing every entry with every other would be most of a run. Ask again with a larger `top`
+    when the stories returned are too few."""
     ranked = sorted(candidates, key=sort_key)
-    all_sets = [shingles_of(c) for c in ranked]
+    if top is not None and top < len(ranked):
+        leaders = {id(c) for c in [c for c in ranked if link_key(c) not in blocked][:top]}
+    else:
+        leaders = {id(c) for c in ranked}
+    full = [shingles_of(c) for c in ranked]
+    union = frozenset().union(*(s for c, s in zip(ranked, full) if id(c) in leaders))
     seen: Counter = Counter()
-    for one in all_sets:
-        seen.update(one)
+    for c, one in zip(ranked, full):
+        seen.update(one if id(c) in leaders else one & union)
     common = {s for s, n in seen.items() if n > STORY_COMMON}
     members: list[list[Candidate]] = []
     by_key: dict[str, int] = {}
     by_shingle: dict[object, list[tuple[int, int]]] = {}
     sets: list[list[frozenset]] = []
-    for cand, mine in zip(ranked, all_sets):
+    for cand, mine in zip(ranked, full):
+        leader = id(cand) in leaders
         keys = [k for k in (f"u:{link_key(cand)}", f"g:{cand.guid.strip()}" if cand.guid.strip() else "",
                             f"t:{title_key(cand.title)}" if title_key(cand.title) else "") if k]
         story = next((by_key[k] for k in keys if k in by_key), None)
         mine = mine - common if common else mine
         if len(mine) < STORY_MIN_SHINGLES:
             mine = frozenset()
-        if story is None and mine:
+        if story is None and mine and (leader or not union.isdisjoint(mine)):
             story = _similar(mine, by_shingle, sets)
         if story is None:
+            if not leader:
+                continue
             story = len(members)
             members.append([])
             sets.append([])
@@ -86,8 +99,9 @@ def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], fr
         sets[story].append(mine)
         for k in keys:
             by_key.setdefault(k, story)
-        for shingle in mine:
-            by_shingle.setdefault(shingle, []).append((story, len(sets[story]) - 1))
+        if leader:
+            for shingle in mine:
+                by_shingle.setdefault(shingle, []).append((story, len(sets[story]) - 1))
     stories = []
     for copies in members:
         if any(link_key(c) in blocked for c in copies):
