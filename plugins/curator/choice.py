@@ -25,10 +25,10 @@ from .issues import IssueFile, sent_urls
 from .learning import Judgement, Learned, decisions, learn
 from .niches import FeedSource, Niche
 from .offers import Record
-from .relevance import Document, background, Index, Match, bm25f, document, excluded, term_counts, vocabulary
+from .relevance import Document, Vocabulary, background, best_section, Index, Match, bm25f, document, excluded, term_counts, vocabulary
 from .score import UNDATED_DECAY, Candidate, _age_words, parse_date, reference_time
 from .selection import link_key, title_key
-from .stories import Story, group
+from .stories import STORY_COMMON, Story, group
 from .terms import Analyzer, analyzer as analyzer_for
 from .tracking import url_key
 
@@ -81,6 +81,8 @@ class _Run:
     learned: Learned
     options: Options
     details: dict[int, _Detail] = field(default_factory=dict)
+    vocab: Vocabulary | None = None
+    background: Counter = field(default_factory=Counter)
 
 
 def context_texts(niche: Niche, issues: list[IssueFile], date: dt.date) -> list[str]:
@@ -107,7 +109,8 @@ def choose(niche: Niche, tagged: list[tuple[FeedSource, dict]], picks: list[Cand
         run.details.clear()
         candidates = _score_all(run, tagged, context, date, top)
         judged = [c for c in candidates if run.details[c.order].signals is not None]
-        stories = group(candidates, lambda c: _shingles(run, c), blocked, min(top, len(judged)))
+        stories = group(candidates, lambda c: _shingles(run, c), blocked, min(top, len(judged)),
+                        lambda c: _rare(run, c))
         links, more = _select(picks, stories, sent, niche, options.runners_up,
                               lambda c: run.details[c.order].signals is not None)
         if (len(links) >= niche.max_links and len(more) >= options.runners_up) or top >= len(candidates):
@@ -132,7 +135,8 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
         if age > options.max_age:
             continue
         kept.append((order, feed, entry, when, future, age, document(run.analyzer, title, summary)))
-    vocab = vocabulary(niche, run.analyzer, context, background([k[-1] for k in kept]))
+    run.background = background([k[-1] for k in kept])
+    vocab = run.vocab = vocabulary(niche, run.analyzer, context, run.background)
     found_all = [term_counts(vocab, k[-1]) for k in kept]
     index = Index.build(found_all, [k[-1] for k in kept])
     scored = []
@@ -163,6 +167,11 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
                              guid=entry.get("guid", ""), date=None if future else when, source=feed.name,
                              score=round(score, 4), section="", why="", order=order, key=entry.get("key", "")))
     return out
+
+
+def _rare(run: _Run, cand: Candidate) -> frozenset[str]:
+    """The entry's terms that few entries carry: a copy of a story shares some of them."""
+    return frozenset(t for t in run.details[cand.order].doc.tokens if run.background[t] <= STORY_COMMON)
 
 
 def _shingles(run: _Run, cand: Candidate) -> frozenset:
@@ -234,4 +243,5 @@ def _explain(run: _Run, story: Story) -> Candidate:
     judgement = run.learned.judge(d.doc.tokens, lead.source, explain=True)
     parts.append(judgement.why)
     parts.append(junk.explain(d.signals))
-    return replace(lead, section=m.section, why="; ".join(p for p in parts if p))
+    section = best_section(run.vocab, term_counts(run.vocab, d.doc)) if run.vocab is not None else ""
+    return replace(lead, section=section, why="; ".join(p for p in parts if p))

@@ -88,7 +88,6 @@ class Match:
     in_title: tuple[str, ...]      # keyword and section labels found in the title
     in_summary: tuple[str, ...]    # ... found only in the summary
     context: tuple[str, ...]       # context words found (either field)
-    section: str
     title_share: float = 0.0       # share of the title's terms that are keywords (stuffing shows here)
 
     @property
@@ -261,7 +260,7 @@ def bm25f(vocab: Vocabulary, index: Index, doc: Document, found: dict[int, tuple
             in_summary.append(term.label)
     words = tuple(label for _, label in sorted(context, key=lambda g: -g[0]))
     return Match(raw, raw / (raw + RELEVANCE_HALF), tuple(in_title), tuple(in_summary), words,
-                 best_section(vocab, found), covered / len(doc.title) if doc.title else 0.0)
+                 covered / len(doc.title) if doc.title else 0.0)
 
 
 def best_section(vocab: Vocabulary, found: dict[int, tuple[int, int]]) -> str:

@@ -56,20 +56,24 @@ def jaccard(a: frozenset, b: frozenset) -> float:
 
 
 def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], frozenset],
-          blocked: set[str] = frozenset(), top: int | None = None) -> list[Story]:
+          blocked: set[str] = frozenset(), top: int | None = None,
+          rare_of: Callable[[Candidate], frozenset] | None = None) -> list[Story]:
     """The candidates as stories, best first (by the lead's score raised for extra sources). A story
     any copy of which is `blocked` (a link already sent, or one the editor dropped) is left out whole.
 
     With `top`, only the best `top` candidates not blocked can lead a story; every other candidate is
     only compared with those (found to be a copy, or left out): a draft takes a few stories, and
     comparing every entry with every other would be most of a run. Ask again with a larger `top`
-    when the stories returned are too few."""
+    when the stories returned are too few. `rare_of`, if given, names an entry's uncommon terms: an
+    entry sharing none with the leaders is compared by its keys alone (its shingles are not made)."""
     ranked = sorted(candidates, key=sort_key)
     if top is not None and top < len(ranked):
         leaders = {id(c) for c in [c for c in ranked if link_key(c) not in blocked][:top]}
     else:
         leaders = {id(c) for c in ranked}
-    full = [shingles_of(c) for c in ranked]
+    rare = frozenset().union(*(rare_of(c) for c in ranked if id(c) in leaders)) if rare_of else None
+    full = [shingles_of(c) if id(c) in leaders or rare is None or not rare.isdisjoint(rare_of(c)) else frozenset()
+            for c in ranked]
     union = frozenset().union(*(s for c, s in zip(ranked, full) if id(c) in leaders))
     seen: Counter = Counter()
     for c, one in zip(ranked, full):
