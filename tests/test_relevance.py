@@ -54,7 +54,7 @@ def scores(n: Niche, entries) -> dict[str, float]:
     docs = [document(a, e["title"], e["summary"]) for e in entries]
     vocab = vocabulary(n, a, [n.body], background(docs))
     found = [term_counts(vocab, d) for d in docs]
-    index = Index.build(found, docs)
+    index = Index.build(found, docs, vocab)
     return {e["title"]: bm25f(vocab, index, d, f) for e, d, f in zip(entries, docs, found)}
 
 

@@ -138,7 +138,7 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
     run.background = background([k[-1] for k in kept])
     vocab = run.vocab = vocabulary(niche, run.analyzer, context, run.background)
     found_all = [term_counts(vocab, k[-1]) for k in kept]
-    index = Index.build(found_all, [k[-1] for k in kept])
+    index = Index.build(found_all, [k[-1] for k in kept], vocab)
     scored = []
     for (order, feed, entry, when, future, age, doc), found in zip(kept, found_all):
         match = bm25f(vocab, index, doc, found)

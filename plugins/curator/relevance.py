@@ -202,10 +202,14 @@ def _count(tokens: tuple[str, ...], counts: Counter, phrase: tuple[str, ...]) ->
 def term_counts(vocab: Vocabulary, doc: Document) -> dict[int, tuple[int, int]]:
     """Each vocabulary term the document holds: (count in title, count in summary)."""
     found: dict[int, tuple[int, int]] = {}
+    tc, sc = doc.title_counts, doc.summary_counts
     for token in doc.tokens & vocab.first_tokens:
         for index in vocab.by_token[token]:
             phrase = vocab.terms[index].tokens
-            counts = (_count(doc.title, doc.title_counts, phrase), _count(doc.summary, doc.summary_counts, phrase))
+            if len(phrase) == 1:
+                found[index] = (tc.get(token, 0), sc.get(token, 0))
+                continue
+            counts = (_count(doc.title, tc, phrase), _count(doc.summary, sc, phrase))
             if counts != (0, 0):
                 found[index] = counts
     return found
@@ -220,15 +224,17 @@ class Index:
     df: Counter
     avg_title: float
     avg_summary: float
+    scale: dict[int, float] = field(default_factory=dict)   # term -> its weight x its idf
 
     @classmethod
-    def build(cls, found: list[dict[int, tuple[int, int]]], docs: list[Document]) -> "Index":
+    def build(cls, found: list[dict[int, tuple[int, int]]], docs: list[Document], vocab: Vocabulary) -> "Index":
         df: Counter = Counter()
         for terms in found:
             df.update(terms.keys())
         n = max(1, len(docs))
-        return cls(len(docs), df, sum(len(d.title) for d in docs) / n or 1.0,
-                   sum(len(d.summary) for d in docs) / n or 1.0)
+        index = cls(len(docs), df, sum(len(d.title) for d in docs) / n or 1.0, sum(len(d.summary) for d in docs) / n or 1.0)
+        index.scale = {i: vocab.terms[i].weight * index.idf(i, vocab.terms[i].kind) for i in df}
+        return index
 
     def idf(self, index: int, kind: str) -> float:
         n, df = self.docs, self.df.get(index, 0)
@@ -248,7 +254,7 @@ def bm25f(vocab: Vocabulary, index: Index, doc: Document, found: dict[int, tuple
         if term.kind != CONTEXT:
             covered += len(term.tokens) * tf_t
         tf = TITLE_WEIGHT * tf_t / norm_t + SUMMARY_WEIGHT * tf_s / norm_s
-        gain = term.weight * index.idf(i, term.kind) * tf / (K1 + tf)
+        gain = index.scale[i] * tf / (K1 + tf)
         if gain <= 0:
             continue
         raw += gain
