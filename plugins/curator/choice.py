@@ -234,7 +234,12 @@ def _explain(run: _Run, story: Story) -> Candidate:
             parts.append(f"matches {', '.join(map(repr, m.in_summary))} in the summary")
         if m.context:
             words = run.analyzer.surface(f"{lead.title} {lead.summary}")
-            shown = [" ".join(words.get(t, t) for t in label.split()).lower() for label in m.context[:CONTEXT_WORDS_SHOWN]]
+            shown, covered = [], set()
+            for label in m.context:  # strongest first; a word already inside a shown phrase is not repeated
+                if len(shown) == CONTEXT_WORDS_SHOWN or set(label.split()) <= covered:
+                    continue
+                covered.update(label.split())
+                shown.append(" ".join(words.get(t, t) for t in label.split()).lower())
             parts.append(f"close to the niche's own words ({', '.join(map(repr, shown))})")
     parts.append(_age_words(d.date, d.age) if d.date is not None else "undated")
     parts.append(f"source weight {d.weight:g} ({lead.source})")

@@ -21,7 +21,8 @@ from .selection import link_key, sort_key, title_key
 
 STORY_JACCARD = 0.3      # same-story copies in the corpus score 0.33-0.58; different stories at most 0.25
 STORY_COMMON = 4          # a shingle in more entries than this is boilerplate ('appeared first on'), not a story
-STORY_MIN_SHINGLES = 8    # fewer distinctive shingles than this: too short to compare, keys alone decide
+STORY_MIN_SHINGLES = 12   # fewer distinctive shingles than this (a one-line summary): too short to tell
+                          # two stories from one (e.g. "Ledger for 2025" and "Ledger for 2026"): keys decide
 STORY_BONUS = 0.1
 STORY_MAX_SOURCES = 3
 
