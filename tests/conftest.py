@@ -5,6 +5,12 @@ from __future__ import annotations
 import pytest
 
 from support.project import build, copy_project
+from support.tools import check_needs
+
+
+def pytest_runtest_setup(item):
+    """A missing outside tool skips its tests, or fails them under CI=true (support/tools.py)."""
+    check_needs(item)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 
 from support.newsletters import link, newsletter_project, write_issue, write_niche
 from support.project import build, copy_project
+from support.tools import JAVA
 
 SITE = "https://clearwater-advisory.example"
 
@@ -208,6 +209,7 @@ def test_an_issue_for_an_unknown_niche_stops_the_build(tmp_path):
     assert proc.returncode != 0 and "bakeries" in proc.stdout + proc.stderr
 
 
+@JAVA
 def test_newsletter_pages_and_previews_are_valid_html(local):
     files = sorted(str(p) for p in (local / "output/newsletters").rglob("*.html"))
     files += [str(p) for p in (local / "preview").rglob("*.html")]

@@ -1,4 +1,7 @@
-"""Headless Debian Chromium for the browser tests: a local server, a browser, a guarded page.
+"""Headless Chromium for the browser tests: a local server, a browser, a guarded page.
+
+Chromium is PLAYWRIGHT_CHROMIUM_EXECUTABLE, or chromium / chromium-browser on the PATH
+(support/tools.py); without one the tests skip, or fail under CI=true.
 
 Every page records the requests it makes and refuses (and records) any that
 would leave 127.0.0.1, so a test can assert that nothing reached another host.
@@ -9,21 +12,22 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import os
 import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from .tools import find_chromium, needs
+
+CHROMIUM = find_chromium()
 # No background networking: Chromium's own update/sync calls would be refused by this closed network.
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
 MARKS = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"),
+    needs("chromium", CHROMIUM, "apt-get install chromium, or set PLAYWRIGHT_CHROMIUM_EXECUTABLE"),
 ]
 
 
