@@ -135,6 +135,22 @@ def test_niche_feeds_parse_and_hold_every_published_issue_newest_first(published
     assert entry.published_parsed[:3] == (2026, 3, 2)
 
 
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_niche_feeds_link_to_their_hub_page_with_the_niche_summary_as_subtitle(published, kind):
+    feed = feedparser.parse((published / f"output/feeds/newsletters/dental.{kind}.xml").read_bytes()).feed
+    assert feed.link == f"{SITE}/newsletters/dental/"  # rel=alternate: the niche's page, not the home page
+    assert feed.subtitle == "Useful links for dental practices."
+    if kind == "atom":
+        assert feed.id == f"{SITE}/feeds/newsletters/dental.atom.xml"
+
+
+def test_issue_and_niche_pages_offer_the_niche_feed_before_the_site_feeds(published):
+    for path in ("newsletters/dental/1/index.html", "newsletters/dental/index.html"):
+        alternates = [l["href"] for l in soup(published / "output" / path).head.select('link[rel="alternate"]')]
+        assert alternates[:2] == [f"{SITE}/feeds/newsletters/dental.atom.xml", f"{SITE}/feeds/newsletters/dental.rss.xml"]
+        assert f"{SITE}/feeds/all.atom.xml" in alternates[2:], path
+
+
 def test_niche_feeds_are_written_in_local_builds_too(local):
     feed = feedparser.parse((local / "output/feeds/newsletters/dental.atom.xml").read_bytes())
     assert feed.bozo == 0 and len(feed.entries) == 3

@@ -298,6 +298,30 @@ def test_site_feeds_parse_with_absolute_links_and_are_announced_in_every_head(pu
     assert home.find("link", rel="alternate", type="application/rss+xml")["href"] == f"{SITE}/feeds/all.rss.xml"
 
 
+def test_every_feed_has_its_own_atom_id_and_rss_guids_say_they_are_not_links(published_project):
+    """RFC 4287 4.2.6: an Atom feed's id is its own (all seven shared the site's URL); a tag: guid is no permalink."""
+    import xml.etree.ElementTree as ET
+
+    out = published_project / "output"
+    atom = sorted((out / "feeds").rglob("*.atom.xml"))
+    assert len(atom) == 7  # the site, three categories, three niches
+    ids = {}
+    for path in atom:
+        feed = feedparser.parse(path.read_bytes()).feed
+        own = next(link.href for link in feed.links if link.rel == "self")
+        assert feed.id == own == f"{SITE}/{path.relative_to(out).as_posix()}", path.name
+        ids[feed.id] = path.name
+    assert len(ids) == len(atom)
+    for path in sorted((out / "feeds").rglob("*.rss.xml")):
+        parsed = feedparser.parse(path.read_bytes())
+        assert parsed.entries, path.name
+        for entry in parsed.entries:
+            assert entry.id.startswith("tag:") and entry.guidislink is False, (path.name, entry.id)
+            assert entry.link.startswith(SITE + "/")  # the item's link, not the guid, is where it lives
+        guids = ET.parse(path).getroot().iter("guid")
+        assert {g.get("isPermaLink") for g in guids} == {"false"}, path.name
+
+
 def test_local_builds_announce_no_site_feed_they_do_not_write(demo_project):
     out = demo_project / "output"
     assert not (out / "feeds/all.atom.xml").exists()

@@ -42,10 +42,12 @@ def register() -> None:
     # Imported here, not above: `openhand curate` imports this package and never needs Pelican.
     from pelican import signals
 
+    from .feeds import finish_feed
     from .reader import add_reader
 
     signals.initialized.connect(initialized)
     signals.readers_init.connect(add_reader)
     signals.get_generators.connect(get_generators)
+    signals.feed_generated.connect(finish_feed)
     signals.finalized.connect(check_output)
     signals.finalized.connect(index_for_search)

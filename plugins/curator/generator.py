@@ -6,7 +6,7 @@ become pages and feed items under output/ and emails under mail/; drafts are
 rendered only into PREVIEW_PATH (outside output/, so never linked, searched or
 fed), and not at all when PREVIEW_PATH is None (publishconf.py).
 
-Niche feeds are on in local builds too (pelicanconf.py), unlike Pelican's site
+Niche feeds (feeds.py) are on in local builds too (pelicanconf.py), unlike Pelican's site
 feeds: the niche pages offer them as a way to subscribe, so they must exist
 wherever the pages do. Set NICHE_FEED_ATOM / NICHE_FEED_RSS = None to drop one.
 
@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from pelican.generators import Generator
 
 from .documents import write_atomic
+from .feeds import write_niche_feeds
 from .issues import IssueFile, IssueLink, load_all_issues
 from .niches import Niche, load_niches
 from .settings import content_dir, project_dir
@@ -256,7 +257,7 @@ class NewsletterGenerator(Generator):
                                   relative_urls=relative, niche=niche, issue=issue, url=issue.url,
                                   page_name="newsletters")
                 issue.content_html = item_template.render(issue=issue, niche=niche)
-            self._write_feeds(writer, niche)
+            write_niche_feeds(writer, self.context, niche)
         self._write_previews()
         renderer = emails.EmailRenderer(self.html_env, self.settings)
         mail_dir = project_dir(self.settings, "MAIL_PATH")
@@ -264,19 +265,6 @@ class NewsletterGenerator(Generator):
             for issue in niche.issues:
                 renderer.write(issue, mail_dir)
             emails.prune(mail_dir, niche.slug, {issue.number for issue in niche.issues})
-
-    def _write_feeds(self, writer, niche: NicheView) -> None:
-        """Written even before the first issue: the niche page links them, and a reader can subscribe early."""
-        context = dict(self.context)
-        context.setdefault("FEED_DOMAIN", context.get("SITEURL", ""))
-        if context.get("FEED_DOMAIN") is None:
-            context["FEED_DOMAIN"] = context.get("SITEURL", "")
-        for path, kind in ((niche.feed_atom, "atom"), (niche.feed_rss, "rss")):
-            if path:
-                # RSS has one body field; Pelican fills it with the summary by default (RSS_FEED_SUMMARY_ONLY),
-                # but a newsletter's feed carries the whole issue, so RSS items' summary is the full content.
-                items = [_FeedItem(i, full=(kind == "rss")) for i in niche.issues]  # already newest first
-                writer.write_feed(items, context, path, feed_type=kind, feed_title=niche.title)
 
     def _write_previews(self) -> None:
         """Drafts, rendered outside output/ so nothing links, feeds or indexes them."""
@@ -298,18 +286,3 @@ class NewsletterGenerator(Generator):
                            "preview": True, "output_file": issue.save_as, "page_name": "newsletters"}
                 write_atomic(target, template.render(context))
                 logger.info("Draft preview (not published): %s", target)
-
-
-class _FeedItem:
-    """An issue as Pelican's Writer.write_feed wants an item (title is escaped: write_feed strips tags)."""
-
-    def __init__(self, issue: IssueView, full: bool = False):
-        self.issue = issue
-        self.title = issue.feed_title
-        self.url = issue.url
-        self.date = issue.date
-        self.summary = issue.content_html if full else issue.summary
-        self.author = issue.niche.niche.email.from_.split("<")[0].strip().strip('"') or issue.niche.title
-
-    def get_content(self, siteurl: str) -> str:
-        return self.issue.content_html
