@@ -30,6 +30,19 @@ def published_project(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def draft_project(tmp_path_factory):
+    """The demo with a draft of dental's issue 2 beside the published issue 1, built with pelicanconf.py."""
+    project = copy_project(tmp_path_factory.mktemp("drafts"))
+    first = project / "content/newsletters/dental/2026-11-22.md"
+    draft = first.read_text(encoding="utf-8").replace("number: 1\n", "number: 2\n", 1)
+    draft = draft.replace("date: 2026-11-22", "date: 2026-12-20", 1).replace("status: published", "status: draft", 1)
+    (first.parent / "2026-12-20.md").write_text(draft, encoding="utf-8")
+    build(project)
+    assert (project / "preview/newsletters/dental/2/index.html").is_file()
+    return project
+
+
+@pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for every browser test."""
     from support.browser import chromium

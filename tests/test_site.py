@@ -470,3 +470,11 @@ def test_the_stylesheet_has_dark_mode_print_styles_and_a_visible_focus():
     assert "@media (prefers-color-scheme: dark)" in css
     assert "@media print" in css
     assert re.search(r":focus-visible\s*{[^}]*outline:\s*3px solid", css)
+
+
+def test_the_demo_issue_pages_do_not_ask_a_web_reader_to_reply_to_an_email(demo_project):
+    pages = sorted((demo_project / "output/newsletters").glob("*/[0-9]*/index.html"))
+    assert len(pages) == 3
+    for path in pages:
+        text = " ".join(soup(path).find("main").get_text(" ").split())
+        assert not re.search(r"\breply\b", text, re.I), path

@@ -258,31 +258,53 @@ class NewsletterGenerator(Generator):
                                   page_name="newsletters")
                 issue.content_html = item_template.render(issue=issue, niche=niche)
             write_niche_feeds(writer, self.context, niche)
-        self._write_previews()
         renderer = emails.EmailRenderer(self.html_env, self.settings)
+        self._write_previews(renderer)
         mail_dir = project_dir(self.settings, "MAIL_PATH")
         for niche in self.niches:
             for issue in niche.issues:
                 renderer.write(issue, mail_dir)
             emails.prune(mail_dir, niche.slug, {issue.number for issue in niche.issues})
 
-    def _write_previews(self) -> None:
-        """Drafts, rendered outside output/ so nothing links, feeds or indexes them."""
+    def _write_previews(self, renderer) -> None:
+        """Drafts and their emails, rendered outside output/ and mail/ so nothing links, feeds, indexes
+        or sends them; `openhand serve` (make serve) shows them at /preview/."""
         preview = project_dir(self.settings, "PREVIEW_PATH")
         if not preview:
             return
         template = self.template("newsletters/issue.html")
+        written = []
         for niche in self.niches:
             for issue in niche.issues:  # published since: its old preview goes
-                stale = os.path.join(preview, issue.save_as)
-                if os.path.isfile(stale):
-                    os.unlink(stale)
+                for stale in (os.path.join(preview, issue.save_as), *preview_email(preview, issue).values()):
+                    if os.path.isfile(stale):
+                        os.unlink(stale)
             for issue in niche.drafts:
                 target = os.path.join(preview, issue.save_as)
                 siteurl = self.context.get("SITEURL", "")
                 if not siteurl:  # point theme assets at the built site next door
                     siteurl = posixpath.normpath(os.path.relpath(self.output_path, os.path.dirname(target)))
-                context = {**self.context, "SITEURL": siteurl, "niche": niche, "issue": issue,
-                           "preview": True, "output_file": issue.save_as, "page_name": "newsletters"}
+                mail = preview_email(preview, issue)
+                rendered = renderer.render(issue)
+                write_atomic(mail["html"], rendered.html)
+                write_atomic(mail["txt"], rendered.text)
+                email_links = {kind: os.path.relpath(path, os.path.dirname(target)) for kind, path in mail.items()}
+                source = os.path.relpath(issue.path, os.path.dirname(self.settings["PATH"]))  # content/...
+                context = {**self.context, "SITEURL": siteurl, "niche": niche, "issue": issue, "source": source,
+                           "preview": True, "preview_email": email_links, "output_file": issue.save_as,
+                           "page_name": "newsletters"}
                 write_atomic(target, template.render(context))
-                logger.info("Draft preview (not published): %s", target)
+                written.append(target)
+        if written:
+            from pelican.log import console  # where Pelican prints its own "Done:" line
+
+            site = f"http://{self.settings.get('BIND') or '127.0.0.1'}:{self.settings.get('PORT')}"
+            console.print(f"Draft previews (not published): {len(written)} in {preview}; `make serve` shows them at")
+            for target in written:
+                console.print(f"  {site}/preview/{os.path.relpath(target, preview).replace(os.sep, '/')}")
+
+
+def preview_email(preview: str, issue: IssueView) -> dict[str, str]:
+    """Where a draft's email goes inside PREVIEW_PATH: mail/<slug>/<number>.html and .txt, as in mail/."""
+    stem = os.path.join(preview, "mail", issue.niche.slug, str(issue.number))
+    return {"html": stem + ".html", "txt": stem + ".txt"}

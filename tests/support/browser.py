@@ -52,6 +52,23 @@ def serve(directory) -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def serve_project(project) -> Iterator[str]:
+    """A built project as `make serve` serves it (openhand serve: 404 page, /preview/); yields the base URL."""
+    from curator.serve import make_server
+
+    server = make_server(str(project / "output"), str(project / "preview"), "127.0.0.1", 0)
+    server.RequestHandlerClass.log_message = lambda *args: None
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
 def chromium():
     from playwright.sync_api import sync_playwright
 
