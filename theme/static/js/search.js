@@ -15,11 +15,20 @@
       resetStyles: false,
       autofocus: true
     });
+    // Pagefind's box has only a placeholder: tie it to the page's <label for="search-q">.
+    var labelled = function () {
+      var input = el.querySelector("input");
+      if (input) { input.id = "search-q"; }
+      return Boolean(input);
+    };
+    if (!labelled()) {
+      new MutationObserver(function (changes, observer) {
+        if (labelled()) { observer.disconnect(); }
+      }).observe(el, { childList: true, subtree: true });
+    }
     var q = new URLSearchParams(window.location.search).get("q");
     if (q) {
       ui.triggerSearch(q);
-      var box = document.getElementById("site-search-q");
-      if (box) { box.value = q; }
     }
   }
   if (document.readyState === "loading") {
