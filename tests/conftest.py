@@ -7,6 +7,8 @@ import pytest
 from support.project import build, copy_project
 from support.tools import check_needs
 
+pytest_plugins = ["pytester"]  # test_tools.py runs a test session of its own
+
 
 def pytest_runtest_setup(item):
     """A missing outside tool skips its tests, or fails them under CI=true (support/tools.py)."""
