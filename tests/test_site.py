@@ -314,6 +314,13 @@ def test_published_sitemap_lists_every_page_and_robots_txt_names_it(published_pr
     expected = {page_address(out, p) for p in html_files(out)} - {f"{SITE}/404.html"}
     assert set(locs) == expected
     assert f"{SITE}/newsletters/dental/1/" in locs and f"{SITE}/robots.txt" not in locs
+    # The same content, the same sitemap: a page without a date of its own takes the newest content
+    # date, not the build's clock.
+    content_dates = set()
+    for path in (ROOT / "content").rglob("*.md"):
+        content_dates |= set(re.findall(r"^(?:date|modified): *'?(\d{4}-\d{2}-\d{2})", path.read_text(), re.M))
+    lastmods = {m.text[:10] for m in ET.parse(out / "sitemap.xml").getroot().findall("s:url/s:lastmod", ns)}
+    assert lastmods and lastmods <= content_dates, lastmods - content_dates
 
 
 def test_local_builds_write_no_sitemap_and_no_canonical(demo_project):
