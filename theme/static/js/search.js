@@ -15,10 +15,10 @@
       resetStyles: false,
       autofocus: true
     });
-    // Pagefind's box has only a placeholder: tie it to the page's <label for="search-q">.
+    // Pagefind's box has only a placeholder: give it a name (axe's label rules; screen readers).
     var labelled = function () {
       var input = el.querySelector("input");
-      if (input) { input.id = "search-q"; }
+      if (input) { input.setAttribute("aria-label", el.getAttribute("data-label")); }
       return Boolean(input);
     };
     if (!labelled()) {
