@@ -142,14 +142,14 @@ def run(settings, args) -> int:
     except OSError as exc:
         logger.error("cannot listen on %s:%s (%s); try another port (make serve PORT=8080)", bind, port, exc.strerror)
         return 2
-    regenerate = None
-    if args.regenerate:
-        regenerate = subprocess.Popen([sys.executable, "-m", "pelican", "-r", settings["PATH"], "-o", output,
-                                       "-s", args.settings or "pelicanconf.py"])
-    host, port = httpd.server_address[:2]
-    print(f"Serving {output} at http://{host}:{port}/ (drafts at /preview/); Ctrl-C stops it", flush=True)
     signal.signal(signal.SIGTERM, _stop)  # a process manager's stop: close the server and pelican -r too
-    try:
+    regenerate = None
+    try:  # from here on a stop, whenever it comes, closes the server and stops pelican -r
+        if args.regenerate:
+            regenerate = subprocess.Popen([sys.executable, "-m", "pelican", "-r", settings["PATH"], "-o", output,
+                                           "-s", args.settings or "pelicanconf.py"])
+        host, port = httpd.server_address[:2]
+        print(f"Serving {output} at http://{host}:{port}/ (drafts at /preview/); Ctrl-C stops it", flush=True)
         httpd.serve_forever()
     except (KeyboardInterrupt, _Stop):
         pass

@@ -37,10 +37,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(directory) -> Iterator[str]:
-    """A folder on 127.0.0.1 on an ephemeral port, in a thread; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def running(server) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 running in a thread; yields its base URL, then stops it."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -51,21 +49,19 @@ def serve(directory) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@contextlib.contextmanager
-def serve_project(project) -> Iterator[str]:
+def serve(directory):
+    """A folder on 127.0.0.1 on an ephemeral port (a plain static server); yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    return running(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler))
+
+
+def serve_project(project):
     """A built project as `make serve` serves it (openhand serve: 404 page, /preview/); yields the base URL."""
     from curator.serve import make_server
 
     server = make_server(str(project / "output"), str(project / "preview"), "127.0.0.1", 0)
     server.RequestHandlerClass.log_message = lambda *args: None
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    return running(server)
 
 
 @contextlib.contextmanager
