@@ -8,9 +8,15 @@ problem as `file:line: severity: [rule] detail`.
 Rules: tracking-param, click-redirect (tracking.py's lists), tracking-pixel,
 third-party (a script, iframe, font, stylesheet, image or CSS url() from
 another host), email-size (EMAIL_MAX_BYTES), hard-sell (HARD_SELL_PHRASES; a
-warning unless NO_STRINGS_STRICT / --strict). Findings in draft issue files are
-warnings: a draft is the editor's work in progress, and it is checked again
-once it is published. The rule functions are pure; the edges read files.
+warning unless NO_STRINGS_STRICT / --strict), and on the editor's own words
+(editorial.py) unsafe-markup, no-links and missing-note. Findings in draft issue
+files are warnings: a draft is the editor's work in progress, and it is checked
+again once it is published. The rule functions are pure; the edges read files.
+
+In a build the emails are checked before they are written: the generator hands
+over what it rendered (and the issue and niche files it read), and only a passing
+check writes them to mail/; a failing one writes none and removes the failing
+issues' old ones, so `openhand send` never sends what the check refused.
 """
 
 from __future__ import annotations
@@ -25,7 +31,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from . import editorial, markup
+from .documents import ContentError
 from .issues import issue_paths, load_issue
+from .niches import read_niches
 from .settings import content_dir, project_dir
 from .tracking import is_click_redirect, tracking_params
 
@@ -274,28 +283,44 @@ def site_hosts(settings) -> frozenset[str]:
     return frozenset(h for h in hosts if h)
 
 
-_STATUS_RE = re.compile(r"^status:\s*['\"]?([A-Za-z]+)", re.M)
-
-
-def _status(text: str, path: str) -> str:
-    """An issue's status, read cheaply; the full loader only when the line is not plain."""
-    match = _STATUS_RE.search(text)
-    return match.group(1) if match else load_issue(path).status
-
-
-def check_issue_files(settings, strict: bool, root: str) -> list[Finding]:
+def check_issue_files(settings, strict: bool, root: str, loaded=None) -> list[Finding]:
+    """Tracking links and hard sells in every issue file's text, and the editor-word rules on each
+    issue; `loaded` is the build's already parsed issues (else each file is read here)."""
     folder = content_dir(settings, "NEWSLETTERS_PATH")
     patterns = phrase_patterns(settings.get("HARD_SELL_PHRASES", ()))
+    render = markup.renderer(settings)
+    by_path = {os.path.abspath(issue.path): issue for issue in loaded} if loaded is not None else None
     findings = []
     for niche_dir in sorted(glob.glob(os.path.join(folder, "*", ""))):
         for path in issue_paths(niche_dir):
-            text = _read(path)
-            draft = _status(text, path) != "published"
+            text, rel = _read(path), _rel(path, root)
+            issue = by_path.get(os.path.abspath(path)) if by_path is not None else _load(path, rel, findings)
+            if issue is None:
+                continue
+            draft = not issue.published
             for line, rule, detail in scan_text(text, patterns):
                 hard = strict if rule == "hard-sell" else True
                 severity = ERROR if hard and not draft else WARNING
-                findings.append(Finding(_rel(path, root), line, rule, detail + (" (draft)" if draft else ""), severity))
+                findings.append(Finding(rel, line, rule, detail + (" (draft)" if draft else ""), severity))
+            findings += [Finding(rel, *found) for found in editorial.issue_findings(issue, text, render, strict)]
     return findings
+
+
+def _load(path: str, rel: str, findings: list[Finding]):
+    """An issue file for `openhand check`, or None with the reason as a finding (the build lists them all)."""
+    try:
+        return load_issue(path)
+    except ContentError as exc:
+        findings.append(Finding(rel, 1, "content", f"{exc}; `make html` lists every content error"))
+        return None
+
+
+def check_niche_files(settings, root: str, loaded=None) -> list[Finding]:
+    """The editor-word rules on every niche's hub text; `loaded` is the build's parsed niches."""
+    niches = loaded if loaded is not None else read_niches(content_dir(settings, "NICHES_PATH"))[0].values()
+    render = markup.renderer(settings)
+    return [Finding(_rel(niche.path, root), *found) for niche in niches
+            for found in editorial.niche_findings(niche, _read(niche.path), render)]
 
 
 def scan_css(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
@@ -323,16 +348,23 @@ def check_output(output: str, hosts, root: str) -> list[Finding]:
 
 
 def check_mail(mail: str, hosts, limit: int, root: str) -> list[Finding]:
+    """The emails in mail/ (what `openhand check` reads)."""
+    return check_mail_parts([(path, _read(path)) for path in sorted(glob.glob(os.path.join(mail, "*", "*.html")))],
+                            [(path, _read(path)) for path in sorted(glob.glob(os.path.join(mail, "*", "*.txt")))],
+                            hosts, limit, root)
+
+
+def check_mail_parts(htmls, texts, hosts, limit: int, root: str) -> list[Finding]:
+    """Emails as (path, content) of their HTML and text parts: on disk, or a build's before writing."""
     findings = []
-    for path in sorted(glob.glob(os.path.join(mail, "*", "*.html"))):
-        text = _read(path)
-        problem = email_size_problem(os.path.getsize(path), limit)
+    for path, text in htmls:
+        problem = email_size_problem(len(text.encode("utf-8")), limit)
         if problem:
             findings.append(Finding(_rel(path, root), 1, "email-size", problem))
         findings.extend(Finding(_rel(path, root), line, rule, detail) for line, rule, detail in scan_html(text, hosts))
-    for path in sorted(glob.glob(os.path.join(mail, "*", "*.txt"))):
+    for path, text in texts:
         findings.extend(Finding(_rel(path, root), line, rule, detail)
-                        for line, rule, detail in scan_text(_read(path), (), links=True))
+                        for line, rule, detail in scan_text(text, (), links=True))
     return findings
 
 
@@ -342,42 +374,58 @@ def output_dir(settings) -> str:
     return output if os.path.isabs(output) else os.path.join(os.path.dirname(os.path.abspath(settings["PATH"])), output)
 
 
-def check_project(settings, *, strict: bool | None = None, output: str | None = None) -> list[Finding]:
-    """Every finding for content/ issue files, output/ and mail/, errors first."""
+def check_project(settings, *, strict: bool | None = None, output: str | None = None, staged=None) -> list[Finding]:
+    """Every finding for content/ issue and niche files, output/ and mail/, errors first. `staged` is a
+    build's own (generator.Staged): its parsed files and its emails, not yet written to mail/."""
     strict = settings.get("NO_STRINGS_STRICT", False) if strict is None else strict
     root = os.path.dirname(os.path.abspath(settings["PATH"]))
     output = output or output_dir(settings)
     hosts = site_hosts(settings)
-    findings = check_issue_files(settings, strict, root)
+    limit = settings.get("EMAIL_MAX_BYTES", 90 * 1024)
+    findings = check_issue_files(settings, strict, root, staged.issues if staged else None)
+    findings += check_niche_files(settings, root, staged.niches if staged else None)
     if os.path.isdir(output):
         findings += check_output(output, hosts, root)
     mail = project_dir(settings, "MAIL_PATH")
-    if mail and os.path.isdir(mail):
-        findings += check_mail(mail, hosts, settings.get("EMAIL_MAX_BYTES", 90 * 1024), root)
+    if staged is not None:
+        parts = staged.mail.parts()
+        findings += check_mail_parts([(p[1], p[2]) for p in parts], [(p[3], p[4]) for p in parts], hosts, limit, root)
+    elif mail and os.path.isdir(mail):
+        findings += check_mail(mail, hosts, limit, root)
     return sorted(findings, key=lambda f: (f.severity != ERROR, f.path, f.line))
 
 
-def report(findings: list[Finding], limit: int = 50) -> str:
+def report(findings: list[Finding], limit: int = 50, withheld: list[str] = ()) -> str:
     errors = [f for f in findings if f.severity == ERROR]
     lines = [str(f) for f in errors[:limit]]
     if len(errors) > limit:
         lines.append(f"... and {len(errors) - limit} more")
+    held = ("\n(no email of this build was written to mail/" +
+            (f"; removed the refused issues' earlier ones: {', '.join(withheld)}" if withheld else "") + ")")
     return (f"no-strings check failed: {len(errors)} problem(s)\n  " + "\n  ".join(lines) +
             "\n(remove tracking parameters and click redirects, serve every asset from this site, keep emails "
-            "under EMAIL_MAX_BYTES; `openhand check` lists them again)")
+            "under EMAIL_MAX_BYTES; `openhand check` lists them again)" + held)
 
 
-def check_build(pelican) -> None:
-    """After the build: warnings are logged, errors raise so `make html` exits non-zero."""
+def check_build(pelican, staged=None) -> None:
+    """After the build: warnings are logged; errors raise so `make html` exits non-zero. The build's
+    emails (`staged`) are written to mail/ only when no error was found."""
     settings = pelican.settings
     if not settings.get("NO_STRINGS_CHECK", True):
+        if staged is not None:
+            staged.mail.commit()
         return
-    findings = check_project(settings, output=pelican.output_path)
+    findings = check_project(settings, output=pelican.output_path, staged=staged)
     for finding in findings:
         if finding.severity == WARNING:
             logger.warning("%s", finding)
     if any(f.severity == ERROR for f in findings):
-        raise NoStringsError(report(findings))
+        root = os.path.dirname(os.path.abspath(settings["PATH"]))
+        failing = {os.path.abspath(os.path.join(root, f.path)) for f in findings if f.severity == ERROR}
+        withheld = staged.mail.withhold(failing) if staged is not None else []
+        raise NoStringsError(report(findings, withheld=[_rel(p, root) for p in withheld if p.endswith(".eml")]))
+    if staged is not None:
+        staged.mail.commit()
     logger.info("no-strings check passed (%d warning(s))", len(findings))
 
 
