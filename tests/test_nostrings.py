@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from curator.nostrings import email_size_problem, phrase_patterns, scan_css, scan_html, scan_text
@@ -201,3 +203,35 @@ def test_the_check_can_be_switched_off(tmp_path):
     write_niche(project)
     write_issue(project, 1, links=[link(1, url="https://example.org/?gclid=1")])
     build(project, "pelicanconf.py", "-e", "NO_STRINGS_CHECK=false")
+
+
+# --- why each link helps (issue 12, item 21) -----------------------------------------------------------
+
+def test_a_published_link_without_a_note_warns_naming_file_line_and_link_and_fails_when_strict(tmp_path):
+    project = copy_project(tmp_path, content=False)
+    write_niche(project)
+    path = write_issue(project, 1, links=[link(1), link(2, note=""), link(3, note="   ")])
+    proc = build(project, env=WIDE)
+    out = proc.stdout + proc.stderr
+    lines = path.read_text().splitlines()
+    for url in ("https://journal.example.org/articles/2", "https://journal.example.org/articles/3"):
+        line = next(i for i, text in enumerate(lines, 1) if url in text)
+        assert re.search(rf"dental/{path.name}:{line}: warning: \[missing-note\] links\[\d\] \({url}\) has no note", out)
+    assert "articles/1)" not in out
+    assert (project / "mail/dental/1.eml").exists()  # a warning: the email is built
+    failed = build(project, "pelicanconf.py", "-e", "NO_STRINGS_STRICT=true", check=False, env=WIDE)
+    assert failed.returncode != 0 and failed.stdout.count("error: [missing-note]") == 2
+    assert not (project / "mail/dental/1.eml").exists()
+
+
+def test_a_published_issue_with_no_links_is_an_error_and_a_draft_is_not(tmp_path):
+    project = copy_project(tmp_path, content=False)
+    write_niche(project)
+    path = write_issue(project, 1, links=[])
+    write_issue(project, 2, status="draft", links=[link(5, note="")])
+    write_issue(project, 3, status="draft", links=[])
+    proc = build(project, check=False, env=WIDE)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert re.search(rf"dental/{path.name}:\d+: error: \[no-links\] a published issue with no links", out)
+    assert "missing-note" not in out and out.count("[no-links]") == 1  # drafts: no finding at all

@@ -31,7 +31,7 @@ def issue_findings(issue, text: str, render, strict: bool) -> list[Found]:
     fields = [("intro", issue.intro, _key(text, "intro"))]
     for i, link in enumerate(issue.links):
         fields.append((f"links[{i}].note", link.note, _key(text, "note", _offset(text, link.url))))
-    fields.append(("the letter (the text after the front matter)", issue.body, _body(text)))
+    fields.append(("body (the letter)", issue.body, _body(text)))
     for key, value, start in fields:
         for description, needle in render(value).unsafe:
             found.append((_line(text, _find(text, needle, start)), "unsafe-markup",
