@@ -5,6 +5,10 @@ css-inline (at-rules such as @media kept in a <style>); the plain text comes
 from its own template (email/issue.txt), wrapped at 72 columns with numbered
 link references. The .eml is what sending uses: identical for every
 recipient, with no To (sending fills it in) and no per-recipient token.
+
+Header values follow headers.py's rules (checked when the niche and issue files
+are read). A build renders every email first (MailBatch) and writes them only
+after the no-strings check has passed.
 """
 
 from __future__ import annotations
@@ -172,11 +176,6 @@ class EmailRenderer:
         if len(boundary) > 70:  # RFC 2046's limit
             boundary = f"=_openhand_{hashlib.sha256(issue.niche.slug.encode()).hexdigest()[:20]}_{issue.number}_="
         return header_block(headers(issue, self.settings)) + mime_body(rendered.text, rendered.html, boundary)
-    def write(self, issue, mail_dir: str) -> Rendered:
-        """Render and write one issue's email now (the build itself stages them: MailBatch)."""
-        rendered = self.render(issue)
-        write_parts(os.path.join(mail_dir, issue.niche.slug, str(issue.number)), rendered)
-        return rendered
 
 
 def write_parts(stem: str, rendered: Rendered) -> None:

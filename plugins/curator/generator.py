@@ -28,7 +28,7 @@ import logging
 import os
 import posixpath
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from email.utils import parseaddr
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -67,22 +67,18 @@ def issue_datetime(day: dt.date, timezone: str | None) -> dt.datetime:
 
 
 @dataclass(frozen=True)
-class LinkView:
-    """One link as pages, feeds and emails show it: the issue file's plain-text fields (url, title,
-    source, section, note, summary, why: read through to `link`, escaped by the templates) and its
-    Markdown note rendered once, as sanitised HTML and as plain text."""
+class LinkView(IssueLink):
+    """One link as pages, feeds and emails show it: the issue file's plain-text fields (escaped by the
+    templates) and its Markdown note rendered once, as sanitised HTML and as plain text."""
 
-    link: IssueLink
-    note_html: Markup
-    note_text: str
-
-    def __getattr__(self, name: str):
-        return getattr(self.link, name)
+    note_html: Markup = Markup("")
+    note_text: str = ""
 
 
 def link_view(render, link: IssueLink) -> LinkView:
     note = render(link.note)
-    return LinkView(link, note.html, note.text)
+    return LinkView(**{f.name: getattr(link, f.name) for f in fields(IssueLink)}, note_html=note.html,
+                    note_text=note.text)
 
 
 @dataclass
