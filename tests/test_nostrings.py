@@ -237,3 +237,13 @@ def test_a_published_issue_with_no_links_is_an_error_and_a_draft_is_not(tmp_path
     assert proc.returncode != 0
     assert re.search(rf"dental/{path.name}:\d+: error: \[no-links\] a published issue with no links", out)
     assert "missing-note" not in out and out.count("[no-links]") == 1  # drafts: no finding at all
+
+
+def test_openhand_check_reads_the_emails_in_mail(tmp_path):
+    """The build checks its emails before writing them; `openhand check` reads what is in mail/."""
+    project = newsletter_project(tmp_path, issues=1, drafts=0)
+    build(project)
+    email_html = project / "mail/dental/1.html"
+    email_html.write_text(email_html.read_text().replace("</body>", '<img src="https://t.example.net/o.gif" alt=""></body>'))
+    check = openhand(project, "check", check=False)
+    assert check.returncode == 1 and "mail/dental/1.html:" in check.stdout and "[third-party]" in check.stdout
