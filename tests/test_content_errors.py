@@ -284,3 +284,15 @@ def test_every_bad_issue_file_is_reported_in_one_pass(tmp_path):
     err = error_for(load_all_issues, str(tmp_path / "newsletters"), load_niches(str(tmp_path / "niches")))
     assert sorted((e.path.rsplit("/", 1)[1], e.key) for e in err.errors) == [
         ("2026-10-01.md", "status"), ("2026-11-01.md", "links"), ("2026-11-01.md", "number"), ("notes.md", None)]
+
+
+def test_the_mail_domain_is_a_valid_domain_or_a_settings_error():
+    from curator.headers import domain
+    from curator.settings import SettingsError
+
+    assert domain({"SITE_DOMAIN": "Clearwater.Example"}) == "clearwater.example"
+    assert domain({"SITE_DOMAIN": "café.example"}) == "xn--caf-dma.example"  # IDNA, as DNS has it
+    assert domain({"SITEURL": "https://news.example.org/site"}) == "news.example.org"
+    for bad in ("my site", "a@b", "x..y"):
+        with pytest.raises(SettingsError, match="SITE_DOMAIN"):
+            domain({"SITE_DOMAIN": bad})
