@@ -113,7 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             from .subscribers import run
         return run(settings, args)
-    except (ContentError, SettingsError) as exc:
+    except ContentError as exc:
+        for error in exc.errors:  # every content error found, one line each
+            print(f"error: {error}", file=sys.stderr)
+        return 2
+    except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -6,7 +6,7 @@ import glob
 import os
 from dataclasses import dataclass
 
-from .documents import ContentError, Fields, load
+from .documents import ContentError, Fields, gather, load, raise_all
 from .niches import Niche, require_niche
 
 
@@ -46,5 +46,11 @@ def load_pick(path: str, niches: dict[str, Niche]) -> Pick:
 
 
 def load_picks(folder: str, niches: dict[str, Niche]) -> list[Pick]:
-    """Every hand-picked link, in file-name order (the editor's order)."""
-    return [load_pick(p, niches) for p in sorted(glob.glob(os.path.join(folder, "**", "*.md"), recursive=True))]
+    """Every hand-picked link, in file-name order (the editor's order); every bad file is reported at once."""
+    picks, errors = [], []
+    for path in sorted(glob.glob(os.path.join(folder, "**", "*.md"), recursive=True)):
+        pick = gather(errors, load_pick, path, niches)
+        if pick:
+            picks.append(pick)
+    raise_all(errors)
+    return picks
