@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import css_inline
 
+from .delivery.fingerprint import record as record_inputs  # what `send` checks the .eml against
 from .documents import ContentError, write_bytes_atomic
 
 logger = logging.getLogger(__name__)
@@ -198,6 +199,7 @@ class EmailRenderer:
         replace_if_changed(stem + ".txt", rendered.text.encode("utf-8"))
         if replace_if_changed(stem + ".eml", rendered.eml):
             logger.info('Writing "%s.eml"', stem)
+        record_inputs(stem + ".eml", self.settings, issue.path, issue.niche.niche, rendered.eml)
         return rendered
 
 
@@ -248,7 +250,7 @@ def mime_body(text: str, html: str, boundary: str) -> bytes:
     return container.as_bytes()
 
 
-_MAIL_FILE = re.compile(r"^(\d+)\.(eml|html|txt)$")
+_MAIL_FILE = re.compile(r"^(\d+)\.(eml|html|txt|inputs)$")
 
 
 def prune(mail_dir: str, slug: str, published: set[int]) -> list[str]:
