@@ -164,11 +164,11 @@ def _run(settings, args) -> int:
                            fix="set status: published, run make html, then send again (or try it with --test ADDRESS)")
     built = built_email(settings, niche, issue)
     check_bytes(personalise(built.data, Recipient(niche.slug, "reader@example.org")), settings, built.path)
+    config = None if args.dry_run else smtp_config(os.environ, settings["SEND_TIMEOUT"], settings["SEND_DEADLINE"])
     db = open_state(settings)
     label = f"issue {issue.number} of {niche.slug}"
     if args.dry_run:
         return dry_run(db, niche.slug, issue.number, args, label)
-    config = smtp_config(os.environ, settings["SEND_TIMEOUT"], settings["SEND_DEADLINE"])
     run_id = deliveries.Run()
     try:
         with db.transaction() as tx:

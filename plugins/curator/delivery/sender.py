@@ -147,8 +147,9 @@ class Feed:
                 return self.buffer.popleft()
         return None
 
-    def next(self, stop: threading.Event) -> Item | None:
-        """The next item (the caller must `finish` it), or None when nothing is left to try."""
+    def next(self, stop: threading.Event, idle=None) -> Item | None:
+        """The next item (the caller must `finish` it), or None when nothing is left to try. `idle` is
+        called once before waiting (a worker commits what it holds, rather than sit on it)."""
         while not stop.is_set():
             with self.lock:
                 item = self._take()
@@ -158,6 +159,9 @@ class Feed:
                 if not self.retries and not self.active:
                     return None
                 wait = self.retries[0][0] - time.monotonic() if self.retries else 0.05
+            if idle is not None:
+                idle()
+                idle = None
             stop.wait(min(max(wait, 0.001), 0.05))
         return None
 
@@ -282,10 +286,15 @@ class Sender:
 
     def _work(self) -> None:
         connection = Connection(self.config)
-        pending: tuple[Item, Attempt] | None = None
+        pending: list[tuple[Item, Attempt]] = []  # this worker's last outcome, committed with its next claim
+
+        def flush() -> None:
+            if pending:
+                self.writer.commit(outcome=pending.pop())
+
         try:
             while not self.stop.is_set():
-                item = self.feed.next(self.stop)
+                item = self.feed.next(self.stop, idle=flush)
                 if item is None:
                     break
                 if not connection.is_open and not self._open(connection, item):
@@ -294,16 +303,18 @@ class Sender:
                 if self.stop.is_set():
                     self.feed.finish(item, put_back=True)
                     break
-                claimed = self.writer.commit(outcome=pending, claim=item)
-                pending = None
+                claimed = self.writer.commit(outcome=pending.pop() if pending else None, claim=item)
                 if not claimed:  # another run has it (or it was sent meanwhile)
                     self.feed.finish(item)
                     continue
                 item.tries += 1
-                pending = (item, self._send(connection, item))
-                self._account(item, pending[1])
-            if pending:
-                self.writer.commit(outcome=pending)
+                attempt = self._send(connection, item)
+                retry_in = self._account(item, attempt)
+                pending.append((item, attempt))
+                if retry_in is not None:
+                    flush()  # `deferred` must be on record before anyone claims it again
+                self.feed.finish(item, retry_in=retry_in)
+            flush()
         except StateError as exc:
             self.tally.database_failed = True
             self.halt(str(exc))
@@ -337,7 +348,8 @@ class Sender:
         return (f"{self.plan.max_failures} failures in a row (SEND_MAX_FAILURES), the last: {detail}; the relay is "
                 "not taking messages now: try again later (nothing is sent twice)")
 
-    def _account(self, item: Item, attempt: Attempt) -> None:
+    def _account(self, item: Item, attempt: Attempt) -> float | None:
+        """Breaker, log and output for one attempt; returns the back-off when it is to be tried again."""
         address, result = item.recipient.address, attempt.result
         retry_in = None
         if result is Result.SENT:
@@ -350,8 +362,8 @@ class Sender:
             retry_in = self.plan.retry_delay * 2 ** (item.tries - 1)
             logger.warning("%s: %s; trying again in %.1f s (try %s of %s)", address, attempt.detail, retry_in,
                            item.tries + 1, self.plan.retries)
-        self.feed.finish(item, retry_in=retry_in)
         if retry_in is None:
             outcome = "deferred" if result is Result.FATAL else result.value
             self.tally.add(outcome)
             self.step(address, outcome)
+        return retry_in
