@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .delivery.database import StateError
 from .documents import ContentError
 from .settings import SettingsError
 
@@ -113,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             from .delivery.subscribers import run
         return run(settings, args)
-    except (ContentError, SettingsError) as exc:
+    except (ContentError, SettingsError, StateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

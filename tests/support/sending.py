@@ -109,15 +109,17 @@ class Cli:
 
 
 def state(project: Path, sql: str, params=()) -> list[tuple]:
-    """Rows from the project's state database (the one OPENHAND_DATABASE_URL names, else the SQLite file)."""
+    """Run one statement on the project's state database (the one OPENHAND_DATABASE_URL names, else the
+    SQLite file); its rows, if it returns any."""
     from curator import settings as curator_settings
     from curator.delivery.database import Database, locate
 
     settings = curator_settings.load(str(project / "pelicanconf.py"), pelican=False)
     db = Database(locate(settings, os.environ), 10)
     try:
-        with db.transaction(write=False) as tx:
-            return [tuple(row) for row in tx.all(sql, params)]
+        with db.transaction() as tx:
+            cursor = tx.execute(sql, params)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
     finally:
         db.close()
 

@@ -179,6 +179,7 @@ def heartbeat(tx: Tx, niche: str, issue: int, run: Run) -> bool:
 
 
 def release(tx: Tx, niche: str, issue: int, run: Run, fingerprint: str) -> None:
+    """Give the issue's send back (the run has ended; this process no longer counts it as alive)."""
     _ACTIVE.discard(run.id)
     tx.execute("UPDATE sends SET owner = NULL, heartbeat = ?, fingerprint = ? WHERE niche = ? AND issue = ? "
                "AND owner = ?", (now(), fingerprint, niche, issue, run.id))

@@ -178,11 +178,12 @@ def _run(settings, args) -> int:
     try:
         return _send(settings, db, args, built, start, run_id, config, label, niche.slug, issue.number)
     finally:
+        deliveries._ACTIVE.discard(run_id.id)
         try:
             with db.transaction() as tx:
                 deliveries.release(tx, niche.slug, issue.number, run_id, built.digest)
         except StateError:
-            pass  # the database failed; the run already said so (a dead run's hold is taken over)
+            pass  # the database failed and the run said so; the next run takes the hold over
 
 
 def dry_run(db, niche: str, number: int, args, label: str) -> int:
