@@ -38,8 +38,9 @@ def message(project: Path, slug: str, number: int):
 
 def test_one_email_per_published_issue_and_none_for_drafts(project):
     names = sorted(p.name for p in (project / "mail/dental").iterdir())
-    assert names == ["1.eml", "1.html", "1.txt", "2.eml", "2.html", "2.txt"]
-    assert sorted(p.name for p in (project / "mail/cafes").iterdir()) == ["1.eml", "1.html", "1.txt"]
+    # .inputs: what each email was built from, which `send` checks it against
+    assert names == ["1.eml", "1.html", "1.inputs", "1.txt", "2.eml", "2.html", "2.inputs", "2.txt"]
+    assert sorted(p.name for p in (project / "mail/cafes").iterdir()) == ["1.eml", "1.html", "1.inputs", "1.txt"]
 
 
 def test_eml_is_multipart_alternative_text_then_html_with_every_header(project):

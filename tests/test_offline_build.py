@@ -24,7 +24,7 @@ NO_NETWORK_BUILD = textwrap.dedent("""
         if exc.code:
             raise
     fetching = sorted(m for m in sys.modules if m in ("curator.fetch", "curator.curate", "curator.delivery.send",
-                                                       "curator.delivery.smtp", "urllib3", "feedparser", "smtplib"))
+                                                       "curator.delivery.smtp", "curator.delivery.relay", "urllib3", "feedparser", "smtplib"))
     print("FETCHING-MODULES:", ",".join(fetching))
 """)
 

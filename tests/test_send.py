@@ -317,7 +317,7 @@ def test_smtp_settings_come_from_the_environment_only(project, cli):
 
 
 def test_a_password_is_never_sent_in_clear_to_another_machine(project, cli):
-    from curator.delivery.smtp import smtp_config
+    from curator.delivery.relay import smtp_config
 
     clear = {"OPENHAND_SMTP_HOST": "smtp.relay.example", "OPENHAND_SMTP_USER": "letters",
              "OPENHAND_SMTP_PASSWORD": PASSWORD}
@@ -386,7 +386,7 @@ def test_a_second_send_of_an_issue_while_one_runs_is_refused(project, smtp, cli)
 
 
 def test_smtp_ports_default_by_mode_and_the_password_hides_itself():
-    from curator.delivery.smtp import smtp_config
+    from curator.delivery.relay import smtp_config
 
     base = {"OPENHAND_SMTP_HOST": "smtp.example", "OPENHAND_SMTP_USER": "u", "OPENHAND_SMTP_PASSWORD": PASSWORD,
             "OPENHAND_SMTP_INSECURE": "1"}

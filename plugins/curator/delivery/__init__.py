@@ -7,6 +7,7 @@
     deliveries.py   one row per (issue, address): the state machine and its SQL
     message.py      the built email: loading, the no-strings check on its bytes, personalise()
     fingerprint.py  what each email was built from (the build records it, `send` compares)
+    relay.py        the relay's settings (OPENHAND_SMTP_*), and the rule that a password needs TLS
     smtp.py         one SMTP connection: deadline, PIPELINING, where a failure happened
     sender.py       several connections, a shared rate, back-off, a circuit breaker, group commit
     send.py         `openhand send`

@@ -27,7 +27,8 @@ from .fingerprint import stale
 from .legacy import open_state
 from .message import Built, MessageError, Recipient, as_test, load, personalise, problems
 from .sender import Plan, Sender, Tally
-from .smtp import Connection, ConnectError, Result, smtp_config
+from .relay import smtp_config
+from .smtp import Connection, ConnectError, Result
 
 
 class SendError(Exception):

@@ -29,7 +29,8 @@ from . import deliveries
 from .database import Database, StateError
 from .deliveries import Event, Run
 from .message import Built, Recipient, personalise
-from .smtp import Attempt, ConnectError, Connection, Result, SmtpConfig
+from .relay import SmtpConfig
+from .smtp import Attempt, ConnectError, Connection, Result
 
 logger = logging.getLogger(__name__)
 
