@@ -1,8 +1,8 @@
 """Several SMTP connections sending one issue, with every delivery durable before its final dot.
 
-Each worker thread owns one connection and has at most one message in flight; before a
-message's transaction starts, its row is claimed (`sending`) in the database, in the same
-commit that records the worker's previous outcome. One writer thread commits what all the
+Each worker thread owns one connection and has at most one message in flight; its row is
+claimed (`sending`) in the same commit that records the worker's previous outcome, while
+MAIL, RCPT and DATA go out, and the message is written only once that commit is durable. One writer thread commits what all the
 workers ask for together (group commit: one fsync for many messages), so a kill at any
 moment leaves at most one `sending` row per connection, and those become `unknown`.
 
@@ -194,16 +194,24 @@ class Writer:
         self.thread = threading.Thread(target=self._loop, name="openhand-writer", daemon=True)
         self.thread.start()
 
-    def commit(self, outcome: tuple[Item, Attempt] | None = None, claim: Item | None = None) -> bool:
-        """Durable when it returns: the outcome recorded, then the claim tried (True if this run has it)."""
+    def submit(self, outcome: tuple[Item, Attempt] | None = None, claim: Item | None = None) -> _Request:
+        """Queue an outcome and/or a claim for the next commit; `wait` for it to be durable."""
         if self.error:
             raise self.error
         request = _Request(outcome, claim)
         self.requests.put(request)
+        return request
+
+    @staticmethod
+    def wait(request: _Request) -> bool:
+        """Durable when it returns: the outcome recorded, then the claim tried (True if this run has it)."""
         request.done.wait()
         if request.error:
             raise request.error
         return request.claimed
+
+    def commit(self, outcome: tuple[Item, Attempt] | None = None, claim: Item | None = None) -> bool:
+        return self.wait(self.submit(outcome, claim))
 
     def close(self) -> None:
         self.requests.put(None)
@@ -304,12 +312,14 @@ class Sender:
                 if self.stop.is_set():
                     self.feed.finish(item, put_back=True)
                     break
-                claimed = self.writer.commit(outcome=pending.pop() if pending else None, claim=item)
-                if not claimed:  # another run has it (or it was sent meanwhile)
+                # The claim is committed while MAIL, RCPT and DATA go out; the message itself is written
+                # only once it is durable (and withheld if another run holds it).
+                request = self.writer.submit(outcome=pending.pop() if pending else None, claim=item)
+                attempt = self._send(connection, item, lambda: self.writer.wait(request))
+                if not self.writer.wait(request):  # another run has it (or it was sent meanwhile)
                     self.feed.finish(item)
                     continue
                 item.tries += 1
-                attempt = self._send(connection, item)
                 retry_in = self._account(item, attempt)
                 pending.append((item, attempt))
                 if retry_in is not None:
@@ -337,11 +347,11 @@ class Sender:
                 self.stop.wait(self.plan.retry_delay)
             return False
 
-    def _send(self, connection: Connection, item: Item) -> Attempt:
+    def _send(self, connection: Connection, item: Item, ready) -> Attempt:
         data = personalise(self.plan.built.data, item.recipient)
         try:
             return connection.send(self.plan.built.sender, item.recipient.address, data,
-                                   time.monotonic() + self.config.deadline)
+                                   time.monotonic() + self.config.deadline, ready)
         except ConnectError as exc:  # the connection had closed and could not be opened again
             return Attempt(Result.DEFERRED, str(exc))
 

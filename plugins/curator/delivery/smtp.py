@@ -39,6 +39,7 @@ class Result(str, enum.Enum):
     DEFERRED = "deferred"    # 4xx, or any failure before the final dot was written
     UNKNOWN = "unknown"      # the dot was written, then no usable reply
     FATAL = "fatal"          # nobody can be sent to (sender refused): stop the run
+    WITHHELD = "withheld"    # the caller's `ready()` said no before the message was written
 
 
 @dataclass(frozen=True)
@@ -251,8 +252,11 @@ class Connection:
 
     # -- one message --
 
-    def send(self, sender: str, recipient: str, data: bytes, deadline: float) -> Attempt:
-        """One transaction. Opens the connection if needed (ConnectError if it cannot); never raises otherwise."""
+    def send(self, sender: str, recipient: str, data: bytes, deadline: float, ready=None) -> Attempt:
+        """One transaction. Opens the connection if needed (ConnectError if it cannot); never raises otherwise,
+        but for what `ready` raises. `ready()`, when given, is called after the relay's 354 and before the
+        message is written: False withholds it (the connection is closed mid-DATA, so the relay drops
+        the unfinished message), True lets it go. The sender commits its `sending` row meanwhile."""
         if self.sock is None:
             self.open(deadline)
         stage = "mail"
@@ -272,6 +276,8 @@ class Connection:
             if outcome:
                 self._reset(deadline, outcome)
                 return outcome
+            if ready is not None and not self._ready(ready):
+                return Attempt(Result.WITHHELD, "not ours to send: another run holds it")
             stage = "body"
             self._write(stuffed(data), deadline)
             stage = "dot"  # the final dot is out: from here on a failure leaves the message unknown
@@ -284,6 +290,16 @@ class Connection:
             if stage == "dot":
                 return Attempt(Result.UNKNOWN, f"{exc}; the relay may have accepted it")
             return Attempt(Result.DEFERRED, str(exc))
+
+    def _ready(self, ready) -> bool:
+        try:
+            go = ready()
+        except BaseException:
+            self.close()
+            raise
+        if not go:
+            self.close()
+        return go
 
     def _first_problem(self, replies: list[Reply], deadline: float) -> Attempt | None:
         """The pipelined group's outcome: the first reply that stops the transaction."""
