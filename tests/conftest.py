@@ -56,3 +56,11 @@ def database_url(request, monkeypatch):
     url = request.getfixturevalue("postgres_server").new_database()
     monkeypatch.setenv("OPENHAND_DATABASE_URL", url)
     return url
+
+
+@pytest.fixture(scope="session")
+def send_site(tmp_path_factory):
+    """The dental niche with issue 1 published and issue 2 a draft, built once for every sending test."""
+    from support.sending import make_site
+
+    return make_site(tmp_path_factory.mktemp("send-site"))

@@ -16,15 +16,15 @@ from pathlib import Path
 import pytest
 
 from support.project import OPENHAND, build, openhand, write
-from support.sending import PASSWORD, SUBSCRIBED, Cli, add_settings, copy_site, delivery_states, make_site, state
+from support.sending import PASSWORD, SUBSCRIBED, Cli, add_settings, copy_site, delivery_states, state
 from support.smtp import SmtpServer, free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return make_site(tmp_path_factory.mktemp("send-site"))
+@pytest.fixture
+def built(send_site) -> Path:
+    return send_site
 
 
 @pytest.fixture

@@ -169,7 +169,10 @@ def _run(settings, args) -> int:
     db = open_state(settings)
     label = f"issue {issue.number} of {niche.slug}"
     if args.dry_run:
-        return dry_run(db, niche.slug, issue.number, args, label)
+        try:
+            return dry_run(db, niche.slug, issue.number, args, label)
+        finally:
+            db.close()
     run_id = deliveries.Run()
     try:
         with db.transaction() as tx:
@@ -185,6 +188,7 @@ def _run(settings, args) -> int:
                 deliveries.release(tx, niche.slug, issue.number, run_id, built.digest)
         except StateError:
             pass  # the database failed and the run said so; the next run takes the hold over
+        db.close()
 
 
 def dry_run(db, niche: str, number: int, args, label: str) -> int:

@@ -7,7 +7,8 @@ workers ask for together (group commit: one fsync for many messages), so a kill 
 moment leaves at most one `sending` row per connection, and those become `unknown`.
 
 Recipients are read from the database a page at a time (memory stays flat in the list's
-size). `--rate` is one schedule shared by all connections. A deferred recipient is tried
+size). `--rate` is one schedule shared by all connections: it spaces the writes of the
+messages themselves. A deferred recipient is tried
 again after a doubling back-off, up to SEND_RETRIES times in this run; after
 SEND_MAX_FAILURES failures in a row (4xx, dropped connections, unknown replies, refusals)
 the run stops and says to try later. A failed database write stops every worker before
@@ -35,7 +36,7 @@ from .smtp import Attempt, ConnectError, Connection, Result
 logger = logging.getLogger(__name__)
 
 EVENT = {Result.SENT: Event.ACCEPTED, Result.REFUSED: Event.REFUSED, Result.DEFERRED: Event.DEFERRED,
-         Result.UNKNOWN: Event.LOST, Result.FATAL: Event.DEFERRED}
+         Result.UNKNOWN: Event.LOST, Result.FATAL: Event.DEFERRED, Result.WITHHELD: Event.DEFERRED}
 PAGE = 200
 
 
@@ -308,14 +309,18 @@ class Sender:
                     break
                 if not connection.is_open and not self._open(connection, item):
                     continue
-                self.schedule.wait(self.stop)
-                if self.stop.is_set():
-                    self.feed.finish(item, put_back=True)
-                    break
                 # The claim is committed while MAIL, RCPT and DATA go out; the message itself is written
-                # only once it is durable (and withheld if another run holds it).
+                # only once the claim is durable and --rate gives it its slot (withheld if another run holds
+                # the row, or the run is stopping).
                 request = self.writer.submit(outcome=pending.pop() if pending else None, claim=item)
-                attempt = self._send(connection, item, lambda: self.writer.wait(request))
+
+                def ready(request=request) -> bool:
+                    if not self.writer.wait(request):
+                        return False
+                    self.schedule.wait(self.stop)
+                    return not self.stop.is_set()
+
+                attempt = self._send(connection, item, ready)
                 if not self.writer.wait(request):  # another run has it (or it was sent meanwhile)
                     self.feed.finish(item)
                     continue
@@ -365,6 +370,8 @@ class Sender:
         retry_in = None
         if result is Result.SENT:
             self.breaker.success()
+        elif result is Result.WITHHELD:  # the run is stopping: never written, so simply not sent
+            result = Result.DEFERRED
         elif result is Result.FATAL:
             self.halt(attempt.detail)
         elif self.breaker.failure():

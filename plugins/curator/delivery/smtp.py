@@ -277,7 +277,8 @@ class Connection:
                 self._reset(deadline, outcome)
                 return outcome
             if ready is not None and not self._ready(ready):
-                return Attempt(Result.WITHHELD, "not ours to send: another run holds it")
+                return Attempt(Result.WITHHELD, "withheld before it was written (another run holds it, or this "
+                                                "run is stopping)")
             stage = "body"
             self._write(stuffed(data), deadline)
             stage = "dot"  # the final dot is out: from here on a failure leaves the message unknown

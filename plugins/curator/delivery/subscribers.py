@@ -261,6 +261,14 @@ def run(settings, args) -> int:
     if args.action != "count" or args.niche:
         require_niche(settings, args.niche)
     db = open_state(settings)
+    try:
+        _command(db, args, out)
+    finally:
+        db.close()
+    return 0
+
+
+def _command(db: Database, args, out) -> None:
     target = f"the {args.niche} list in {db.display}" if getattr(args, "niche", None) else db.display
     if args.action == "import":
         data = read_export(args.file, args.status)
@@ -286,7 +294,6 @@ def run(settings, args) -> int:
         else:
             print(f"{row.email} was not on the list; recorded as unsubscribed in {target} so no import adds it",
                   file=out)
-    return 0
 
 
 def _add(db: Database, args, target: str, out) -> None:
