@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import functools
 import json
 import signal
 import socket
@@ -53,21 +54,20 @@ class DelayedSMTP(SMTP):
         if latency and b"\n" not in bytes(getattr(self._reader, "_buffer", b"")):
             await asyncio.sleep(latency)
 
-    async def smtp_EHLO(self, arg):
-        await self._round_trip()
-        return await super().smtp_EHLO(arg)
 
-    async def smtp_MAIL(self, arg):
-        await self._round_trip()
-        return await super().smtp_MAIL(arg)
+def _delayed(name: str):
+    command = getattr(SMTP, name)
 
-    async def smtp_RCPT(self, arg):
+    @functools.wraps(command)
+    async def delayed(self, arg):
         await self._round_trip()
-        return await super().smtp_RCPT(arg)
+        return await command(self, arg)
 
-    async def smtp_DATA(self, arg):
-        await self._round_trip()
-        return await super().smtp_DATA(arg)
+    return delayed
+
+
+for _name in ("smtp_EHLO", "smtp_MAIL", "smtp_RCPT", "smtp_DATA"):
+    setattr(DelayedSMTP, _name, _delayed(_name))
 
 
 class RelayController(Controller):

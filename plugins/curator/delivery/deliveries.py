@@ -8,8 +8,9 @@
     unknown ──retry (the editor's --retry-unknown)──► sending
 
 A claim is a compare-and-set in the database (the row moves to `sending` only from a
-claimable state), committed before the message's SMTP transaction starts; so two runs,
-two threads or two machines can never both send one row. The transition rules are pure
+claimable state), committed before the message itself is written (the sender overlaps the
+commit with MAIL, RCPT and DATA); so two runs, two threads or two machines can never both
+send one row. The transition rules are pure
 (`next_state`); the SQL below only ever applies them.
 """
 
