@@ -85,8 +85,9 @@ def test_no_line_of_an_email_is_over_998_bytes_and_a_2000_character_subject_fold
 
 def test_one_email_per_published_issue_and_none_for_drafts(project):
     names = sorted(p.name for p in (project / "mail/dental").iterdir())
-    assert names == ["1.eml", "1.html", "1.txt", "2.eml", "2.html", "2.txt"]
-    assert sorted(p.name for p in (project / "mail/cafes").iterdir()) == ["1.eml", "1.html", "1.txt"]
+    # .inputs: what each email was built from, which `send` checks it against
+    assert names == ["1.eml", "1.html", "1.inputs", "1.txt", "2.eml", "2.html", "2.inputs", "2.txt"]
+    assert sorted(p.name for p in (project / "mail/cafes").iterdir()) == ["1.eml", "1.html", "1.inputs", "1.txt"]
 
 
 def test_eml_is_multipart_alternative_text_then_html_with_every_header(project):
@@ -320,7 +321,7 @@ def test_emails_are_written_only_once_the_no_strings_check_passes(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "no-strings check failed" in out and "Traceback" not in out
     assert "mail/dental/2.eml" in out  # said to be removed
-    assert sorted(p.name for p in (project / "mail/dental").iterdir()) == ["1.eml", "1.html", "1.txt"]
+    assert sorted(p.name for p in (project / "mail/dental").iterdir()) == ["1.eml", "1.html", "1.inputs", "1.txt"]
     assert (project / "mail/dental/1.eml").read_bytes() == first
     second.write_text(second.read_text().replace("?utm_source=newsletter", ""))
     build(project)

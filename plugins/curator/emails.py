@@ -31,6 +31,7 @@ from typing import Any
 import css_inline
 
 from . import headers as rules
+from .delivery.fingerprint import record as record_inputs  # what `send` checks the .eml against
 from .documents import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
@@ -227,7 +228,9 @@ class MailBatch:
         if not self.mail_dir:
             return
         for issue, rendered in self.items:
-            write_parts(self.stem(issue), rendered)
+            stem = self.stem(issue)
+            write_parts(stem, rendered)
+            record_inputs(stem + ".eml", self.settings, issue.path, issue.niche.niche, rendered.eml)
         self._prune()
 
     def withhold(self, failing: set[str]) -> list[str]:
@@ -295,7 +298,7 @@ def mime_body(text: str, html: str, boundary: str) -> bytes:
     return container.as_bytes()
 
 
-_MAIL_FILE = re.compile(r"^(\d+)\.(eml|html|txt)$")
+_MAIL_FILE = re.compile(r"^(\d+)\.(eml|html|txt|inputs)$")
 
 
 def prune(mail_dir: str, slug: str, published: set[int]) -> list[str]:

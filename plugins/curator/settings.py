@@ -78,6 +78,16 @@ DEFAULTS: dict[str, Any] = {
     "SEND_RETRIES": 5,
     "SEND_RETRY_DELAY": 2.0,
     "SEND_TIMEOUT": 30.0,
+    # Delivery (plugins/curator/delivery/): the state database (SQLite under state/, or
+    # OPENHAND_DATABASE_URL), how long to wait for a locked one, and the sender: connections
+    # at once (Postfix accepts 50 per client; 10 reach 10,000 messages in ~50 s at 25 ms a
+    # reply), the longest one message may take from connecting to the reply to its final
+    # dot, and the transient failures in a row after which a run stops.
+    "DATABASE": "state/openhand.db",
+    "DATABASE_TIMEOUT": 10.0,
+    "SEND_CONNECTIONS": 10,
+    "SEND_DEADLINE": 60.0,
+    "SEND_MAX_FAILURES": 10,
 }
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -99,6 +109,11 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "SEND_RETRIES": int,
     "SEND_RETRY_DELAY": (int, float),
     "SEND_TIMEOUT": (int, float),
+    "DATABASE": str,
+    "DATABASE_TIMEOUT": (int, float),
+    "SEND_CONNECTIONS": int,
+    "SEND_DEADLINE": (int, float),
+    "SEND_MAX_FAILURES": int,
 }
 
 _OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH"}
@@ -150,7 +165,7 @@ def content_dir(settings: dict[str, Any], key: str) -> str:
 
 
 def project_dir(settings: dict[str, Any], key: str) -> str | None:
-    """An absolute folder for MAIL_PATH, SUBSCRIBERS_PATH or PREVIEW_PATH."""
+    """An absolute path for MAIL_PATH, SUBSCRIBERS_PATH, PREVIEW_PATH or DATABASE."""
     value = settings.get(key)
     if value is None:
         return None
