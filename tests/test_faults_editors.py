@@ -75,7 +75,13 @@ def error_lines(text: str) -> list[str]:
             or "ContentError" in line]
 
 
-@pytest.mark.parametrize(("change", "path", "key", "fix"), [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
+# A bad hand-picked link file stops only itself (test_a_bad_pick_...): the rest is curated.
+PICK_MISTAKES = [m for m in MISTAKES if m[0] == "pick-without-a-note"]
+CURATE_MISTAKES = [m for m in MISTAKES if m not in PICK_MISTAKES]
+
+
+@pytest.mark.parametrize(("change", "path", "key", "fix"), [m[1:] for m in CURATE_MISTAKES],
+                         ids=[m[0] for m in CURATE_MISTAKES])
 def test_curate_stops_with_one_clear_error_and_writes_nothing(good, tmp_path, change, path, key, fix):
     project = tmp_path / "p"
     shutil.copytree(good, project)
@@ -90,6 +96,22 @@ def test_curate_stops_with_one_clear_error_and_writes_nothing(good, tmp_path, ch
     assert "Traceback" not in proc.stderr
     assert snapshot(project / "content") == content          # no draft, nothing rewritten
     assert not (project / "cache").exists() or not any((project / "cache").rglob("*.json"))
+
+
+@pytest.mark.parametrize(("change", "path", "key", "fix"), [m[1:] for m in PICK_MISTAKES],
+                         ids=[m[0] for m in PICK_MISTAKES])
+def test_a_bad_pick_is_one_error_and_every_niche_is_still_curated(good, tmp_path, change, path, key, fix):
+    project = tmp_path / "p"
+    shutil.copytree(good, project)
+    shutil.rmtree(project / "cache", ignore_errors=True)
+    change(project)
+    proc = openhand(project, "curate", "--offline", "--date", DATE.isoformat(), check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = error_lines(proc.stderr)
+    assert path in line and f": {key}" in line and "fix" in line and fix in line, line
+    assert "Traceback" not in proc.stderr
+    for niche in ("dental", "nonprofits", "restaurants"):
+        assert f"wrote content/newsletters/{niche}/{DATE.isoformat()}.md" in proc.stdout, proc.stdout
 
 
 # Hand-picked links are curation's input only; the build never reads them.

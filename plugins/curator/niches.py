@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .documents import ContentError, Fields, load
+from .documents import ContentError, Fields, inside, load
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +76,9 @@ class Niche:
         return CADENCES[self.cadence]
 
 
-def load_niche(path: str) -> Niche:
-    """Read and validate one niche file; raises ContentError naming file and key."""
+def load_niche(path: str, root: str | None = None) -> Niche:
+    """Read and validate one niche file; raises ContentError naming file and key. With `root`
+    (content/), a feed that is a local file must be inside it."""
     post = load(path)
     f = Fields(path, post.metadata)
     slug = os.path.splitext(os.path.basename(path))[0]
@@ -92,7 +93,7 @@ def load_niche(path: str) -> Niche:
     names = [s.name for s in sections]
     if len(set(names)) != len(names):
         raise f.error("sections", f"has the same section name twice: {names}", "[{name: Money}, {name: Staff}]")
-    feeds = tuple(_feed(f.nested("feeds", rec, i), path)
+    feeds = tuple(_feed(f.nested("feeds", rec, i), path, root)
                   for i, rec in enumerate(f.records("feeds", (), "[{url: 'https://example.org/feed.xml', name: Example, weight: 1}]")))
     seen: set[str] = set()
     for feed in feeds:
@@ -117,7 +118,7 @@ def load_niche(path: str) -> Niche:
     )
 
 
-def _feed(f: Fields, niche_path: str) -> FeedSource:
+def _feed(f: Fields, niche_path: str, root: str | None) -> FeedSource:
     url = f.text("url", example="https://example.org/feed.xml")
     parts = urlsplit(url)
     if parts.scheme in ("http", "https"):
@@ -128,6 +129,11 @@ def _feed(f: Fields, niche_path: str) -> FeedSource:
         raise f.error("url", f"must be an http(s) URL or a file path, not {parts.scheme}:", "https://example.org/feed.xml")
     else:
         location = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(niche_path)), url))
+        if root is not None and not inside(location, root):
+            raise ContentError(niche_path, f"{url!r} is {os.path.realpath(location)}, outside the content folder "
+                               f"{os.path.realpath(root)}; curation reads local feed files only from there",
+                               key=f.prefix + "url", fix="put the feed file under content/ (e.g. content/sources/) "
+                               "and give its path relative to the niche file, e.g. url: ../sources/feed.xml")
     name = f.text("name", "", "Dental Practice Journal") or (parts.netloc or os.path.basename(url))
     weight = f.number("weight", 1.0, "1.0", kind=float, minimum=0)
     return FeedSource(url=url, name=name, weight=weight, location=location)
@@ -156,11 +162,11 @@ def _email(f: Fields) -> EmailSettings:
     return EmailSettings(from_=from_, reply_to=reply_to, unsubscribe=tuple(unsubscribe))
 
 
-def load_niches(folder: str) -> dict[str, Niche]:
+def load_niches(folder: str, root: str | None = None) -> dict[str, Niche]:
     """Every niche in a folder by slug; the first bad file stops with its ContentError."""
     niches = {}
     for path in sorted(glob.glob(os.path.join(folder, "*.md"))):
-        niche = load_niche(path)
+        niche = load_niche(path, root)
         niches[niche.slug] = niche
     return niches
 

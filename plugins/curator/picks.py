@@ -1,13 +1,19 @@
-"""Hand-picked links (content/links/*.md): what the editor chose, with why it helps."""
+"""Hand-picked links (content/links/*.md): what the editor chose, with why it helps.
+
+One bad file never stops the rest: each file's mistake (unknown niche, missing note,
+not YAML, unreadable) is reported naming the file and the fix, and only that link is
+left out; `openhand curate` curates the others and exits 2 so the mistake is seen.
+"""
 
 from __future__ import annotations
 
-import glob
-import os
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
-from .documents import ContentError, Fields, load
+from .documents import ContentError, Fields, load, markdown_files
 from .niches import Niche, require_niche
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,7 +28,10 @@ class Pick:
 
 
 def load_pick(path: str, niches: dict[str, Niche]) -> Pick:
-    post = load(path)
+    try:
+        post = load(path)
+    except OSError as exc:  # a dangling link, a file removed meanwhile, no permission
+        raise ContentError(path, f"cannot be read ({exc.strerror})", fix="restore the file or remove it") from None
     f = Fields(path, post.metadata)
     url = f.text("url", example="'https://example.org/guide'")
     if not url.startswith(("http://", "https://")):
@@ -45,6 +54,24 @@ def load_pick(path: str, niches: dict[str, Niche]) -> Pick:
                 niches=slugs, note=note, section=section, body=post.content.strip())
 
 
-def load_picks(folder: str, niches: dict[str, Niche]) -> list[Pick]:
-    """Every hand-picked link, in file-name order (the editor's order)."""
-    return [load_pick(p, niches) for p in sorted(glob.glob(os.path.join(folder, "**", "*.md"), recursive=True))]
+@dataclass
+class LoadedPicks:
+    picks: list[Pick] = field(default_factory=list)
+    errors: list[ContentError] = field(default_factory=list)
+
+
+def load_picks(folder: str, niches: dict[str, Niche], root: str) -> LoadedPicks:
+    """Every hand-picked link under `folder`, in file-name order (the editor's order), and each bad
+    file's error (logged here, once). Symbolic links are followed only inside `root` (content/)."""
+    paths, refused = markdown_files(folder, root)
+    for path in refused:
+        logger.warning("%s is a symbolic link to a place outside %s; not followed (move what it points "
+                       "at into content/ to use it)", path, root)
+    out = LoadedPicks()
+    for path in paths:
+        try:
+            out.picks.append(load_pick(path, niches))
+        except ContentError as exc:
+            logger.error("%s; this hand-picked link is left out, the others are curated", exc)
+            out.errors.append(exc)
+    return out

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, replace
 from email.utils import parseaddr
 
-from .documents import ContentError, write_atomic
+from .documents import PRIVATE, ContentError, write_atomic
 from .niches import load_niches
 from .settings import SettingsError, content_dir, project_dir
 
@@ -144,7 +144,7 @@ def dumps(rows: list[Subscriber]) -> str:
 
 
 def save(path: str, rows: list[Subscriber]) -> None:
-    write_atomic(path, dumps(rows))
+    write_atomic(path, dumps(rows), mode=PRIVATE)  # addresses: the owner's eyes only, whatever the umask
 
 
 @contextlib.contextmanager
