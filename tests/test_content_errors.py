@@ -125,14 +125,14 @@ def test_an_issue_link_that_is_not_http_is_refused(tmp_path):
 def test_a_hand_picked_link_without_a_note_is_refused(tmp_path):
     niche_file(tmp_path)
     path = write(tmp_path / "links" / "irs.md", "---\nurl: https://www.irs.gov/x\ntitle: IRS\nniches: [dental]\n---\n")
-    err = error_for(load_picks, str(tmp_path / "links"), load_niches(str(tmp_path / "niches")))
+    (err,) = load_picks(str(tmp_path / "links"), load_niches(str(tmp_path / "niches")), str(tmp_path)).errors
     assert err.path == str(path) and err.key == "note" and "why this link helps" in str(err)
 
 
 def test_a_hand_picked_link_for_an_unknown_niche_lists_the_known_ones(tmp_path):
     niche_file(tmp_path)
     write(tmp_path / "links" / "irs.md", "---\nurl: https://www.irs.gov/x\ntitle: IRS\nniches: [dentl]\nnote: Helps.\n---\n")
-    err = error_for(load_picks, str(tmp_path / "links"), load_niches(str(tmp_path / "niches")))
+    (err,) = load_picks(str(tmp_path / "links"), load_niches(str(tmp_path / "niches")), str(tmp_path)).errors
     assert err.key == "niches" and "known: dental" in str(err)
 
 

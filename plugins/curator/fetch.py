@@ -117,7 +117,7 @@ class FetchOptions:
     max_redirects: int
     user_agent: str
     workers: int
-    connections_per_host: int = 4
+    connections_per_host: int
     retry: bool = False             # fetch feeds that are backing off too (`openhand curate --retry`)
 
     @classmethod

@@ -179,7 +179,10 @@ def _death(status: int, killed: bool, limits: Limits) -> tuple:
         return _STOPPED, MEMORY, f"needed more than {limits.memory_mb} MB"
     if code == -signal.SIGXCPU:
         return _STOPPED, CPU, f"needed more than {limits.cpu_seconds:g} s of CPU"
-    how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+    try:
+        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+    except ValueError:
+        how = f"signal {-code}"
     return _STOPPED, CRASH, f"its worker process died ({how})"
 
 
