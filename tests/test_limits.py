@@ -155,3 +155,18 @@ def test_a_killed_run_leaves_no_worker_behind():
     while _processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _processes_with(marker) == []
+
+
+def test_when_no_worker_process_can_start_every_task_is_stopped_not_run_unprotected(monkeypatch):
+    from curator import pools
+
+    def no_process(*args, **kwargs):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(pools.subprocess, "Popen", no_process)
+    with LimitedPool("builtins:len", 2, Limits(64, 1, 3)) as pool:
+        pool.submit("a", "x")
+        pool.submit("b", "yy")
+        results = pool.results()
+    assert set(results) == {"a", "b"}
+    assert all(r.limit == CRASH and "no worker process could be started" in r.detail for r in results.values())

@@ -302,9 +302,10 @@ class LimitedPool:
         self._done: dict[str, Any] = {}
         self._submitted: list[str] = []
         self._ended = self._eof = False
+        self._broken = ""   # why the workers could not start: every task is then Stopped with it
 
     def start(self) -> None:
-        if self._proc is not None:
+        if self._proc is not None or self._broken:
             return
         task_r, task_w = os.pipe()
         result_r, result_w = os.pipe()
@@ -313,10 +314,11 @@ class LimitedPool:
                 [sys.executable, "-c", _BOOT, _PACKAGE_PARENT, str(task_r), str(result_w), self.target,
                  str(self.processes), json.dumps(asdict(self.limits))],
                 pass_fds=(task_r, result_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        except BaseException:
+        except OSError as exc:  # no process to be had (a process limit, no memory): nothing runs unprotected
+            self._broken = f"no worker process could be started ({exc})"
             os.close(task_w)
             os.close(result_r)
-            raise
+            return
         finally:
             os.close(task_r)
             os.close(result_w)
@@ -349,6 +351,8 @@ class LimitedPool:
     def submit(self, key: str, *args: Any) -> None:
         self.start()
         self._submitted.append(key)
+        if self._broken:
+            return
         try:
             self._tasks.send_bytes(_frame(key, pickle.dumps(args, pickle.HIGHEST_PROTOCOL)))
         except OSError:
@@ -357,7 +361,7 @@ class LimitedPool:
     def results(self) -> dict[str, Any]:
         """Every submitted task's value or Stopped, waiting for those still running."""
         if self._proc is None:
-            return {}
+            return {key: Stopped(CRASH, self._broken) for key in self._submitted}
         if not self._ended:
             self._ended = True
             try:
