@@ -53,6 +53,14 @@ MISTAKES = [
     ("two-issues-same-number", add("content/newsletters/dental/2026-10-20.md", ISSUE, (("date: 2026-11-22", "date: 2026-10-20"),)),
      "content/newsletters/dental/2026-", "number", "own number"),
     ("pick-without-a-note", edit(PICK, "note:", "old_note_removed:"), PICK, "note", "note:"),
+    # The file name is the slug: URLs, folders, Message-ID and List-Id carry it as it is.
+    ("niche-slug-not-ascii", add("content/niches/librairies-québec.md", DENTAL, ()),
+     "content/niches/librairies-québec.md", None, "librairies-quebec.md"),
+    ("niche-slug-with-a-space", add("content/niches/my niche.md", DENTAL, ()), "content/niches/my niche.md", None,
+     "my-niche.md"),
+    ("issue-file-not-named-by-date", add("content/newsletters/dental/2026-12-1.md", ISSUE,
+                                         (("date: 2026-11-22", "date: 2026-12-01"), ("number: 1", "number: 2"))),
+     "content/newsletters/dental/2026-12-1.md", None, "2026-12-01.md"),
 ]
 
 

@@ -27,7 +27,7 @@ from .documents import ContentError, remove_abandoned_temp_files
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
 from .issues import load_all_issues, sent_urls
 from .niches import Niche, load_niches
-from .picks import Pick, load_picks
+from .picks import Pick, read_picks
 from .pools import CPU, MEMORY, TIME, LimitedPool, Limits, Stopped, die_with_parent, fork_pool
 from .score import Candidate, best_section, parse_date, reference_time, score_entry
 from .selection import dedupe, select
@@ -156,7 +156,7 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
             raise SettingsError(f"--niche {slug}: no such niche in {niches_dir} (known: {', '.join(sorted(niches))})")
     chosen = [niches[s] for s in dict.fromkeys(slugs)] if slugs else list(niches.values())
     links_dir = content_dir(settings, "LINKS_PATH")
-    loaded = load_picks(links_dir, niches, root)
+    picks, pick_errors = _picks(links_dir, niches, root)
     newsletters_dir = content_dir(settings, "NEWSLETTERS_PATH")
     all_issues = load_all_issues(newsletters_dir, niches)
     remove_abandoned_temp_files(newsletters_dir, cache_dir(settings))
@@ -171,7 +171,7 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
             names.setdefault(feed.location, f"{feed.name} <{feed.url}>")
     processes = int(settings["CURATE_PARSE_PROCESSES"])
     base = ChoiceRun(settings, {}, all_issues, date)
-    niche_picks = {n.slug: pick_candidates(loaded.picks, n) for n in due}  # a bad pick is logged once, here
+    niche_picks = {n.slug: pick_candidates(picks, n) for n in due}  # a bad pick is logged once, here
     early_choice = EarlyChoice(base, due, niche_picks, processes)
     try:
         feeds = (fetch_and_digest(settings, locations, names, offline=offline, retry=retry, progress=progress,
@@ -187,7 +187,18 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
             reports.append(NicheReport(niche.slug, draft=early[niche.slug]))
             continue
         reports.append(write_choice(niche, choices[niche.slug], all_issues[niche.slug], newsletters_dir, date, force))
-    return CurateResult(reports, feeds, loaded.errors)
+    return CurateResult(reports, feeds, pick_errors)
+
+
+def _picks(folder: str, niches: dict[str, Niche], root: str) -> tuple[list[Pick], list[ContentError]]:
+    """The hand-picked links; a bad file is one error line and only its link is left out."""
+    picks, errors, refused = read_picks(folder, niches, root)
+    for path in refused:
+        logger.warning("%s is a symbolic link to a place outside %s; not followed (move what it points "
+                       "at into content/ to use it)", path, root)
+    for error in errors:
+        logger.error("%s; this hand-picked link is left out, the others are curated", error)
+    return picks, errors
 
 
 def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict[str, str], *,

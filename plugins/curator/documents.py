@@ -21,10 +21,49 @@ import yaml
 class ContentError(ValueError):
     """An editor's mistake in a content file: says the file, the key and the fix."""
 
+    exitcode = 2  # what `pelican` exits with (it reads the attribute), as `openhand curate` does
+
     def __init__(self, path: str, problem: str, key: str | None = None, fix: str | None = None):
         self.path, self.key, self.problem, self.fix = path, key, problem, fix
         where = f"{path}: {key}: " if key else f"{path}: "
         super().__init__(where + problem + (f" (fix: {fix})" if fix else ""))
+
+    @property
+    def errors(self) -> list["ContentError"]:
+        return [self]
+
+
+class ContentErrors(ContentError):
+    """Every content error one pass found, one line each: a build reports them all, then stops
+    (as Pelican checks all its settings before failing), so one run shows the editor every fix."""
+
+    def __init__(self, errors: list[ContentError]):
+        self._errors = list(errors)
+        self.path = self.key = self.problem = self.fix = None
+        ValueError.__init__(self, f"{len(self._errors)} content errors (fix each, then build again):\n"
+                            + "\n".join(str(e) for e in self._errors))
+
+    @property
+    def errors(self) -> list[ContentError]:
+        return list(self._errors)
+
+
+def raise_all(errors: list[ContentError]) -> None:
+    """Raise what was collected: the one error as itself, several as ContentErrors; nothing if none."""
+    flat = [e for error in errors for e in error.errors]
+    if len(flat) == 1:
+        raise flat[0]
+    if flat:
+        raise ContentErrors(flat)
+
+
+def gather(errors: list[ContentError], read, *args, default: Any = None, **kwargs) -> Any:
+    """read(*args, **kwargs), or `default` with its ContentError(s) added to `errors`."""
+    try:
+        return read(*args, **kwargs)
+    except ContentError as exc:
+        errors.extend(exc.errors)
+        return default
 
 
 def load(path: str) -> frontmatter.Post:
@@ -290,8 +329,17 @@ class Fields:
     """Typed reads of one document's front matter; a wrong value raises ContentError
     naming the file, the key and an example of a right one."""
 
-    def __init__(self, path: str, meta: dict[str, Any], prefix: str = ""):
+    def __init__(self, path: str, meta: dict[str, Any], prefix: str = "", errors: list | None = None):
         self.path, self.meta, self.prefix = path, meta, prefix
+        self.errors: list[ContentError] = [] if errors is None else errors  # shared with nested() Fields
+
+    def keep(self, read, *args, default: Any = None, **kwargs) -> Any:
+        """A read that notes its ContentError and gives `default`, so one pass over a file finds every
+        wrong key; `done()` then raises them together."""
+        return gather(self.errors, read, *args, default=default, **kwargs)
+
+    def done(self) -> None:
+        raise_all(self.errors)
 
     def error(self, key: str, problem: str, example: str | None = None) -> ContentError:
         return ContentError(self.path, problem, key=self.prefix + key,
@@ -364,7 +412,7 @@ class Fields:
 
     def nested(self, key: str, record: dict[str, Any], index: int | None = None) -> "Fields":
         label = f"{key}[{index}]." if index is not None else f"{key}."
-        return Fields(self.path, record, self.prefix + label)
+        return Fields(self.path, record, self.prefix + label, self.errors)
 
     def unknown(self, known: set[str]) -> list[str]:
         """Keys that are not in `known`, for a warning (most are typos)."""

@@ -1,19 +1,17 @@
 """Hand-picked links (content/links/*.md): what the editor chose, with why it helps.
 
-One bad file never stops the rest: each file's mistake (unknown niche, missing note,
-not YAML, unreadable) is reported naming the file and the fix, and only that link is
-left out; `openhand curate` curates the others and exits 2 so the mistake is seen.
+Files are found through symbolic links only inside content/ (a loop is read once, a link
+outside is not followed). The build refuses every bad file at once (`load_picks`);
+curation (`read_picks`) leaves out only the bad files' links and curates the rest.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass
 
-from .documents import ContentError, Fields, load, markdown_files
+from .documents import ContentError, Fields, gather, load, markdown_files, raise_all
 from .niches import Niche, require_niche
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,24 +52,22 @@ def load_pick(path: str, niches: dict[str, Niche]) -> Pick:
                 niches=slugs, note=note, section=section, body=post.content.strip())
 
 
-@dataclass
-class LoadedPicks:
-    picks: list[Pick] = field(default_factory=list)
-    errors: list[ContentError] = field(default_factory=list)
-
-
-def load_picks(folder: str, niches: dict[str, Niche], root: str) -> LoadedPicks:
-    """Every hand-picked link under `folder`, in file-name order (the editor's order), and each bad
-    file's error (logged here, once). Symbolic links are followed only inside `root` (content/)."""
-    paths, refused = markdown_files(folder, root)
-    for path in refused:
-        logger.warning("%s is a symbolic link to a place outside %s; not followed (move what it points "
-                       "at into content/ to use it)", path, root)
-    out = LoadedPicks()
+def read_picks(folder: str, niches: dict[str, Niche], root: str | None = None
+               ) -> tuple[list[Pick], list[ContentError], list[str]]:
+    """Every good hand-picked link under `folder` in file-name order (the editor's order), every bad
+    file's errors, and the symbolic links not followed because they lead outside `root` (content/;
+    by default the folder that holds `folder`)."""
+    paths, refused = markdown_files(folder, root or os.path.dirname(os.path.abspath(folder)))
+    picks, errors = [], []
     for path in paths:
-        try:
-            out.picks.append(load_pick(path, niches))
-        except ContentError as exc:
-            logger.error("%s; this hand-picked link is left out, the others are curated", exc)
-            out.errors.append(exc)
-    return out
+        pick = gather(errors, load_pick, path, niches)
+        if pick:
+            picks.append(pick)
+    return picks, errors, refused
+
+
+def load_picks(folder: str, niches: dict[str, Niche], root: str | None = None) -> list[Pick]:
+    """Every hand-picked link; every bad file is reported at once (a ContentError or ContentErrors)."""
+    picks, errors, _ = read_picks(folder, niches, root)
+    raise_all(errors)
+    return picks
