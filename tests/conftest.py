@@ -5,6 +5,14 @@ from __future__ import annotations
 import pytest
 
 from support.project import build, copy_project
+from support.tools import check_needs
+
+pytest_plugins = ["pytester"]  # test_tools.py runs a test session of its own
+
+
+def pytest_runtest_setup(item):
+    """A missing outside tool skips its tests, or fails them under CI=true (support/tools.py)."""
+    check_needs(item)
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +32,56 @@ def published_project(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def draft_project(tmp_path_factory):
+    """The demo with a draft of dental's issue 2 beside the published issue 1, built with pelicanconf.py."""
+    project = copy_project(tmp_path_factory.mktemp("drafts"))
+    first = project / "content/newsletters/dental/2026-11-22.md"
+    draft = first.read_text(encoding="utf-8").replace("number: 1\n", "number: 2\n", 1)
+    draft = draft.replace("date: 2026-11-22", "date: 2026-12-20", 1).replace("status: published", "status: draft", 1)
+    (first.parent / "2026-12-20.md").write_text(draft, encoding="utf-8")
+    build(project)
+    assert (project / "preview/newsletters/dental/2/index.html").is_file()
+    return project
+
+
+@pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for every browser test."""
     from support.browser import chromium
 
     with chromium() as browser:
         yield browser
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server on 127.0.0.1 for the whole session (Debian's postgresql package)."""
+    from support.postgres import Postgres
+
+    server = Postgres().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, monkeypatch):
+    """Run the test on SQLite (the default: DATABASE under the project) and on a fresh PostgreSQL database.
+
+    The value is what OPENHAND_DATABASE_URL holds (empty for SQLite); it is also set in os.environ, so the
+    commands the test runs, in-process or as subprocesses, use that database."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("OPENHAND_DATABASE_URL", raising=False)
+        return ""
+    url = request.getfixturevalue("postgres_server").new_database()
+    monkeypatch.setenv("OPENHAND_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def send_site(tmp_path_factory):
+    """The dental niche with issue 1 published and issue 2 a draft, built once for every sending test."""
+    from support.sending import make_site
+
+    return make_site(tmp_path_factory.mktemp("send-site"))

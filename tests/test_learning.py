@@ -84,10 +84,10 @@ def project(tmp_path: Path, n_feeds: int = 2, per_feed: int = 6) -> Path:
     feeds = []
     for f in range(n_feeds):
         name = ["Good", "Noisy"][f] if f < 2 else f"Feed{f}"
-        path = tmp_path / "sources" / f"{name}.xml"
+        path = tmp_path / "content" / "sources" / f"{name}.xml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(rss(name, entries(name, per_feed, 10 + f)))
-        feeds.append((f"../../sources/{name}.xml", name, 1.0))
+        feeds.append((f"../sources/{name}.xml", name, 1.0))
     return make_project(tmp_path, {"shop": niche_text(feeds, keywords=["payroll"], max_links=3, per_source=3,
                                                       cadence="weekly")})
 
