@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import Counter
+from itertools import chain
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -49,7 +50,12 @@ class Options:
     def from_settings(cls, settings: dict[str, Any], niche: Niche) -> "Options":
         return cls(float(settings["CURATE_HALF_LIFE_DAYS"]), float(settings["CURATE_MAX_AGE_DAYS"]),
                    int(settings["CURATE_RUNNERS_UP"]), tuple(settings["HARD_SELL_PHRASES"]),
-                   niche.lang or settings["DEFAULT_LANG"])
+                   niche_language(settings, niche))
+
+
+def niche_language(settings: dict[str, Any], niche: Niche) -> str:
+    """The language a niche's words are compared in: its `lang:`, else the site's DEFAULT_LANG."""
+    return niche.lang or settings["DEFAULT_LANG"]
 
 
 @dataclass
@@ -110,7 +116,7 @@ def choose(niche: Niche, tagged: list[tuple[FeedSource, dict]], picks: list[Cand
         candidates = _score_all(run, tagged, context, date, top)
         judged = [c for c in candidates if run.details[c.order].signals is not None]
         stories = group(candidates, lambda c: _shingles(run, c), blocked, min(top, len(judged)),
-                        lambda c: _rare(run, c))
+                        lambda c: _rare(run, c), lambda c: _terms(run, c))
         links, more = _select(picks, stories, sent, niche, options.runners_up,
                               lambda c: run.details[c.order].signals is not None)
         if (len(links) >= niche.max_links and len(more) >= options.runners_up) or top >= len(candidates):
@@ -134,7 +140,7 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
         age = max(0.0, (reference - when).total_seconds() / 86400) if when is not None and not future else 0.0
         if age > options.max_age:
             continue
-        kept.append((order, feed, entry, when, future, age, document(run.analyzer, title, summary)))
+        kept.append((order, feed, entry, when, future, age, document(run.analyzer, title, summary, entry.get("terms"))))
     run.background = background([k[-1] for k in kept])
     vocab = run.vocab = vocabulary(niche, run.analyzer, context, run.background)
     found_all = [term_counts(vocab, k[-1]) for k in kept]
@@ -144,7 +150,7 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
         match = bm25f(vocab, index, doc, found)
         if vocab.has_keywords and not match.eligible:
             continue
-        judgement = run.learned.judge(doc.tokens, feed.name)
+        judgement = run.learned.judge(chain(doc.title, doc.summary), feed.name)
         decay = UNDATED_DECAY if when is None or future else 0.5 ** (age / options.half_life)
         base = (match.relevance if vocab.has_keywords else 1.0) * feed.weight * (0.5 + decay) * judgement.factor
         scored.append((base, order, feed, entry, when, future, age, doc, match, judgement))
@@ -156,7 +162,7 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
     for base, order, feed, entry, when, future, age, doc, match, judgement in scored:
         judged = len(best) < keep or best[0] < base
         signals = junk.signals(entry["title"], entry.get("summary", ""), when, reference, doc.tokens, run.analyzer,
-                               options.hard_sell, niche.exclude, len(match.in_title), match.title_share,
+                               options.hard_sell, niche.exclude, match.title_keywords, match.title_share,
                                entry["url"]) if judged else None
         score = base * junk.factor(signals) if judged else 0.0
         if judged:
@@ -172,6 +178,12 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
 def _rare(run: _Run, cand: Candidate) -> frozenset[str]:
     """The entry's terms that few entries carry: a copy of a story shares some of them."""
     return frozenset(t for t in run.details[cand.order].doc.tokens if run.background[t] <= STORY_COMMON)
+
+
+def _terms(run: _Run, cand: Candidate):
+    """The entry's terms, title then summary (an iterable, not a set: most entries need no set)."""
+    doc = run.details[cand.order].doc
+    return chain(doc.title, doc.summary)
 
 
 def _shingles(run: _Run, cand: Candidate) -> frozenset:

@@ -13,6 +13,7 @@ niches, nor does a bad hand-picked link file.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import sys
@@ -24,8 +25,8 @@ from urllib.parse import urlsplit
 
 from . import fetch as fetching
 from . import offers
-from .choice import Options, choose
-from .clean import clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
+from .choice import Options, choose, niche_language
+from .clean import analyse_entries, clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
 from .documents import ContentError, remove_abandoned_temp_files
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
 from .issues import load_all_issues
@@ -94,15 +95,28 @@ class CurateResult:
 
 # ---------------------------------------------------------------- parsing (maybe in other processes)
 
-def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int) -> dict[str, Any]:
-    """Parse and clean one feed's bytes; pure, picklable in and out."""
+def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int,
+           languages: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Parse, clean and analyse (for the languages of the niches reading it) one feed's bytes; pure,
+    picklable in and out."""
     from .parse import parse_feed  # feedparser is imported only by a run that has something to parse
 
     parsed = parse_feed(body, headers)
-    entries = clean_entries(parsed.entries, url, parsed.link, summary_words)
-    return {"entries": entries, "cleaned": cleaned_stamp(entries, summary_words), "parsed": len(parsed.entries),
+    entries = analyse_entries(clean_entries(parsed.entries, url, parsed.link, summary_words), languages)
+    return {"entries": entries, "cleaned": cleaned_stamp(entries, summary_words, languages),
+            "parsed": len(parsed.entries),
             "problem": parsed.problem,
             "is_feed": parsed.is_feed, "dropped": len(parsed.entries) - len(entries)}
+
+
+def feed_languages(settings: dict[str, Any], niches: dict[str, Niche]) -> dict[str, tuple[str, ...]]:
+    """By feed location, the languages of every niche reading it (not only the niches due now, so
+    a feed's analyses do not change with which niches a run curates)."""
+    out: dict[str, set[str]] = {}
+    for niche in niches.values():
+        for feed in niche.feeds:
+            out.setdefault(feed.location, set()).add(niche_language(settings, niche))
+    return {loc: tuple(sorted(langs)) for loc, langs in out.items()}
 
 
 def feed_limits(settings: dict[str, Any]) -> Limits:
@@ -181,7 +195,8 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
     early_choice = EarlyChoice(base, due, niche_picks, processes)
     try:
         feeds = (fetch_and_digest(settings, locations, names, offline=offline, retry=retry, progress=progress,
-                                  before_fetch=early_choice.start) if locations else {})
+                                  before_fetch=early_choice.start, languages=feed_languages(settings, niches))
+                 if locations else {})
         run = replace(base, feeds=feeds)
         choices = early_choice.finish(run)
     finally:
@@ -209,16 +224,20 @@ def _picks(folder: str, niches: dict[str, Niche], root: str) -> tuple[list[Pick]
 
 
 def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict[str, str], *,
-                     offline: bool, retry: bool = False, progress=None, before_fetch=None) -> dict[str, FeedReport]:
+                     offline: bool, retry: bool = False, progress=None, before_fetch=None,
+                     languages: dict[str, tuple[str, ...]] | None = None) -> dict[str, FeedReport]:
     """Every feed's report. `before_fetch(cached, bodies)`, if given, is called with the entries the
     cache holds (the very lists a feed that answers 304 reports) and how many feeds will likely send
-    a body, before any thread starts."""
+    a body, before any thread starts. `languages`: by location, the languages its entries are
+    analysed for (those of the niches reading it)."""
     options = replace(fetching.FetchOptions.from_settings(settings), retry=retry)
     folder = cache_dir(settings)
     words = int(settings["CURATE_SUMMARY_WORDS"])
     limits = feed_limits(settings)
+    languages = languages or {}
     states = {loc: fetching.load_state(folder, loc) for loc in locations}
-    cached_entries = {loc: reclean_entries(st.get("entries"), words, st.get("cleaned")) for loc, st in states.items()}
+    cached_entries = {loc: reclean_entries(st.get("entries"), words, st.get("cleaned"), languages.get(loc, ()))
+                      for loc, st in states.items()}
     bodies = fetching.likely_bodies(states, offline, retry=retry)
     if before_fetch is not None:
         before_fetch(cached_entries, bodies)
@@ -231,7 +250,8 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
 
     def on_done(result: fetching.Fetched) -> None:
         if result.status == fetching.OK:
-            pool.submit(result.location, result.body, result.headers, result.url, words)
+            pool.submit(result.location, result.body, result.headers, result.url, words,
+                        languages.get(result.location, ()))
         if progress:
             progress(names.get(result.location, result.location), len(locations))
 
@@ -247,7 +267,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
         if cached is not state.get("entries") and isinstance(state.get("entries"), list):
             # Cleaned again (an older cleaner, another summary length, a hand edit): keep the result,
             # stamped, so the next run reuses it as it is.
-            state.update(entries=cached, cleaned=cleaned_stamp(cached, words))
+            state.update(entries=cached, cleaned=cleaned_stamp(cached, words, languages.get(loc, ())))
         if result.status == fetching.OK:
             report = _digested(result, state, cached, digested[loc], names.get(loc, loc), limits)
         else:
@@ -385,6 +405,9 @@ def _choose_in_workers(run: ChoiceRun, niches: list[Niche], picks: dict[str, lis
     if processes < 2 or len(niches) < 2 or entries < POOL_MIN_ENTRIES:
         return None, {}
     _RUN = run  # the first submit forks every worker, with this set
+    # Frozen, what this process holds is never scanned by the workers' garbage collector, so its pages
+    # stay shared instead of being copied one by one (the first niches a worker chose cost twice the rest).
+    gc.freeze()
     try:
         pool = fork_pool(min(processes, len(niches)), die_with_parent)
         if pool is None:
@@ -394,6 +417,7 @@ def _choose_in_workers(run: ChoiceRun, niches: list[Niche], picks: dict[str, lis
         logger.debug("choosing links in this process (%s)", exc)
         return None, {}
     finally:
+        gc.unfreeze()
         _RUN = None
 
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .phrases import phrase_patterns
 from .terms import Analyzer
 
 # The share of the score each signal takes away (a score found with two of them keeps (1-a)(1-b)).
@@ -93,8 +94,6 @@ def _shouting(title: str) -> str:
 def _selling_patterns(phrases: tuple[str, ...], analyzer: Analyzer) -> tuple[tuple[frozenset[str], re.Pattern], ...]:
     """Each hard-sell phrase as the no-strings check reads it, with the terms an entry must hold for
     the phrase to be there at all (a set lookup spares most entries the regex)."""
-    from .nostrings import phrase_patterns  # the no-strings check's reading of HARD_SELL_PHRASES
-
     return tuple((frozenset(analyzer.terms(phrase.replace("{n}", " "))), pattern)
                  for phrase, pattern in phrase_patterns(phrases))
 

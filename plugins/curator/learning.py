@@ -22,7 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import Enum
 
 from .issues import IssueFile
@@ -116,16 +118,22 @@ class Learned:
         kept, n = self.sources.get(source, (0, 0))
         return wilson_lower(kept, n) - wilson_lower(n - kept, n)
 
-    def term_probability(self, terms: frozenset[str]) -> float:
-        known = [self.llr[t] for t in terms if t in self.llr]
+    def term_probability(self, terms: Iterable[str]) -> float:
+        """P(kept) from the entry's distinct known terms (any iterable of its terms)."""
+        known = [self.llr[t] for t in self.known.intersection(terms)]
         if not known:
             return 0.5
-        z = TERM_SCALE * sum(known) / len(known)
+        z = TERM_SCALE * math.fsum(known) / len(known)  # fsum: the same whatever order a set gives
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def judge(self, terms: frozenset[str], source: str, *, explain: bool = False) -> Judgement:
+    @cached_property
+    def known(self) -> frozenset[str]:
+        return frozenset(self.llr)
+
+    def judge(self, terms: Iterable[str], source: str, *, explain: bool = False) -> Judgement:
         if not self.count:
             return Judgement(1.0)
+        terms = frozenset(terms) if explain else terms
         p = self.term_probability(terms)
         factor = math.exp(self.weight * (TERM_STRENGTH * (2 * p - 1) + SOURCE_STRENGTH * self.source_prior(source)))
         return Judgement(round(factor, 4), self._why(terms, source) if explain else "")

@@ -33,6 +33,7 @@ from .documents import ContentError
 from .issues import issue_paths, load_issue
 from .niches import read_niches
 from .pagescan import host_of, link_problems, scan_css, scan_html
+from .phrases import phrase_patterns
 from .settings import content_dir, project_dir
 
 logger = logging.getLogger(__name__)
@@ -61,16 +62,6 @@ class NoStringsError(Exception):
 
 
 # --- pure rules -----------------------------------------------------------------------------------
-
-def phrase_patterns(phrases) -> list[tuple[str, re.Pattern]]:
-    """HARD_SELL_PHRASES as regexes: case-insensitive, any spacing, ' or ’, "{n}" = a number."""
-    patterns = []
-    for phrase in phrases:
-        parts = [re.escape(word).replace("'", "['’]") for word in str(phrase).split()]
-        regex = r"\s+".join(parts).replace(r"\{n\}", r"\d+")
-        patterns.append((str(phrase), re.compile(r"(?<!\w)" + regex + r"(?!\w)", re.I)))
-    return patterns
-
 
 def _combined(patterns) -> re.Pattern | None:
     """All phrases in one regex (one pass over the text instead of one per phrase)."""

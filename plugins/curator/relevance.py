@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from itertools import chain
+from typing import Any
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from .niches import Niche
-from .score import matches
+from .score import matches, may_match
 from .stories import shingles
 from .terms import Analyzer
 
@@ -57,21 +59,42 @@ class Term:
 @dataclass(frozen=True)
 class Vocabulary:
     terms: tuple[Term, ...]
-    by_token: dict[str, tuple[int, ...]]          # first token -> the terms starting with it
-    first_tokens: frozenset[str]
+    singles: dict[str, int]                        # a one-term entry's term -> its index
+    heads: dict[str, tuple[tuple[int, tuple[str, ...], frozenset[str]], ...]]  # a phrase's first term ->
+                                                   # (index, its terms, the others as a set) per phrase
     sections: tuple[tuple[str, frozenset[int]], ...]
     has_keywords: bool
+    context: tuple[bool, ...] = ()                 # by index: a context word (else a keyword)
+    sizes: tuple[int, ...] = ()                    # by index: how many terms it has
+
+    @cached_property
+    def single_terms(self) -> frozenset[str]:
+        return frozenset(self.singles)
+
+    @cached_property
+    def head_terms(self) -> frozenset[str]:
+        return frozenset(self.heads)
 
 
 @dataclass(frozen=True)
 class Document:
-    """An entry's two fields as index terms, with their counts."""
+    """An entry's two fields as index terms."""
 
     title: tuple[str, ...]
     summary: tuple[str, ...]
-    title_counts: Counter = field(compare=False)
-    summary_counts: Counter = field(compare=False)
-    tokens: frozenset[str] = field(compare=False, default=frozenset())
+
+    @cached_property
+    def title_counts(self) -> Counter:
+        return Counter(self.title)
+
+    @cached_property
+    def summary_counts(self) -> Counter:
+        return Counter(self.summary)
+
+    @cached_property
+    def tokens(self) -> frozenset[str]:
+        """The set of its terms."""
+        return frozenset(self.title_counts).union(self.summary_counts)
 
     @cached_property
     def shingles(self) -> frozenset:
@@ -81,19 +104,42 @@ class Document:
 
 @dataclass(frozen=True)
 class Match:
-    """How an entry meets the vocabulary: `raw` BM25F score, `relevance` in 0..1, what matched where."""
+    """How an entry meets the vocabulary: `raw` BM25F score, `relevance` in 0..1, how many keywords
+    (and section keywords) it holds and how many in its title; the labels, for `why`, on demand."""
 
     raw: float
     relevance: float
-    in_title: tuple[str, ...]      # keyword and section labels found in the title
-    in_summary: tuple[str, ...]    # ... found only in the summary
-    context: tuple[str, ...]       # context words found (either field)
+    keywords: int = 0
+    title_keywords: int = 0
     title_share: float = 0.0       # share of the title's terms that are keywords (stuffing shows here)
+    gains: tuple[tuple[float, int, bool], ...] = field(default=(), compare=False)  # (gain, term, in title)
+    vocab: Vocabulary | None = field(default=None, compare=False, repr=False)
 
     @property
     def eligible(self) -> bool:
         """A candidate at all: a keyword (or section keyword) found, or enough of the niche's own words."""
-        return bool(self.in_title or self.in_summary) or self.raw >= MIN_CONTEXT_RAW
+        return self.keywords > 0 or self.raw >= MIN_CONTEXT_RAW
+
+    def _labels(self, context: bool, title: bool | None) -> tuple[str, ...]:
+        terms, kinds = self.vocab.terms, self.vocab.context
+        return tuple(terms[i].label for _, i, in_title in self.gains
+                     if kinds[i] == context and (title is None or in_title == title))
+
+    @cached_property
+    def in_title(self) -> tuple[str, ...]:
+        """Keyword and section labels found in the title, in the vocabulary's order."""
+        return self._labels(False, True)
+
+    @cached_property
+    def in_summary(self) -> tuple[str, ...]:
+        """... found only in the summary."""
+        return self._labels(False, False)
+
+    @cached_property
+    def context(self) -> tuple[str, ...]:
+        """The niche's own words found (either field), strongest first."""
+        ranked = sorted(self.gains, key=lambda g: -g[0])
+        return tuple(self.vocab.terms[i].label for _, i, _ in ranked if self.vocab.context[i])
 
 
 def _phrase_tokens(analyzer: Analyzer, phrase: str) -> tuple[str, ...]:
@@ -142,11 +188,16 @@ def vocabulary(niche: Niche, analyzer: Analyzer, context_texts: list[str] = (),
         weight = TERM_WEIGHTS[CONTEXT] * lifted(token)
         if weight > 0:
             add(token, CONTEXT, weight)
-    by_token: dict[str, list[int]] = {}
+    singles: dict[str, int] = {}
+    heads: dict[str, list] = {}
     for index, term in enumerate(terms):
-        by_token.setdefault(term.tokens[0], []).append(index)
-    return Vocabulary(tuple(terms), {k: tuple(v) for k, v in by_token.items()}, frozenset(by_token),
-                      tuple((name, frozenset(m)) for name, m in section_sets), bool(niche.keywords))
+        if len(term.tokens) == 1:
+            singles[term.tokens[0]] = index
+        else:
+            heads.setdefault(term.tokens[0], []).append((index, term.tokens, frozenset(term.tokens[1:])))
+    return Vocabulary(tuple(terms), singles, {k: tuple(v) for k, v in heads.items()},
+                      tuple((name, frozenset(m)) for name, m in section_sets), bool(niche.keywords),
+                      tuple(t.kind == CONTEXT for t in terms), tuple(len(t.tokens) for t in terms))
 
 
 def _context(analyzer: Analyzer, texts: list[str]) -> tuple[Counter, set[tuple[str, str]]]:
@@ -167,51 +218,56 @@ def _context(analyzer: Analyzer, texts: list[str]) -> tuple[Counter, set[tuple[s
     return counts, phrases
 
 
-def document(analyzer: Analyzer, title: str, summary: str) -> Document:
+def document(analyzer: Analyzer, title: str, summary: str, stored: Any = None) -> Document:
+    """The entry as terms: read from `stored` (the feed cache's "terms", worked out when the feed was
+    cleaned) when it holds this language's, else worked out now."""
+    pair = stored.get(analyzer.key) if isinstance(stored, dict) else None
+    if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and isinstance(pair[1], str):
+        return _stored_document(pair[0], pair[1])
     return _document(analyzer, title, summary)
 
 
 @lru_cache(maxsize=16384)
+def _stored_document(title: str, summary: str) -> Document:
+    return Document(tuple(title.split()), tuple(summary.split()))
+
+
+@lru_cache(maxsize=16384)
 def _document(analyzer: Analyzer, title: str, summary: str) -> Document:
-    t, s = analyzer.terms(title), analyzer.terms(summary)
-    return Document(t, s, Counter(t), Counter(s), frozenset(t) | frozenset(s))
+    return Document(analyzer.terms(title), analyzer.terms(summary))
 
 
 def background(docs: list[Document]) -> Counter:
     """How often each term occurs in the entries seen (what context words are compared with)."""
     counts: Counter = Counter()
     for doc in docs:
-        counts.update(doc.title)
-        counts.update(doc.summary)
+        counts.update(doc.title_counts)
+        counts.update(doc.summary_counts)
     return counts
 
 
-def _count(tokens: tuple[str, ...], counts: Counter, phrase: tuple[str, ...]) -> int:
-    """How often the phrase occurs in the field (a single term: its count)."""
-    if len(phrase) == 1:
-        return counts.get(phrase[0], 0)
-    if any(p not in counts for p in phrase):
-        return 0
-    n, size = 0, len(phrase)
-    for i in range(len(tokens) - size + 1):
-        if tokens[i] == phrase[0] and tokens[i:i + size] == phrase:
+def _count(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> int:
+    """How often the phrase occurs in the field (the caller knows every word of it is in the entry)."""
+    first, size, n, i = phrase[0], len(phrase), 0, -1
+    while True:
+        try:
+            i = tokens.index(first, i + 1)
+        except ValueError:
+            return n
+        if tokens[i:i + size] == phrase:
             n += 1
-    return n
 
 
 def term_counts(vocab: Vocabulary, doc: Document) -> dict[int, tuple[int, int]]:
     """Each vocabulary term the document holds: (count in title, count in summary)."""
-    found: dict[int, tuple[int, int]] = {}
     tc, sc = doc.title_counts, doc.summary_counts
-    for token in doc.tokens & vocab.first_tokens:
-        for index in vocab.by_token[token]:
-            phrase = vocab.terms[index].tokens
-            if len(phrase) == 1:
-                found[index] = (tc.get(token, 0), sc.get(token, 0))
-                continue
-            counts = (_count(doc.title, tc, phrase), _count(doc.summary, sc, phrase))
-            if counts != (0, 0):
-                found[index] = counts
+    found = {vocab.singles[t]: (tc[t], sc[t]) for t in vocab.single_terms.intersection(chain(tc, sc))}
+    for token in vocab.head_terms.intersection(chain(tc, sc)):
+        for index, phrase, rest in vocab.heads[token]:
+            if all(t in tc or t in sc for t in rest):
+                counts = (_count(doc.title, phrase), _count(doc.summary, phrase))
+                if counts != (0, 0):
+                    found[index] = counts
     return found
 
 
@@ -244,29 +300,27 @@ class Index:
 
 
 def bm25f(vocab: Vocabulary, index: Index, doc: Document, found: dict[int, tuple[int, int]]) -> Match:
-    """The entry's relevance and what it rests on."""
-    norm_t = (1 - TITLE_B) + TITLE_B * len(doc.title) / index.avg_title
-    norm_s = (1 - SUMMARY_B) + SUMMARY_B * len(doc.summary) / index.avg_summary
-    raw, covered = 0.0, 0
-    in_title, in_summary, context = [], [], []
-    for i, (tf_t, tf_s) in sorted(found.items()):
-        term = vocab.terms[i]
-        if term.kind != CONTEXT:
-            covered += len(term.tokens) * tf_t
-        tf = TITLE_WEIGHT * tf_t / norm_t + SUMMARY_WEIGHT * tf_s / norm_s
-        gain = index.scale[i] * tf / (K1 + tf)
+    """The entry's relevance and what it rests on (terms summed in index order: the same sum every run)."""
+    title_norm = TITLE_WEIGHT / ((1 - TITLE_B) + TITLE_B * len(doc.title) / index.avg_title)
+    summary_norm = SUMMARY_WEIGHT / ((1 - SUMMARY_B) + SUMMARY_B * len(doc.summary) / index.avg_summary)
+    scale, context, sizes = index.scale, vocab.context, vocab.sizes
+    raw, covered, keywords, in_title = 0.0, 0, 0, 0
+    gains = []
+    for i in sorted(found):
+        tf_t, tf_s = found[i]
+        tf = title_norm * tf_t + summary_norm * tf_s
+        gain = scale[i] * tf / (K1 + tf)
+        if not context[i]:
+            covered += sizes[i] * tf_t
         if gain <= 0:
             continue
         raw += gain
-        if term.kind == CONTEXT:
-            context.append((gain, term.label))
-        elif tf_t:
-            in_title.append(term.label)
-        else:
-            in_summary.append(term.label)
-    words = tuple(label for _, label in sorted(context, key=lambda g: -g[0]))
-    return Match(raw, raw / (raw + RELEVANCE_HALF), tuple(in_title), tuple(in_summary), words,
-                 covered / len(doc.title) if doc.title else 0.0)
+        gains.append((gain, i, tf_t > 0))
+        if not context[i]:
+            keywords += 1
+            in_title += tf_t > 0
+    return Match(raw, raw / (raw + RELEVANCE_HALF), keywords, in_title,
+                 covered / len(doc.title) if doc.title else 0.0, tuple(gains), vocab)
 
 
 def best_section(vocab: Vocabulary, found: dict[int, tuple[int, int]]) -> str:
@@ -282,4 +336,7 @@ def best_section(vocab: Vocabulary, found: dict[int, tuple[int, int]]) -> str:
 
 def excluded(niche: Niche, title: str, summary: str) -> bool:
     """A hard filter: the niche's exclusion words, matched as whole words (a plural allowed)."""
-    return bool(niche.exclude) and bool(matches(niche.exclude, f"{title} {summary}"))
+    if not niche.exclude:
+        return False
+    text = f"{title} {summary}"
+    return may_match(niche.exclude, text) and bool(matches(niche.exclude, text))

@@ -125,6 +125,21 @@ def matches(words: tuple[str, ...], text: str) -> list[str]:
     return _found(words, text, _words(text))
 
 
+def may_match(words: tuple[str, ...], text: str) -> bool:
+    """False when `matches(words, text)` is surely empty: no keyword has all its words inside the text,
+    folded as re.IGNORECASE compares (a substring test, far cheaper than cutting the text into words)."""
+    folded = _fold(text)
+    for parts in _folded_parts(tuple(words)):
+        if parts[0] in folded and all(part in folded for part in parts[1:]):
+            return True
+    return False
+
+
+@lru_cache(maxsize=1024)
+def _folded_parts(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(_fold(w).split()) for w in words if w.strip())
+
+
 def _joined(title: str, summary: str) -> tuple[str, tuple[str, frozenset[str]] | None]:
     """`title summary` and its words, from the two texts' own cuts (folding works letter by letter
     and a space ends a word, so this is what cutting the joined text would give)."""
@@ -159,6 +174,7 @@ def _found(words: tuple[str, ...], text: str, cut: tuple[str, frozenset[str]] | 
     return found
 
 
+@lru_cache(maxsize=16384)  # each entry's date is read once per niche, and again for the reference time
 def parse_date(value: str | None) -> dt.datetime | None:
     if not value:
         return None

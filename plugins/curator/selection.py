@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .score import Candidate
 from .tracking import url_key
+
+_WORD = re.compile(r"\w+")
 
 
 def link_key(cand: Candidate) -> str:
@@ -20,9 +23,10 @@ def link_key(cand: Candidate) -> str:
     return cand.key or url_key(cand.url)
 
 
+@lru_cache(maxsize=16384)  # a title is keyed by stories and again by selection
 def title_key(title: str) -> str:
-    text = unicodedata.normalize("NFKD", title).casefold()
-    return " ".join(re.findall(r"\w+", text))
+    text = title.lower() if title.isascii() else unicodedata.normalize("NFKD", title).casefold()
+    return " ".join(_WORD.findall(text))
 
 
 def sort_key(cand: Candidate):

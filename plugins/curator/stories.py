@@ -58,59 +58,46 @@ def jaccard(a: frozenset, b: frozenset) -> float:
 
 def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], frozenset],
           blocked: set[str] = frozenset(), top: int | None = None,
-          rare_of: Callable[[Candidate], frozenset] | None = None) -> list[Story]:
+          rare_of: Callable[[Candidate], frozenset] | None = None,
+          terms_of: Callable[[Candidate], frozenset] | None = None) -> list[Story]:
     """The candidates as stories, best first (by the lead's score raised for extra sources). A story
     any copy of which is `blocked` (a link already sent, or one the editor dropped) is left out whole.
 
     With `top`, only the best `top` candidates not blocked can lead a story; every other candidate is
     only compared with those (found to be a copy, or left out): a draft takes a few stories, and
     comparing every entry with every other would be most of a run. Ask again with a larger `top`
-    when the stories returned are too few. `rare_of`, if given, names an entry's uncommon terms: an
-    entry sharing none with the leaders is compared by its keys alone (its shingles are not made)."""
+    when the stories returned are too few. `rare_of`, if given, names a leader's uncommon terms and
+    `terms_of` any entry's terms: an entry sharing none of the leaders' uncommon terms is compared by
+    its keys alone (its shingles are not made)."""
     ranked = sorted(candidates, key=sort_key)
     if top is not None and top < len(ranked):
-        leaders = {id(c) for c in [c for c in ranked if link_key(c) not in blocked][:top]}
+        leaders = [c for c in ranked if link_key(c) not in blocked][:top]
     else:
-        leaders = {id(c) for c in ranked}
-    rare = frozenset().union(*(rare_of(c) for c in ranked if id(c) in leaders)) if rare_of else None
-    full = [shingles_of(c) if id(c) in leaders or rare is None or not rare.isdisjoint(rare_of(c)) else frozenset()
-            for c in ranked]
-    union = frozenset().union(*(s for c, s in zip(ranked, full) if id(c) in leaders))
+        leaders = ranked
+    chosen = {id(c) for c in leaders}
+    others = [c for c in ranked if id(c) not in chosen]
+    rare = frozenset().union(*map(rare_of, leaders)) if rare_of and others else None
+    shared = terms_of or rare_of
+    lead_sets = [shingles_of(c) for c in leaders]
+    other_sets = [shingles_of(c) if rare is None or not rare.isdisjoint(shared(c)) else frozenset() for c in others]
+    union = frozenset().union(*lead_sets)
     seen: Counter = Counter()
-    for c, one in zip(ranked, full):
-        seen.update(one if id(c) in leaders else one & union)
+    for one in lead_sets:
+        seen.update(one)
+    for one in other_sets:
+        if one:
+            seen.update(one & union)
     common = {s for s, n in seen.items() if n > STORY_COMMON}
-    members: list[list[Candidate]] = []
-    by_key: dict[str, int] = {}
-    by_shingle: dict[object, list[tuple[int, int]]] = {}
-    sets: list[list[frozenset]] = []
-    for cand, mine in zip(ranked, full):
-        leader = id(cand) in leaders
-        keys = [k for k in (f"u:{link_key(cand)}", f"g:{cand.guid.strip()}" if cand.guid.strip() else "",
-                            f"t:{title_key(cand.title)}" if title_key(cand.title) else "") if k]
-        story = next((by_key[k] for k in keys if k in by_key), None)
-        mine = mine - common if common else mine
-        if len(mine) < STORY_MIN_SHINGLES:
-            mine = frozenset()
-        if story is None and mine and (leader or not union.isdisjoint(mine)):
-            story = _similar(mine, by_shingle, sets)
-        if story is None:
-            if not leader:
-                continue
-            story = len(members)
-            members.append([])
-            sets.append([])
-        members[story].append(cand)
-        sets[story].append(mine)
-        for k in keys:
-            by_key.setdefault(k, story)
-        if leader:
-            for shingle in mine:
-                by_shingle.setdefault(shingle, []).append((story, len(sets[story]) - 1))
+    grouping = _Grouping(common)
+    for cand, mine in zip(leaders, lead_sets):   # the leaders make the stories, best first
+        grouping.add(cand, mine)
+    for cand, mine in zip(others, other_sets):   # then every other entry joins one, or is left out
+        grouping.join(cand, mine if mine and not union.isdisjoint(mine) else frozenset())
     stories = []
-    for copies in members:
+    for copies in grouping.members:
         if any(link_key(c) in blocked for c in copies):
             continue
+        copies.sort(key=sort_key)
         lead, rest = copies[0], tuple(copies[1:])
         story = Story(lead, rest)
         extra = min(len(story.other_sources), STORY_MAX_SOURCES)
@@ -120,15 +107,70 @@ def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], fr
     return sorted(stories, key=lambda s: sort_key(s.lead))
 
 
-def _similar(mine: frozenset, by_shingle: dict, sets: list[list[frozenset]]) -> int | None:
-    """The story one of whose copies shares at least STORY_JACCARD of its shingles with `mine`."""
-    shared: Counter = Counter()
-    for shingle in mine:
-        shared.update(by_shingle.get(shingle, ()))
-    best, best_value = None, STORY_JACCARD
-    for (story, member), common in shared.items():
-        other = sets[story][member]
-        value = common / (len(mine) + len(other) - common)
-        if value >= best_value:
-            best, best_value = story, value
-    return best
+class _Grouping:
+    """Stories as they are found: by key (URL, GUID, title), and by the leaders' shingles."""
+
+    def __init__(self, common: set):
+        self.common = common
+        self.members: list[list[Candidate]] = []
+        self.by_url: dict[str, int] = {}
+        self.by_guid: dict[str, int] = {}
+        self.by_title: dict[str, int] = {}
+        self.shingled: list[tuple[int, frozenset]] = []   # (story, a leader's distinctive shingles)
+
+    def _distinct(self, mine: frozenset) -> frozenset:
+        mine = mine - self.common if self.common and mine else mine
+        return mine if len(mine) >= STORY_MIN_SHINGLES else frozenset()
+
+    def _keyed(self, cand: Candidate) -> tuple[str, str, str, int | None]:
+        url, guid, title = link_key(cand), cand.guid.strip(), title_key(cand.title)
+        story = self.by_url.get(url)
+        if story is None and guid:
+            story = self.by_guid.get(guid)
+        if story is None and title:
+            story = self.by_title.get(title)
+        return url, guid, title, story
+
+    def _similar(self, mine: frozenset) -> int | None:
+        """The story one of whose leaders shares the most (at least STORY_JACCARD) of its shingles
+        with `mine`; of equals, the first."""
+        best, best_value, size = None, STORY_JACCARD, len(mine)
+        for story, other in self.shingled:
+            common = len(mine & other)
+            if not common:
+                continue
+            value = common / (size + len(other) - common)
+            if value > best_value or (best is None and value == best_value):
+                best, best_value = story, value
+        return best
+
+    def _put(self, story: int, cand: Candidate, url: str, guid: str, title: str) -> None:
+        self.members[story].append(cand)
+        self.by_url.setdefault(url, story)
+        if guid:
+            self.by_guid.setdefault(guid, story)
+        if title:
+            self.by_title.setdefault(title, story)
+
+    def add(self, cand: Candidate, mine: frozenset) -> None:
+        """A leader: a copy of a story already found, or a story of its own."""
+        url, guid, title, story = self._keyed(cand)
+        mine = self._distinct(mine)
+        if story is None and mine:
+            story = self._similar(mine)
+        if story is None:
+            story = len(self.members)
+            self.members.append([])
+        self._put(story, cand, url, guid, title)
+        if mine:
+            self.shingled.append((story, mine))
+
+    def join(self, cand: Candidate, mine: frozenset) -> None:
+        """Any other entry: a copy of a story found, or left out (its shingles are compared with the
+        leaders' only)."""
+        url, guid, title, story = self._keyed(cand)
+        if story is None and mine:
+            mine = self._distinct(mine)
+            story = self._similar(mine) if mine else None
+        if story is not None:
+            self._put(story, cand, url, guid, title)

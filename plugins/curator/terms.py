@@ -35,7 +35,16 @@ _SPACELESS = ("\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff\u1100-\u11ff
               "\uf900-\ufaff\U00020000-\U0003134f")
 # Combining marks are not word characters to `re`, but they are part of Hebrew, Arabic and Indic words.
 _MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0dff"
-_TOKEN = re.compile(f"(?P<run>[{_SPACELESS}]+)|(?P<word>[^\\W_{_SPACELESS}](?:[^\\W_{_SPACELESS}]|[{_MARKS}])*)")
+_TOKEN = f"(?P<run>[{_SPACELESS}]+)|(?P<word>[^\\W_{_SPACELESS}](?:[^\\W_{_SPACELESS}]|[{_MARKS}])*)"
+
+
+@lru_cache(maxsize=1)
+def _token() -> re.Pattern:
+    """Compiled on first use (a few ms, and most runs only ever see ASCII text)."""
+    return re.compile(_TOKEN)
+
+
+NO_STEMMER = "none"
 
 
 def snowball_name(lang: str) -> str | None:
@@ -50,6 +59,7 @@ class Analyzer:
     def __init__(self, lang: str):
         name = snowball_name(lang)
         self.lang = lang
+        self.key = name or NO_STEMMER   # what the terms depend on: 'en' and 'en-GB' give the same terms
         self.stemmer = Stemmer.Stemmer(name) if name else None
         self.terms = lru_cache(maxsize=32768)(self._terms)  # entries repeat across niches and runs
         self._stop: frozenset[str] | None = None
@@ -74,7 +84,7 @@ class Analyzer:
             return tuple(self.stemmer.stemWords(words)) if self.stemmer else tuple(words)
         out: list[str] = []
         words: list[str] = []
-        for match in _TOKEN.finditer(text):
+        for match in _token().finditer(text):
             run = match.group("run")
             if run is None:
                 words.append(match.group("word"))
@@ -84,6 +94,10 @@ class Analyzer:
             out.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
         out.extend(self._stem(words))
         return tuple(out)
+
+    def fields(self, title: str, summary: str) -> list[str]:
+        """An entry's title and summary as terms, each one space-separated string (for the feed cache)."""
+        return [" ".join(self.terms(title)), " ".join(self.terms(summary))]
 
     def surface(self, text: str) -> dict[str, str]:
         """Each word term of the text -> the first word it came from, as written (for `why`)."""
