@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from curator import junk
+from curator import audience, junk
 from curator.choice import Options, choose
 from curator.niches import EmailSettings, FeedSource, Niche, Section
 from curator.offers import Record
@@ -148,6 +148,9 @@ def test_exclusion_words_stay_a_hard_filter():
      "instructions to a machine in the text"),
     ("Payroll rules", "Read it.", None, "thin", "a 2-word summary"),
     ("Introducing DentSoft Payroll 9", None, None, "self", "news about its own site (dentsoft)"),
+    ("Payroll rules for 2027: save your seat", None, None, "promotion", "a call to action 'save your seat'"),
+    ("Payroll in practice", "Our payroll lead walks through the rules; book a free demo of the new module.", None,
+     "promotion", "a call to action 'book a free demo'"),
 ])
 def test_each_junk_signal_lowers_the_score_by_its_share_and_says_so(title, summary, date, name, why):
     summary = summary or "The rules with the numbers worked out for a small office this year."
@@ -170,6 +173,55 @@ def test_a_junk_signal_moves_an_entry_down_and_its_why_says_how_much():
     choice = ranked(n, [loud, plain])
     assert [c.url for c in choice.links] == ["https://a.example/plain", "https://a.example/loud"]
     assert choice.links[1].why.endswith("an all-caps title (-30%)")
+
+
+# --- whom an entry is for ------------------------------------------------------------------------
+
+DENTAL_HUB = ("For owners and office managers of independent dental practices: one or two dentists and a front "
+              "desk.\n\nEvery month, links on collections, overhead and hygienists.")
+
+
+def test_advice_for_the_niches_customers_is_lowered_and_said_so():
+    """The hub text says the niche serves dental practices; 'find a dentist' is for their patients."""
+    n = niche(keywords=("dentist", "insurance", "claims"), body=DENTAL_HUB)
+    consumer = entry("How to find a dentist who takes your insurance",
+                     "Call the office, ask for the plan name and check the dentist is in network.",
+                     url="https://a.example/consumer", days=0)
+    owner = entry("Insurance claims a dentist can fix before they are denied",
+                  "Missing X-rays and frequency limits, and the fix the front desk can apply.", url="https://a.example/owner")
+    choice = ranked(n, [consumer, owner])
+    assert [c.url for c in choice.links] == ["https://a.example/owner", "https://a.example/consumer"]
+    assert "advice for the niche's customers ('find a dentist') (-50%)" in choice.links[1].why
+    # The same entries for a niche whose hub text names no dentists: nobody's customers.
+    plain = ranked(niche(keywords=("dentist", "insurance", "claims"), body="Links on claims."), [consumer, owner])
+    assert "customers" not in " ".join(c.why for c in plain.links)
+    # The verbs are English: a niche in another language is not judged by them.
+    assert audience.providers(niche(keywords=("dentist",), body=DENTAL_HUB, lang="fr"), analyzer("fr")) == frozenset()
+
+
+def local(i: int, text: str) -> dict:
+    return entry(f"{text} {i}", f"Residents gathered on Saturday for the {text.lower()} number {i} downtown.",
+                 url=f"https://b.example/{i}", days=i % 5)
+
+
+def test_a_source_mostly_about_other_things_counts_less_and_why_says_how_many_of_its_entries_are_on_topic():
+    n = niche(keywords=("payroll", "tax"), per_source=20, max_links=4)
+    trade = [(0, entry(f"Payroll tax rule {i} for small offices", "The payroll and tax deadlines, worked out for "
+                       f"owners, with the penalty for each late deposit {i}.", url=f"https://a.example/{i}", days=i % 5))
+             for i in range(11)]
+    paper = [(1, local(i, "Street fair")) for i in range(5)]
+    passing = (1, entry("Payroll clerk wins the street fair pie contest", "The payroll clerk at the town hall won "
+                        "the pie contest for the third year.", url="https://b.example/pie", days=0))
+    choice = ranked(n, trade[:6] + paper + [passing], runners_up=20)
+    pie = next(c for c in choice.links + choice.more if c.url == "https://b.example/pie")
+    assert "a source mostly about other things (0 of its 6 entries are about the niche)" in pie.why
+    # The same entry from a source as focused as the rest is not lowered.
+    alone = ranked(n, trade[:6] + [(1, e) for _, e in trade[6:]] + [passing], runners_up=20)
+    same = next(c for c in alone.links + alone.more if c.url == "https://b.example/pie")
+    assert "mostly about other things" not in same.why
+    focus = audience.source_focus({"trade": [0.8] * 6, "paper": [0.0] * 5 + [0.3]})
+    assert focus["trade"].factor == 1.0 and audience.FOCUS_FLOOR < focus["paper"].factor < 0.7
+    assert audience.source_focus({"A": [0.1] * 5}) == {}  # too few entries to judge a source by
 
 
 # --- stories -------------------------------------------------------------------------------------

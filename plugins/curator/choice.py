@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import junk
+from .audience import Focus, customer_side, providers, source_focus
 from .issues import IssueFile, sent_urls
 from .learning import Judgement, Learned, decisions, learn
 from .niches import FeedSource, Niche
@@ -78,6 +79,7 @@ class _Detail:
     date: dt.datetime | None
     age: float
     weight: float
+    focus: Focus | None = None
 
 
 @dataclass
@@ -89,6 +91,7 @@ class _Run:
     details: dict[int, _Detail] = field(default_factory=dict)
     vocab: Vocabulary | None = None
     background: Counter = field(default_factory=Counter)
+    focus: dict[str, Focus] = field(default_factory=dict)
 
 
 def context_texts(niche: Niche, issues: list[IssueFile], date: dt.date) -> list[str]:
@@ -126,53 +129,94 @@ def choose(niche: Niche, tagged: list[tuple[FeedSource, dict]], picks: list[Cand
     return Choice(explained, [_explain(run, s) for s in more], len(tagged), len(stories))
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """An entry still in the running: not excluded, not too old."""
+
+    order: int
+    feed: FeedSource
+    entry: dict
+    date: dt.datetime | None   # None when undated or dated in the future
+    future: bool
+    age: float
+    doc: Document
+
+
 def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[str], date: dt.date,
                keep: int) -> list[Candidate]:
-    niche, options = run.niche, run.options
     reference = reference_time([parse_date(e.get("date")) for _, e in tagged], date)
+    kept = _in_the_running(run, tagged, reference)
+    run.background = background([k.doc for k in kept])
+    vocab = run.vocab = vocabulary(run.niche, run.analyzer, context, run.background)
+    found_all = [term_counts(vocab, k.doc) for k in kept]
+    index = Index.build(found_all, [k.doc for k in kept], vocab)
+    matches = [bm25f(vocab, index, k.doc, found) for k, found in zip(kept, found_all)]
+    by_source: dict[str, list[float]] = {}
+    for k, match in zip(kept, matches):
+        by_source.setdefault(k.feed.name, []).append(match.relevance if match.eligible else 0.0)
+    run.focus = source_focus(by_source) if vocab.has_keywords else {}
+    scored = []
+    for k, match in zip(kept, matches):
+        if vocab.has_keywords and not match.eligible:
+            continue
+        judgement = run.learned.judge(chain(k.doc.title, k.doc.summary), k.feed.name)
+        decay = UNDATED_DECAY if k.date is None else 0.5 ** (k.age / run.options.half_life)
+        focus = run.focus[k.feed.name].factor if run.focus else 1.0
+        base = (match.relevance if vocab.has_keywords else 1.0) * k.feed.weight * (0.5 + decay) * judgement.factor
+        scored.append((base * focus, k, match, judgement))
+    return _judge_best(run, scored, reference, keep)
+
+
+def _in_the_running(run: _Run, tagged: list[tuple[FeedSource, dict]], reference: dt.datetime) -> list[_Entry]:
+    """The entries not excluded by the niche's words nor too old, with their terms."""
     kept = []
     for order, (feed, entry) in enumerate(tagged):
         title, summary = entry["title"], entry.get("summary", "")
-        if excluded(niche, title, summary):
+        if excluded(run.niche, title, summary):
             continue
         when = parse_date(entry.get("date"))
         future = when is not None and when > reference + dt.timedelta(days=1)
         age = max(0.0, (reference - when).total_seconds() / 86400) if when is not None and not future else 0.0
-        if age > options.max_age:
+        if age > run.options.max_age:
             continue
-        kept.append((order, feed, entry, when, future, age, document(run.analyzer, title, summary, entry.get("terms"))))
-    run.background = background([k[-1] for k in kept])
-    vocab = run.vocab = vocabulary(niche, run.analyzer, context, run.background)
-    found_all = [term_counts(vocab, k[-1]) for k in kept]
-    index = Index.build(found_all, [k[-1] for k in kept], vocab)
-    scored = []
-    for (order, feed, entry, when, future, age, doc), found in zip(kept, found_all):
-        match = bm25f(vocab, index, doc, found)
-        if vocab.has_keywords and not match.eligible:
-            continue
-        judgement = run.learned.judge(chain(doc.title, doc.summary), feed.name)
-        decay = UNDATED_DECAY if when is None or future else 0.5 ** (age / options.half_life)
-        base = (match.relevance if vocab.has_keywords else 1.0) * feed.weight * (0.5 + decay) * judgement.factor
-        scored.append((base, order, feed, entry, when, future, age, doc, match, judgement))
-    # Junk signals only lower a score, so they are looked for best first, until `keep` entries are known
-    # to outscore every entry left: those stay in (to be found as copies of a story), unjudged, at 0.
-    scored.sort(key=lambda s: (-s[0], s[1]))
+        kept.append(_Entry(order, feed, entry, None if future else when, future, age,
+                           document(run.analyzer, title, summary, entry.get("terms"))))
+    return kept
+
+
+def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> list[Candidate]:
+    """Junk signals only lower a score, so they are looked for best first, until `keep` entries are known
+    to outscore every entry left: those stay in (to be found as copies of a story), unjudged, at 0."""
+    scored.sort(key=lambda s: (-s[0], s[1].order))
     best: list[float] = []
     out = []
-    for base, order, feed, entry, when, future, age, doc, match, judgement in scored:
+    niche, options, providers_ = run.niche, run.options, providers(run.niche, run.analyzer)
+    for base, k, match, judgement in scored:
+        entry = k.entry
         judged = len(best) < keep or best[0] < base
-        signals = junk.signals(entry["title"], entry.get("summary", ""), when, reference, doc.tokens, run.analyzer,
-                               options.hard_sell, niche.exclude, match.title_keywords, match.title_share,
-                               entry["url"]) if judged else None
-        score = base * junk.factor(signals) if judged else 0.0
+        signals = None
         if judged:
-            (heapq.heappush if len(best) < keep else heapq.heappushpop)(best, score)
-        run.details[order] = _Detail(doc, match, vocab.has_keywords, signals, judgement, None if future else when,
-                                     age, feed.weight)
+            customer = customer_side((k.doc.title, k.doc.summary), providers_)
+            signals = junk.signals(entry["title"], entry.get("summary", ""), k.date if not k.future else
+                                   parse_date(entry.get("date")), reference, k.doc.tokens, run.analyzer,
+                                   options.hard_sell, niche.exclude, match.title_keywords, match.title_share,
+                                   entry["url"], _surface(run, entry, customer))
+            (heapq.heappush if len(best) < keep else heapq.heappushpop)(best, base * junk.factor(signals))
+        score = base * junk.factor(signals) if judged else 0.0
+        run.details[k.order] = _Detail(k.doc, match, run.vocab.has_keywords, signals, judgement, k.date, k.age,
+                                       k.feed.weight, run.focus.get(k.feed.name))
         out.append(Candidate(url=entry["url"], title=entry["title"], summary=entry.get("summary", ""),
-                             guid=entry.get("guid", ""), date=None if future else when, source=feed.name,
-                             score=round(score, 4), section="", why="", order=order, key=entry.get("key", "")))
+                             guid=entry.get("guid", ""), date=k.date, source=k.feed.name,
+                             score=round(score, 4), section="", why="", order=k.order, key=entry.get("key", "")))
     return out
+
+
+def _surface(run: _Run, entry: dict, terms: tuple[str, ...]) -> str:
+    """Terms as the entry wrote them ('choos', 'a', 'vet' -> 'choose a vet')."""
+    if not terms:
+        return ""
+    words = run.analyzer.surface(f"{entry['title']} {entry.get('summary', '')}")
+    return " ".join(words.get(t, t) for t in terms).lower()
 
 
 def _rare(run: _Run, cand: Candidate) -> frozenset[str]:
@@ -255,6 +299,7 @@ def _explain(run: _Run, story: Story) -> Candidate:
             parts.append(f"close to the niche's own words ({', '.join(map(repr, shown))})")
     parts.append(_age_words(d.date, d.age) if d.date is not None else "undated")
     parts.append(f"source weight {d.weight:g} ({lead.source})")
+    parts.append(d.focus.why if d.focus is not None else "")
     if story.other_sources:
         parts.append(f"also in: {', '.join(story.other_sources)}")
     judgement = run.learned.judge(d.doc.tokens, lead.source, explain=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .phrases import phrase_patterns
-from .terms import Analyzer
+from .terms import ENGLISH, Analyzer
 
 # The share of the score each signal takes away (a score found with two of them keeps (1-a)(1-b)).
 PENALTIES = {
@@ -28,6 +28,8 @@ PENALTIES = {
     "thin": 0.3,          # a summary under SHORT_SUMMARY_WORDS words: it does not say what the link gives
     "stuffed": 0.6,       # a title made of keywords: at least STUFFED_KEYWORDS, STUFFED_SHARE of its words
     "self": 0.5,          # the title names the link's own site (launches, awards, customer stories)
+    "promotion": 0.5,     # an invitation to the source's webinar, demo, trial or waiting list
+    "customer": 0.5,      # advice for the niche's customers ('find a dentist'), see audience.py
 }
 SHORT_SUMMARY_WORDS = 8
 STUFFED_KEYWORDS = 4
@@ -39,6 +41,16 @@ CAPS_SHARE = 0.8          # at least this share of the title's letters upper cas
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _DEBRIS = re.compile(r"</?[a-z][^>]*>|&(?:[a-z]+|#\d+|#x[0-9a-f]+);|\{\{|\}\}|\{%|%\}|\[\[|\]\]|<!\[CDATA"
                      r"|\$\{|%[A-Z_]{3,}%|\ufffd|Ã[\x80-\xbf]|â€", re.I)
+# Calls to action of a vendor's own marketing: events, demos, trials, quotes, waiting lists (English).
+_PROMOTION = re.compile(
+    r"\b(?:webinars?|live (?:session|demo|event|stream)|(?:save|reserve|claim|book) (?:your|a) (?:seat|spot|place)"
+    r"|(?:register|sign up|enrol+) (?:now|today|here|for (?:our|the|this) )"
+    r"|(?:join|attend) (?:our|us)\b|(?:book|request|schedule|ask for|get) (?:a|your) (?:free )?(?:demo|quote|consultation)"
+    r"|start (?:your|a) free|(?:join|get on) (?:the|our) (?:waiting ?list|wait ?list|beta)|early access"
+    r"|sign up to (?:be the first|hear|get)|be the first to (?:know|hear|try))", re.I)
+# Words one of which any text _PROMOTION finds holds (an entry holding none is spared the regex).
+_PROMOTION_WORDS = ("webinar webinars live save reserve claim book register sign enrol enroll join attend request "
+                    "schedule ask get start waiting waitlist wait early first")
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget)\b[^.!?]{0,40}\b(?:instructions|prompts?)\b"
     r"|\b(?:system prompt|language models?|AI (?:assistants?|curators?|models?)|as an AI)\b"
@@ -51,6 +63,11 @@ def _injection_terms(analyzer: Analyzer) -> frozenset[str]:
     """Terms one of which any text _INJECTION finds holds (most entries hold none: no regex for them)."""
     words = "ignore disregard forget system language model models ai rank list put include feature"
     return frozenset(analyzer.terms(words))
+
+
+@lru_cache(maxsize=64)
+def _promotion_terms(analyzer: Analyzer) -> frozenset[str]:
+    return frozenset(analyzer.terms(_PROMOTION_WORDS))
 
 
 @dataclass(frozen=True)
@@ -113,9 +130,10 @@ def _selling(text: str, tokens: frozenset[str], hard_sell: tuple[str, ...], anal
 
 def signals(title: str, summary: str, date: dt.datetime | None, reference: dt.datetime, tokens: frozenset[str],
             analyzer: Analyzer, hard_sell: tuple[str, ...], exclude: tuple[str, ...], title_keywords: int = 0,
-            title_share: float = 0.0, url: str = "") -> tuple[Signal, ...]:
+            title_share: float = 0.0, url: str = "", customer: str = "") -> tuple[Signal, ...]:
     """Every junk signal the entry shows, in a fixed order; `tokens` are its index terms, `title_keywords`
-    how many of the niche's keywords its title holds and `title_share` the share of its words they make."""
+    how many of the niche's keywords its title holds, `title_share` the share of its words they make and
+    `customer` the words that send its reader to one of the niche's own (audience.customer_side)."""
     out = []
 
     def add(name: str, why: str) -> None:
@@ -129,6 +147,10 @@ def signals(title: str, summary: str, date: dt.datetime | None, reference: dt.da
     add("shouting", _shouting(title))
     text = f"{title} {summary}"
     add("selling", _selling(text, tokens, hard_sell, analyzer, tuple((w, analyzer.terms(w)) for w in exclude)))
+    promotion = (_PROMOTION.search(text) if analyzer.key == ENGLISH and not tokens.isdisjoint(_promotion_terms(analyzer))
+                 else None)
+    add("promotion", f"a call to action {promotion.group(0)!r}" if promotion else "")
+    add("customer", f"advice for the niche's customers ({customer!r})" if customer else "")
     add("injection", "instructions to a machine in the text"
         if not tokens.isdisjoint(_injection_terms(analyzer)) and _INJECTION.search(text) else "")
     add("stuffed", f"a title stuffed with keywords ({title_keywords} keywords, {title_share:.0%} of its words)"

@@ -36,7 +36,9 @@ Z = 1.96                 # 95% for the Wilson bounds: 2 of 2 kept gives a lower 
 LEARNING_HALF = 10.0     # decisions at which learning has half its say
 TERM_STRENGTH = 1.0
 SOURCE_STRENGTH = 1.0
+SOURCE_KEPT = 0.5        # share of a positive source prior that raises scores (see source_effect)
 SMOOTHING = 2.0          # pseudo-decisions pulling each word's rates towards its overall rate
+TERM_EVIDENCE = 1.0      # a word's log ratio counts fully only once several decisions hold it: n / (n + this)
 TERM_SCALE = 2.0         # p = sigmoid(TERM_SCALE * the mean log-likelihood ratio of the entry's known words)
 SIMILAR_MIN = 0.3        # cosine of two links' word sets for them to count as similar in `why`
 SIMILAR_MAX = 5
@@ -109,14 +111,23 @@ class Learned:
     llr: dict[str, float] = field(default_factory=dict)
     dropped: frozenset[str] = frozenset()
     examples: tuple[tuple[frozenset[str], bool], ...] = ()
+    stop: frozenset[str] = frozenset()    # the language's grammar words, left out of comparisons
 
     @property
     def weight(self) -> float:
         return self.count / (self.count + LEARNING_HALF)
 
     def source_prior(self, source: str) -> float:
+        """In -1..1: the Wilson lower bound of the source's kept rate less that of its dropped rate."""
         kept, n = self.sources.get(source, (0, 0))
         return wilson_lower(kept, n) - wilson_lower(n - kept, n)
+
+    def source_effect(self, source: str) -> float:
+        """What the prior does to a score's exponent: a source the editor drops from weighs its full
+        prior, one the editor keeps from is raised SOURCE_KEPT of it (keeping acceptable links from a
+        general blog does not make its every post a pick)."""
+        prior = self.source_prior(source)
+        return SOURCE_STRENGTH * (prior if prior < 0 else SOURCE_KEPT * prior)
 
     def term_probability(self, terms: Iterable[str]) -> float:
         """P(kept) from the entry's distinct known terms (any iterable of its terms)."""
@@ -135,11 +146,12 @@ class Learned:
             return Judgement(1.0)
         terms = frozenset(terms) if explain else terms
         p = self.term_probability(terms)
-        factor = math.exp(self.weight * (TERM_STRENGTH * (2 * p - 1) + SOURCE_STRENGTH * self.source_prior(source)))
+        factor = math.exp(self.weight * (TERM_STRENGTH * (2 * p - 1) + self.source_effect(source)))
         return Judgement(round(factor, 4), self._why(terms, source) if explain else "")
 
     def _why(self, terms: frozenset[str], source: str) -> str:
         parts = []
+        terms = frozenset(t for t in terms if t not in self.stop and not t.isdigit())
         kept, n = self.sources.get(source, (0, 0))
         if n:
             parts.append(f"you kept {kept} of {n} link{'s' if n != 1 else ''} from this source")
@@ -160,21 +172,31 @@ def learn(found: list[Decision], analyzer: Analyzer) -> Learned:
     examples = []
     positives = sum(d.positive for d in found)
     negatives = len(found) - positives
+    stop = analyzer.stop_terms
     for d in found:
         tally = sources.setdefault(d.source, [0, 0])
         tally[0] += d.positive
         tally[1] += 1
-        words = frozenset(analyzer.terms(d.title)) | frozenset(analyzer.terms(d.summary))
+        words = content_terms(analyzer, f"{d.title} {d.summary}", stop)
         (pos_docs if d.positive else neg_docs).update(words)
         examples.append((words, d.positive))
     llr = {}
     for term in pos_docs.keys() | neg_docs.keys():
-        rate = (pos_docs[term] + neg_docs[term]) / len(found)
+        # Each class's rate with SMOOTHING pseudo-decisions at the term's overall rate, and the log ratio
+        # shrunk by the decisions that hold the term: one dropped link does not condemn its every word.
+        seen = pos_docs[term] + neg_docs[term]
+        rate = seen / len(found)
         p = (pos_docs[term] + SMOOTHING * rate) / (positives + SMOOTHING)
         q = (neg_docs[term] + SMOOTHING * rate) / (negatives + SMOOTHING)
-        llr[term] = math.log(p / q)
+        llr[term] = math.log(p / q) * seen / (seen + TERM_EVIDENCE)
     return Learned(len(found), {s: (k, n) for s, (k, n) in sources.items()}, llr,
-                   frozenset(d.key for d in found if d.verdict is Verdict.DROPPED), tuple(examples))
+                   frozenset(d.key for d in found if d.verdict is Verdict.DROPPED), tuple(examples), stop)
+
+
+def content_terms(analyzer: Analyzer, text: str, stop: frozenset[str] | None = None) -> frozenset[str]:
+    """The words a decision says something about: its terms less grammar words and bare numbers."""
+    stop = analyzer.stop_terms if stop is None else stop
+    return frozenset(t for t in analyzer.terms(text) if t not in stop and not t.isdigit())
 
 
 def offered_links(links, more) -> tuple[Offered, ...]:
