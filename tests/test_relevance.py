@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 
 from curator import audience, junk
-from curator.choice import Options, choose
+from curator.choice import Options, choose, pick_section
 from curator.niches import EmailSettings, FeedSource, Niche, Section
 from curator.offers import Record
 from curator.relevance import Index, background, bm25f, document, term_counts, vocabulary
@@ -125,6 +125,13 @@ def test_the_niches_own_words_find_an_entry_no_keyword_matches():
     match = found["Front-desk scripts for same-day cancellations"]
     assert match.eligible and not match.in_title and "front desk" in match.context
     assert not found["Unrelated piece 0"].eligible
+
+
+def test_a_hand_pick_without_a_section_goes_where_its_words_meet_a_sections_keywords_as_entries_do():
+    n = niche(sections=(("Money", ("fees", "collections")), ("People", ("tips", "hiring"))))
+    assert pick_section(n, "Tipping rules for owners", "Who may share in a tip pool.", "en") == "People"
+    assert pick_section(n, "Collecting what you are owed", "Late fee letters.", "en") == "Money"
+    assert pick_section(n, "A good read", "Nothing in particular.", "en") == ""
 
 
 def test_exclusion_words_stay_a_hard_filter():

@@ -59,6 +59,14 @@ def niche_language(settings: dict[str, Any], niche: Niche) -> str:
     return niche.lang or settings["DEFAULT_LANG"]
 
 
+def pick_section(niche: Niche, title: str, note: str, lang: str) -> str:
+    """The section a hand-picked link without one goes under: the one whose keywords its title and
+    note hold most, read as feed entries are (stems, phrases), the title counting three times."""
+    analyzer = analyzer_for(lang)
+    vocab = vocabulary(niche, analyzer)
+    return best_section(vocab, term_counts(vocab, document(analyzer, title, note)))
+
+
 @dataclass
 class Choice:
     links: list[Candidate]

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from . import fetch as fetching
 from . import offers
-from .choice import Options, choose, niche_language
+from .choice import Options, choose, niche_language, pick_section
 from .clean import analyse_entries, clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
 from .documents import ContentError, remove_abandoned_temp_files
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
@@ -34,7 +34,7 @@ from .learning import offered_links
 from .niches import Niche, load_niches
 from .picks import Pick, read_picks
 from .pools import CPU, MEMORY, TIME, LimitedPool, Limits, Stopped, die_with_parent, fork_pool
-from .score import Candidate, best_section
+from .score import Candidate
 from .settings import SettingsError, cache_dir, content_dir, project_dir, project_root
 from .tracking import clean_link
 
@@ -191,7 +191,7 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
     state = project_dir(settings, "CURATOR_STATE_PATH")
     records = {n.slug: offers.load(state, n.slug) for n in due}
     base = ChoiceRun(settings, {}, all_issues, date, records)
-    niche_picks = {n.slug: pick_candidates(picks, n) for n in due}  # a bad pick is logged once, here
+    niche_picks = {n.slug: pick_candidates(picks, n, niche_language(settings, n)) for n in due}  # a bad pick is logged once, here
     early_choice = EarlyChoice(base, due, niche_picks, processes)
     try:
         feeds = (fetch_and_digest(settings, locations, names, offline=offline, retry=retry, progress=progress,
@@ -325,7 +325,7 @@ def _not_digested(result: fetching.Fetched, cached: list, name: str) -> FeedRepo
     return report
 
 
-def _pick_candidate(pick: Pick, niche: Niche, order: int) -> Candidate | None:
+def _pick_candidate(pick: Pick, niche: Niche, order: int, lang: str) -> Candidate | None:
     url = clean_link(pick.url)
     if url is None:
         logger.warning("%s: url %r is not an http(s) link once cleaned; skipped", pick.path, pick.url)
@@ -333,16 +333,16 @@ def _pick_candidate(pick: Pick, niche: Niche, order: int) -> Candidate | None:
     title = cut_chars(plain_text(pick.title), TITLE_MAX_CHARS) or url
     host = urlsplit(url).netloc.lower()
     host = host[4:] if host.startswith("www.") else host
-    section = pick.section or best_section(niche, title, pick.note)
+    section = pick.section or pick_section(niche, title, plain_text(pick.note), lang)
     return Candidate(url=url, title=title, summary="", guid="", date=None, source=host, score=0.0,
                      section=section, why="hand-picked by the editor", order=order, hand_picked=True,
                      note=plain_text(pick.note))
 
 
-def pick_candidates(picks: list[Pick], niche: Niche) -> list[Candidate]:
+def pick_candidates(picks: list[Pick], niche: Niche, lang: str) -> list[Candidate]:
     """The niche's hand-picked links as candidates, in the editor's order; an unusable one is logged."""
     niche_picks = [p for p in picks if niche.slug in p.niches]
-    return [c for c in (_pick_candidate(p, niche, i) for i, p in enumerate(niche_picks)) if c is not None]
+    return [c for c in (_pick_candidate(p, niche, i, lang) for i, p in enumerate(niche_picks)) if c is not None]
 
 
 @dataclass

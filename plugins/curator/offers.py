@@ -82,10 +82,6 @@ def with_offer(record: Record, date: str, offered: tuple[Offered, ...]) -> Recor
     return Record(record.slug, {**record.drafts, date: offered})
 
 
-def without_offer(record: Record, date: str) -> Record:
-    return Record(record.slug, {d: o for d, o in record.drafts.items() if d != date})
-
-
 def forget(folder: str, slug: str) -> bool:
     """Delete the niche's record; True when there was one."""
     try:

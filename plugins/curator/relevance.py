@@ -142,10 +142,6 @@ class Match:
         return tuple(self.vocab.terms[i].label for _, i, _ in ranked if self.vocab.context[i])
 
 
-def _phrase_tokens(analyzer: Analyzer, phrase: str) -> tuple[str, ...]:
-    return analyzer.terms(phrase)
-
-
 def vocabulary(niche: Niche, analyzer: Analyzer, context_texts: list[str] = (),
                background: Counter | None = None) -> Vocabulary:
     """The niche's terms: keywords, then section keywords, then context words (a word is kept once,
@@ -156,7 +152,7 @@ def vocabulary(niche: Niche, analyzer: Analyzer, context_texts: list[str] = (),
     section_sets: list[tuple[str, set[int]]] = []
 
     def add(label: str, kind: str, weight: float) -> int | None:
-        tokens = _phrase_tokens(analyzer, label)
+        tokens = analyzer.terms(label)
         if not tokens:
             return None
         if tokens in seen:

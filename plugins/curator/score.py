@@ -1,8 +1,8 @@
 """Scoring's shared parts: the Candidate record, keyword matching, dates and recency.
 
 Pure functions. `matches` finds keywords as whole words (a plural -s/-es
-allowed): the niche's exclusion words are matched with it, as a hard filter,
-and so are a hand-pick's sections. Recency is measured from the newest entry
+allowed): the niche's exclusion words are matched with it, as a hard filter
+(how an entry meets its keywords is `relevance`). Recency is measured from the newest entry
 seen (capped at the run date), so an old demo or a quiet month still yields a
 draft. How an entry is judged is `choice` (relevance, junk, learning, stories).
 """
@@ -14,10 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .niches import Niche
 
-TITLE_WEIGHT = 3.0
-SUMMARY_WEIGHT = 1.0
 UNDATED_DECAY = 0.25
 
 
@@ -140,16 +137,6 @@ def _folded_parts(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(_fold(w).split()) for w in words if w.strip())
 
 
-def _joined(title: str, summary: str) -> tuple[str, tuple[str, frozenset[str]] | None]:
-    """`title summary` and its words, from the two texts' own cuts (folding works letter by letter
-    and a space ends a word, so this is what cutting the joined text would give)."""
-    text = f"{title} {summary}"
-    a, b = _words(title), _words(summary)
-    if a is None or b is None:
-        return text, None
-    return text, (f"{a[0]} {b[0]}", a[1] | b[1])
-
-
 def _found(words: tuple[str, ...], text: str, cut: tuple[str, frozenset[str]] | None) -> list[str]:
     if cut is None:
         return [w for w in words if w and _pattern(w).search(text)]
@@ -197,13 +184,3 @@ def _age_words(date: dt.datetime, days: float) -> str:
         return f"published {date:%Y-%m-%d}, among the newest"
     whole = int(days)
     return f"published {date:%Y-%m-%d}, {whole} day{'s' if whole != 1 else ''} before the newest entry"
-
-
-def best_section(niche: Niche, title: str, summary: str) -> str:
-    """The section whose keywords match best (title counting more); the first wins a tie; '' if none."""
-    best, best_score = "", 0.0
-    for section in niche.sections:
-        value = TITLE_WEIGHT * len(matches(section.keywords, title)) + SUMMARY_WEIGHT * len(matches(section.keywords, summary))
-        if value > best_score:
-            best, best_score = section.name, value
-    return best

@@ -49,13 +49,6 @@ def shingles(terms: tuple[str, ...]) -> frozenset:
     return frozenset(zip(terms, terms[1:]))
 
 
-def jaccard(a: frozenset, b: frozenset) -> float:
-    if not a or not b:
-        return 0.0
-    common = len(a & b)
-    return common / (len(a) + len(b) - common)
-
-
 def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], frozenset],
           blocked: set[str] = frozenset(), top: int | None = None,
           rare_of: Callable[[Candidate], frozenset] | None = None,
