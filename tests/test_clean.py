@@ -178,3 +178,12 @@ def test_buffered_parsing_keeps_every_character_of_escaped_and_cdata_summaries(i
     with mock.patch.object(feedparser.api, "PREFERRED_XML_PARSERS", []):  # the stock expat driver
         stock = parse_feed(body, {})
     assert buffered == stock and len(stock.entries) == len(items)
+
+
+@pytest.mark.parametrize("link, base, expected", [
+    ("HTTP://Example.org/x", "", "http://Example.org/x"),
+    ("HtTpS://Example.org/x?utm_source=y", "", "https://Example.org/x"),
+    ("post", "HTTPS://blog.example/dir/", "https://blog.example/dir/post"),
+])
+def test_upper_case_schemes_are_web_links_written_lower_case(link, base, expected):
+    assert absolute_link(link, base) == expected

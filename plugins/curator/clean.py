@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from .tracking import clean_link, is_click_redirect, url_key
+from .tracking import clean_link, is_click_redirect, is_web_url, url_key
 
 TITLE_MAX_CHARS = 200
 # A stranger's feed must not be able to blow up an issue (or its email past EMAIL_MAX_BYTES):
@@ -106,12 +106,14 @@ def absolute_link(link: str, *bases: str) -> str | None:
     link = (link or "").strip()
     if not link or len(link) > URL_MAX_CHARS:
         return None
-    scheme = urlsplit(link).scheme.lower()
-    if not scheme:
-        base = next((b for b in bases if b and b.lower().startswith(("http://", "https://"))), None)
-        if base is None:
-            return None
-        link = urljoin(base, link)
+    try:
+        if not urlsplit(link).scheme:
+            base = next((b for b in bases if is_web_url(b)), None)
+            if base is None:
+                return None
+            link = urljoin(base, link)
+    except ValueError:  # urllib cannot read it ("//[x")
+        return None
     url = clean_link(link)
     # A click-counting host with no target inside (bit.ly, feedproxy...) is not a link Openhand
     # can send: the no-strings check would refuse the whole build over it.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .documents import ContentError, Fields, load
 from .niches import Niche, require_niche
+from .tracking import web_url
 
 STATUSES = ("draft", "published")
 FILE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\.md$")
@@ -56,9 +57,10 @@ def load_issue(path: str) -> IssueFile:
     links = []
     for i, rec in enumerate(f.records("links", (), "[{url: 'https://example.org/a', title: A guide, note: Why it helps}]")):
         lf = f.nested("links", rec, i)
-        url = lf.text("url", example="'https://example.org/guide'")
-        if not url.startswith(("http://", "https://")):
-            raise lf.error("url", f"must be an http(s) link, not {url!r}", "'https://example.org/guide'")
+        given = lf.text("url", example="'https://example.org/guide'")
+        url = web_url(given)
+        if url is None:
+            raise lf.error("url", f"must be an http(s) link, not {given!r}", "'https://example.org/guide'")
         links.append(IssueLink(url=url, title=lf.text("title", url), **{k: lf.text(k, "") for k in LINK_KEYS[2:]}))
     number = f.number("number", example="3", minimum=1)
     date = f.date("date")
