@@ -2,7 +2,8 @@
 
 Every field that reaches an issue passes through here, because feeds come from
 strangers and Pelican's templates do not autoescape. Titles and summaries lose
-all markup (nh3, with <script>/<style> contents dropped), control and bidi
+all markup (nh3, with <script>/<style> contents dropped, after `nesting.flatten`
+keeps the sanitiser linear in its input), control and bidi
 override characters, and are cut at a word boundary; links are resolved against
 the entry's base, unwrapped, stripped of tracking parameters and kept only when
 they are http(s) (`tracking.clean_link`, the one list of what to strip).
@@ -19,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
+from .nesting import flatten
 from .tracking import clean_link, is_click_redirect, is_web_url, url_key
 
 TITLE_MAX_CHARS = 200
@@ -43,7 +45,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\
 
 
 def _strip_markup(text: str) -> str:
-    cleaned = nh3.clean(text, tags=set(), clean_content_tags=_DROP_CONTENT, attributes={},
+    cleaned = nh3.clean(flatten(text), tags=set(), clean_content_tags=_DROP_CONTENT, attributes={},
                         strip_comments=True)
     return html.unescape(cleaned)
 
@@ -154,7 +156,8 @@ def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_word
 
 
 # Bump whenever clean_entry changes what it keeps: caches stamped by an older cleaner are cleaned again.
-CLEANER_VERSION = 3
+# 4: an unclosed iframe/object no longer swallows the rest of a field.
+CLEANER_VERSION = 4
 
 
 def cleaned_stamp(entries: list[dict[str, Any]], summary_words: int) -> str:
