@@ -236,3 +236,40 @@ def test_a_page_that_is_not_a_feed_backs_off_like_any_failure(tmp_path, server):
         fetch.save_state(folder, state)
     assert len(server.hits_for("/page.xml")) == 2
     assert waits[1] == pytest.approx(2 * waits[0], rel=0.05)
+
+
+def _entity_bomb(value_bytes: int, references: int) -> bytes:
+    """One internal entity of value_bytes, referenced `references` times: small to send, huge expanded."""
+    per_item = references // 10
+    items = b"".join(b"<item><title>Bomb payroll %d</title><link>https://bomb.example/%d</link><description>"
+                     % (i, i) + b"&big;" * per_item + b"</description></item>" for i in range(10))
+    return (b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY big "' + b"A" * value_bytes + b'">\n]>\n'
+            b'<rss version="2.0"><channel><title>Bomb</title>' + items + b"</channel></rss>")
+
+
+RSS091 = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
+<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+<rss version="0.91"><channel><title>Old</title><link>https://old.example/</link><description>d</description>
+<language>en</language><item><title>Old payroll tip</title><link>https://old.example/1</link></item></channel></rss>"""
+
+
+def test_a_feed_that_declares_xml_entities_is_refused_and_the_others_go_on(tmp_path, server, caplog):
+    """A 132 KB body expanding to 800 MB, and one declaring a single small entity, are each one warning
+    naming the feed and the reason; a DOCTYPE without an internal subset (RSS 0.91's) is read as usual."""
+    bomb = server.add("/bomb.xml", body=_entity_bomb(80_000, 10_000))
+    small = server.add("/small.xml", body=b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY e "payroll">]>'
+                                          b'<rss version="2.0"><channel><title>s</title><item><title>&e; tip</title>'
+                                          b'<link>https://small.example/1</link></item></channel></rss>')
+    old = server.add("/old.xml", body=RSS091)
+    good = server.add("/good.xml", body=GOOD)
+    root = project_with(tmp_path, [(bomb, "Bomb", 1.0), (small, "Small", 1.0), (old, "Old", 1.0), (good, "Good", 1.0)],
+                        max_links=10)
+    with caplog.at_level(logging.WARNING):
+        result = curate(load_settings(root), date=DATE)
+    for url in (bomb, small):
+        (said,) = warnings_about(caplog, url)
+        assert "declares XML entities (an entity-expansion attack); refused" in said
+        assert result.feeds[url].status == fetch.FAILED
+    assert not warnings_about(caplog, old) and not warnings_about(caplog, good)
+    links = [link.url for link in load_issue(result.niches[0].draft.path).links]
+    assert sorted(links) == ["https://news.example/good/%d" % i for i in range(5)] + ["https://old.example/1"]

@@ -88,7 +88,7 @@ def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int) -
     parsed = parse_feed(body, headers)
     entries = clean_entries(parsed.entries, url, parsed.link, summary_words)
     return {"entries": entries, "cleaned": cleaned_stamp(entries, summary_words), "parsed": len(parsed.entries),
-            "problem": parsed.problem,
+            "problem": parsed.problem, "refused": parsed.refused,
             "is_feed": parsed.is_feed, "dropped": len(parsed.entries) - len(entries)}
 
 
@@ -292,7 +292,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
         if result.status == fetching.OK:
             out = digested[loc]
             if not out["is_feed"] and not out["entries"]:
-                reason = _not_a_feed(result.headers, result.body)
+                reason = out["refused"] or _not_a_feed(result.headers, result.body)
                 failures = int(state.get("failures", 0)) + 1
                 state.update(etag=None, last_modified=None, file_stamp=None, failures=failures, last_error=reason)
                 if loc.startswith(("http://", "https://")):

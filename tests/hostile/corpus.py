@@ -73,6 +73,16 @@ GENERATED = {
 }
 
 
+# Bodies made at test time that are not RSS items.
+RAW = {
+    "entity-bomb": lambda: (b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY big "' + b"A" * 80_000 + b'">\n]>\n'
+                            b"<rss version=\"2.0\"><channel><title>bomb</title>" + b"".join(
+                                b"<item><title>Ledger bomb %d</title><link>%s/entity-bomb/%d</link><description>"
+                                % (i, H.encode(), i) + b"&big;" * 1000 + b"</description></item>" for i in range(10))
+                            + b"</channel></rss>"),
+}
+
+
 def manifest() -> list[dict]:
     return yaml.safe_load((HERE / "manifest.yaml").read_text(encoding="utf-8"))
 
@@ -85,6 +95,8 @@ def _body(spec: dict) -> bytes:
         return gzip.compress(b"\0" * 100_000_000, 9)   # 100 MB of zeros in ~100 KB
     if kind in GENERATED:
         return rss(kind, GENERATED[kind]())
+    if kind in RAW:
+        return RAW[kind]()
     if spec.get("file"):
         return (HERE / spec["file"]).read_bytes()
     return b""
