@@ -252,3 +252,16 @@ def test_entries_reused_from_the_cache_keep_their_links_and_stay_plain(raws):
         for key in ("title", "summary"):
             assert_no_markup(after[key])
             assert after[key] == before[key] or "&" in before[key]
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_text, any_text)
+@example("History of the <blink> tag", "Ann Example <ann@example.org> &amp; <script>x</script>")
+def test_a_text_field_is_kept_as_the_feed_wrote_it_and_again_when_reused_from_the_cache(title, summary):
+    raw = {"title": "Ledger " + title, "title_type": "text", "summary": summary, "summary_type": "text",
+           "link": "https://a.example/p", "guid": "g", "date": None}
+    (cleaned,) = clean_entries([raw], "https://feed.example/f.xml", "https://feed.example/", 60)
+    assert cleaned["title"] == cut_chars(" ".join(("Ledger " + clean._visible(title)).split()), TITLE_MAX_CHARS) \
+        or "://" in title
+    assert not FORBIDDEN.search(cleaned["title"] + cleaned["summary"])
+    assert reclean_entries([cleaned], 60) == [cleaned]
