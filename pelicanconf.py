@@ -6,7 +6,7 @@ their defaults in plugins/curator/settings.py; set any of them here to change it
 
 AUTHOR = "Clearwater Bookkeeping & Advisory"
 SITENAME = "Clearwater Advisory"
-SITESUBTITLE = "Free, practical money help for dental practices, restaurants and nonprofits"
+SITESUBTITLE = "Free, practical money help for small businesses and the people who run them"
 SITEURL = ""
 # The domain emails and Message-IDs are written for, even in local builds.
 SITE_DOMAIN = "clearwater-advisory.example"
@@ -39,9 +39,10 @@ AUTHORS_SAVE_AS = ""
 ARCHIVES_SAVE_AS = "archives/index.html"
 CATEGORIES_SAVE_AS = "categories/index.html"
 TAGS_SAVE_AS = "tags/index.html"
-DIRECT_TEMPLATES = ["index", "categories", "tags", "archives", "search", "404"]
+DIRECT_TEMPLATES = ["index", "categories", "tags", "archives", "search", "404", "robots"]
 SEARCH_URL = "search/"
 SEARCH_SAVE_AS = "search/index.html"
+ROBOTS_SAVE_AS = "robots.txt"  # theme/templates/robots.html; it names sitemap.xml under publishconf.py
 
 DEFAULT_PAGINATION = 10
 RELATIVE_URLS = True

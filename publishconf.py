@@ -17,5 +17,9 @@ FEED_ALL_ATOM = "feeds/all.atom.xml"
 FEED_ALL_RSS = "feeds/all.rss.xml"
 CATEGORY_FEED_ATOM = "feeds/{slug}.atom.xml"
 
+# sitemap.xml by Pelican's sitemap plugin (pelican-sitemap, pinned in requirements.txt); robots.txt names it.
+PLUGINS = PLUGINS + ["sitemap"]  # noqa: F405
+SITEMAP = {"format": "xml", "exclude": [r"^404\.html$", r"^robots\.txt$"]}
+
 DELETE_OUTPUT_DIRECTORY = True
 PREVIEW_PATH = None  # draft issues are previewed only in local builds

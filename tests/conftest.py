@@ -5,6 +5,14 @@ from __future__ import annotations
 import pytest
 
 from support.project import build, copy_project
+from support.tools import check_needs
+
+pytest_plugins = ["pytester"]  # test_tools.py runs a test session of its own
+
+
+def pytest_runtest_setup(item):
+    """A missing outside tool skips its tests, or fails them under CI=true (support/tools.py)."""
+    check_needs(item)
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +28,19 @@ def published_project(tmp_path_factory):
     """The bundled demo built with publishconf.py (absolute URLs, feeds)."""
     project = copy_project(tmp_path_factory.mktemp("published"))
     build(project, "publishconf.py")
+    return project
+
+
+@pytest.fixture(scope="session")
+def draft_project(tmp_path_factory):
+    """The demo with a draft of dental's issue 2 beside the published issue 1, built with pelicanconf.py."""
+    project = copy_project(tmp_path_factory.mktemp("drafts"))
+    first = project / "content/newsletters/dental/2026-11-22.md"
+    draft = first.read_text(encoding="utf-8").replace("number: 1\n", "number: 2\n", 1)
+    draft = draft.replace("date: 2026-11-22", "date: 2026-12-20", 1).replace("status: published", "status: draft", 1)
+    (first.parent / "2026-12-20.md").write_text(draft, encoding="utf-8")
+    build(project)
+    assert (project / "preview/newsletters/dental/2/index.html").is_file()
     return project
 
 

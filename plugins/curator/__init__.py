@@ -42,10 +42,14 @@ def register() -> None:
     # Imported here, not above: `openhand curate` imports this package and never needs Pelican.
     from pelican import signals
 
+    from .feeds import finish_feed
     from .reader import add_reader
+    from .sitemap import steady_lastmod
 
     signals.initialized.connect(initialized)
     signals.readers_init.connect(add_reader)
     signals.get_generators.connect(get_generators)
+    signals.feed_generated.connect(finish_feed)
+    signals.all_generators_finalized.connect(steady_lastmod)
     signals.finalized.connect(check_output)
     signals.finalized.connect(index_for_search)

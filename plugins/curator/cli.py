@@ -1,4 +1,4 @@
-"""`openhand`: the command line for what the build does not do (curate, check, send).
+"""`openhand`: the command line for what the build does not do (curate, check, send, serve).
 
 Argument parsing lives here; each command's work lives in its own module and is
 imported only when that command runs, so `openhand --help` stays instant.
@@ -18,11 +18,21 @@ from .settings import SettingsError
 logger = logging.getLogger("curator")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"openhand {version('openhand')} (Pelican {version('pelican')})"
+    except PackageNotFoundError:
+        return "openhand (not installed: run `make install`)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="openhand",
-        description="Curate, check and send no-strings newsletters for a Pelican site.",
+        description="Curate, check, send and serve no-strings newsletters for a Pelican site.",
     )
+    parser.add_argument("--version", action="version", version=_version(), help="print the version and exit")
     parser.add_argument("--settings", "-s", default=None,
                         help="Pelican settings file (default: pelicanconf.py in the current folder)")
     parser.add_argument("--verbose", "-v", action="store_true", help="say more")
@@ -38,8 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="hard-sell phrases are errors, not warnings")
 
     send = sub.add_parser("send", help="send a published issue to a niche's subscribers over SMTP")
-    send.add_argument("--niche", required=True, metavar="SLUG")
-    send.add_argument("--issue", required=True, type=int, metavar="N")
+    send.add_argument("--niche", required=True, metavar="SLUG", help="the niche, as its file is named (content/niches/SLUG.md)")
+    send.add_argument("--issue", required=True, type=int, metavar="N", help="the issue's number")
     send.add_argument("--dry-run", action="store_true", help="list who would receive it; send nothing")
     send.add_argument("--rate", type=float, default=None, metavar="PER_SECOND", help="at most this many messages a second")
     send.add_argument("--limit", type=int, default=None, metavar="K", help="send at most K messages this run")
@@ -47,18 +57,33 @@ def _parser() -> argparse.ArgumentParser:
     subs = sub.add_parser("subscribers", help="import, export or unsubscribe a niche's subscribers")
     subs_sub = subs.add_subparsers(dest="action", metavar="ACTION", required=True)
     imp = subs_sub.add_parser("import", help="add addresses from a CSV file")
-    imp.add_argument("file", metavar="FILE")
-    imp.add_argument("--niche", required=True, metavar="SLUG")
+    imp.add_argument("file", metavar="FILE", help="a CSV file with an email column (other tools' exports work)")
+    imp.add_argument("--niche", required=True, metavar="SLUG", help="the niche whose list to add to")
     exp = subs_sub.add_parser("export", help="write the niche's list as CSV to standard output")
-    exp.add_argument("--niche", required=True, metavar="SLUG")
+    exp.add_argument("--niche", required=True, metavar="SLUG", help="the niche whose list to write")
     uns = subs_sub.add_parser("unsubscribe", help="mark one address unsubscribed")
-    uns.add_argument("email", metavar="EMAIL")
-    uns.add_argument("--niche", required=True, metavar="SLUG")
-    # `openhand curate --settings x` (as `make` writes it) means the same as `openhand --settings x curate`.
+    uns.add_argument("email", metavar="EMAIL", help="the address to mark unsubscribed")
+    uns.add_argument("--niche", required=True, metavar="SLUG", help="the niche whose list it is on")
+
+    serve = sub.add_parser("serve", help="serve the built site on 127.0.0.1, with its 404 page and drafts at /preview/")
+    serve.add_argument("--port", "-p", type=int, default=None, help="the port (default: PORT, Pelican's 8000)")
+    serve.add_argument("--bind", "-b", default=None, metavar="ADDRESS",
+                       help="the address to listen on (default: BIND, Pelican's 127.0.0.1; 0.0.0.0 for every interface)")
+    serve.add_argument("--output", "-o", default=None, metavar="DIR", help="the built site (default: OUTPUT_PATH)")
+    serve.add_argument("--regenerate", "-r", action="store_true", help="rebuild on every change, as `pelican -r` does")
+    _accept_common_options_after(sub)
+    return parser
+
+
+def _accept_common_options_after(sub) -> None:
+    """`openhand curate --settings x` (as `make` writes it) means the same as `openhand --settings x curate`,
+    for every command and every nested one (`openhand subscribers export --niche d -v`)."""
     for command in sub.choices.values():
         command.add_argument("--settings", "-s", default=argparse.SUPPRESS, help="as before the command")
         command.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help="say more")
-    return parser
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _accept_common_options_after(action)
 
 
 def _settings_path(value: str | None) -> str:
@@ -83,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .nostrings import run
         elif args.command == "send":
             from .send import run
+        elif args.command == "serve":
+            from .serve import run
         else:
             from .subscribers import run
         return run(settings, args)

@@ -2,8 +2,11 @@
 
 The HTML comes from theme/templates/email/issue.html with its CSS inlined by
 css-inline (at-rules such as @media kept in a <style>); the plain text comes
-from its own template (email/issue.txt), wrapped at 72 columns with numbered
-link references. The .eml is what sending uses: identical for every
+from its own template (email/issue.txt) as format=flowed text (RFC 3676):
+lines of at most 72 columns for fixed-width readers, each soft break a trailing
+space so a phone's mail client re-flows the paragraph to its own width (an
+unwrapped paragraph would show one 300-column line wherever text is not
+re-wrapped, e.g. a terminal client or the .txt file); numbered link references. The .eml is what sending uses: identical for every
 recipient, with no To (sending fills it in) and no per-recipient token.
 """
 
@@ -72,16 +75,18 @@ def headers(issue, settings) -> list[tuple[str, str]]:
     return [(name, value) for name, value, _, _ in values]
 
 
-def fill(text: str, indent: str = "", first: str | None = None) -> str:
-    """Plain text wrapped at 72 columns; long words (URLs) are never broken.
+def fill(text: str, first: str = "") -> str:
+    """One paragraph as format=flowed lines (RFC 3676 4.2): at most 72 columns counting the
+    trailing space that marks each soft break; long words (URLs) are never broken.
 
-    What textwrap.fill(..., break_long_words=False, break_on_hyphens=False) returns for text
-    whose spaces are single (a property test holds the two equal); textwrap took 60% of an
-    email's render."""
+    The lines are what textwrap.wrap(..., 71, break_long_words=False, break_on_hyphens=False)
+    returns for text whose spaces are single (a property test holds the two equal); textwrap
+    took 60% of an email's render. No hanging indent: flowed text cannot carry one (a leading
+    space is stuffing, and re-flowing would put the indent inside the paragraph)."""
     words = (text or "").split()
     if not words:
         return ""
-    return "\n".join(_fill_lines(indent if first is None else first, words, indent, WIDTH))
+    return " \n".join(_fill_lines(first, words, "", WIDTH - 1))
 
 
 def _fill_lines(first: str, words: list[str], indent: str, width: int) -> list[str]:
@@ -102,8 +107,8 @@ def _fill_lines(first: str, words: list[str], indent: str, width: int) -> list[s
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 
-def paragraphs(text: str, indent: str = "") -> str:
-    """Paragraphs (blank-line separated) each wrapped at 72 columns; Markdown list items stay one per line."""
+def paragraphs(text: str) -> str:
+    """Paragraphs (blank-line separated) each filled as flowed text; Markdown list items stay one per line."""
     out = []
     for block in (text or "").replace("\r\n", "\n").split("\n\n"):
         lines = [line for line in block.split("\n") if line.strip()]
@@ -114,10 +119,19 @@ def paragraphs(text: str, indent: str = "") -> str:
                     items.append(_ITEM.sub("", line))
                 else:
                     items[-1] += " " + line.strip()
-            out.append("\n".join(fill(item, indent + "   ", indent + " - ") for item in items))
+            out.append("\n".join(fill(item, "- ") for item in items))
         elif lines:
-            out.append(fill(" ".join(lines), indent))
+            out.append(fill(" ".join(lines)))
     return "\n\n".join(out)
+
+
+_STUFF = re.compile(r"^(?=[ >]|From )", re.M)
+
+
+def space_stuff(text: str) -> str:
+    """RFC 3676 4.4: a line that starts with a space, ">" or "From " gets one more space, which a
+    flowed reader removes (so no line reads as a quote, and no transport writes ">From")."""
+    return _STUFF.sub(" ", text)
 
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+[^)]*)?\)")
@@ -179,7 +193,7 @@ class EmailRenderer:
         """HTML (CSS inlined) and plain text: the per-email work that templates do (~0.4 ms)."""
         context = self.context(issue)
         html = self.inliner.inline(self.html_template.render(context)).rstrip() + "\n"
-        text = re.sub(r"\n{4,}", "\n\n\n", self.text_template.render(context)).strip() + "\n"
+        text = space_stuff(re.sub(r"\n{4,}", "\n\n\n", self.text_template.render(context)).strip()) + "\n"
         return Rendered(html=html, text=text, issue=issue, renderer=self)
 
     def eml(self, issue, rendered: Rendered) -> bytes:
@@ -230,9 +244,9 @@ def encoded_words(text: str) -> str:
     return Header(text, "utf-8").encode(linesep="\n").replace("\n", "")
 
 
-def _text_part(text: str, subtype: str) -> Message:
+def _text_part(text: str, subtype: str, params: str = "") -> Message:
     part = Message(policy=_MIME)
-    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"{params}'
     part["Content-Transfer-Encoding"] = "quoted-printable"
     part.set_payload(binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii"))
     return part
@@ -243,7 +257,7 @@ def mime_body(text: str, html: str, boundary: str) -> bytes:
     container = Message(policy=_MIME)
     container["MIME-Version"] = "1.0"
     container["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
-    container.attach(_text_part(text, "plain"))
+    container.attach(_text_part(text, "plain", "; format=flowed; delsp=no"))
     container.attach(_text_part(html, "html"))
     return container.as_bytes()
 

@@ -6,7 +6,7 @@ become pages and feed items under output/ and emails under mail/; drafts are
 rendered only into PREVIEW_PATH (outside output/, so never linked, searched or
 fed), and not at all when PREVIEW_PATH is None (publishconf.py).
 
-Niche feeds are on in local builds too (pelicanconf.py), unlike Pelican's site
+Niche feeds (feeds.py) are on in local builds too (pelicanconf.py), unlike Pelican's site
 feeds: the niche pages offer them as a way to subscribe, so they must exist
 wherever the pages do. Set NICHE_FEED_ATOM / NICHE_FEED_RSS = None to drop one.
 
@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from pelican.generators import Generator
 
 from .documents import write_atomic
+from .feeds import write_niche_feeds
 from .issues import IssueFile, IssueLink, load_all_issues
 from .niches import Niche, load_niches
 from .settings import content_dir, project_dir
@@ -256,60 +257,54 @@ class NewsletterGenerator(Generator):
                                   relative_urls=relative, niche=niche, issue=issue, url=issue.url,
                                   page_name="newsletters")
                 issue.content_html = item_template.render(issue=issue, niche=niche)
-            self._write_feeds(writer, niche)
-        self._write_previews()
+            write_niche_feeds(writer, self.context, niche)
         renderer = emails.EmailRenderer(self.html_env, self.settings)
+        self._write_previews(renderer)
         mail_dir = project_dir(self.settings, "MAIL_PATH")
         for niche in self.niches:
             for issue in niche.issues:
                 renderer.write(issue, mail_dir)
             emails.prune(mail_dir, niche.slug, {issue.number for issue in niche.issues})
 
-    def _write_feeds(self, writer, niche: NicheView) -> None:
-        """Written even before the first issue: the niche page links them, and a reader can subscribe early."""
-        context = dict(self.context)
-        context.setdefault("FEED_DOMAIN", context.get("SITEURL", ""))
-        if context.get("FEED_DOMAIN") is None:
-            context["FEED_DOMAIN"] = context.get("SITEURL", "")
-        for path, kind in ((niche.feed_atom, "atom"), (niche.feed_rss, "rss")):
-            if path:
-                # RSS has one body field; Pelican fills it with the summary by default (RSS_FEED_SUMMARY_ONLY),
-                # but a newsletter's feed carries the whole issue, so RSS items' summary is the full content.
-                items = [_FeedItem(i, full=(kind == "rss")) for i in niche.issues]  # already newest first
-                writer.write_feed(items, context, path, feed_type=kind, feed_title=niche.title)
-
-    def _write_previews(self) -> None:
-        """Drafts, rendered outside output/ so nothing links, feeds or indexes them."""
+    def _write_previews(self, renderer) -> None:
+        """Drafts and their emails, rendered outside output/ and mail/ so nothing links, feeds, indexes
+        or sends them; `openhand serve` (make serve) shows them at /preview/."""
         preview = project_dir(self.settings, "PREVIEW_PATH")
         if not preview:
             return
         template = self.template("newsletters/issue.html")
+        written = []
         for niche in self.niches:
             for issue in niche.issues:  # published since: its old preview goes
-                stale = os.path.join(preview, issue.save_as)
-                if os.path.isfile(stale):
-                    os.unlink(stale)
+                for stale in (os.path.join(preview, issue.save_as), *preview_email(preview, issue).values()):
+                    if os.path.isfile(stale):
+                        os.unlink(stale)
             for issue in niche.drafts:
                 target = os.path.join(preview, issue.save_as)
                 siteurl = self.context.get("SITEURL", "")
                 if not siteurl:  # point theme assets at the built site next door
                     siteurl = posixpath.normpath(os.path.relpath(self.output_path, os.path.dirname(target)))
-                context = {**self.context, "SITEURL": siteurl, "niche": niche, "issue": issue,
-                           "preview": True, "output_file": issue.save_as, "page_name": "newsletters"}
+                mail = preview_email(preview, issue)
+                rendered = renderer.render(issue)
+                write_atomic(mail["html"], rendered.html)
+                write_atomic(mail["txt"], rendered.text)
+                email_links = {kind: os.path.relpath(path, os.path.dirname(target)) for kind, path in mail.items()}
+                source = os.path.relpath(issue.path, os.path.dirname(self.settings["PATH"]))  # content/...
+                context = {**self.context, "SITEURL": siteurl, "niche": niche, "issue": issue, "source": source,
+                           "preview": True, "preview_email": email_links, "output_file": issue.save_as,
+                           "page_name": "newsletters"}
                 write_atomic(target, template.render(context))
-                logger.info("Draft preview (not published): %s", target)
+                written.append(target)
+        if written:
+            from pelican.log import console  # where Pelican prints its own "Done:" line
+
+            site = f"http://{self.settings.get('BIND') or '127.0.0.1'}:{self.settings.get('PORT')}"
+            console.print(f"Draft previews (not published): {len(written)} in {preview}; `make serve` shows them at")
+            for target in written:
+                console.print(f"  {site}/preview/{os.path.relpath(target, preview).replace(os.sep, '/')}")
 
 
-class _FeedItem:
-    """An issue as Pelican's Writer.write_feed wants an item (title is escaped: write_feed strips tags)."""
-
-    def __init__(self, issue: IssueView, full: bool = False):
-        self.issue = issue
-        self.title = issue.feed_title
-        self.url = issue.url
-        self.date = issue.date
-        self.summary = issue.content_html if full else issue.summary
-        self.author = issue.niche.niche.email.from_.split("<")[0].strip().strip('"') or issue.niche.title
-
-    def get_content(self, siteurl: str) -> str:
-        return self.issue.content_html
+def preview_email(preview: str, issue: IssueView) -> dict[str, str]:
+    """Where a draft's email goes inside PREVIEW_PATH: mail/<slug>/<number>.html and .txt, as in mail/."""
+    stem = os.path.join(preview, "mail", issue.niche.slug, str(issue.number))
+    return {"html": stem + ".html", "txt": stem + ".txt"}

@@ -1,4 +1,7 @@
-"""Headless Debian Chromium for the browser tests: a local server, a browser, a guarded page.
+"""Headless Chromium for the browser tests: a local server, a browser, a guarded page.
+
+Chromium is PLAYWRIGHT_CHROMIUM_EXECUTABLE, or chromium / chromium-browser on the PATH
+(support/tools.py); without one the tests skip, or fail under CI=true.
 
 Every page records the requests it makes and refuses (and records) any that
 would leave 127.0.0.1, so a test can assert that nothing reached another host.
@@ -9,21 +12,22 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import os
 import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from .tools import find_chromium, needs
+
+CHROMIUM = find_chromium()
 # No background networking: Chromium's own update/sync calls would be refused by this closed network.
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
 MARKS = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"),
+    needs("chromium", CHROMIUM, "apt-get install chromium, or set PLAYWRIGHT_CHROMIUM_EXECUTABLE"),
 ]
 
 
@@ -33,10 +37,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(directory) -> Iterator[str]:
-    """A folder on 127.0.0.1 on an ephemeral port, in a thread; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def running(server) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 running in a thread; yields its base URL, then stops it."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -45,6 +47,21 @@ def serve(directory) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def serve(directory):
+    """A folder on 127.0.0.1 on an ephemeral port (a plain static server); yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    return running(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler))
+
+
+def serve_project(project):
+    """A built project as `make serve` serves it (openhand serve: 404 page, /preview/); yields the base URL."""
+    from curator.serve import make_server
+
+    server = make_server(str(project / "output"), str(project / "preview"), "127.0.0.1", 0)
+    server.RequestHandlerClass.log_message = lambda *args: None
+    return running(server)
 
 
 @contextlib.contextmanager

@@ -15,11 +15,20 @@
       resetStyles: false,
       autofocus: true
     });
+    // Pagefind's box has only a placeholder: give it a name (axe's label rules; screen readers).
+    var labelled = function () {
+      var input = el.querySelector("input");
+      if (input) { input.setAttribute("aria-label", el.getAttribute("data-label")); }
+      return Boolean(input);
+    };
+    if (!labelled()) {
+      new MutationObserver(function (changes, observer) {
+        if (labelled()) { observer.disconnect(); }
+      }).observe(el, { childList: true, subtree: true });
+    }
     var q = new URLSearchParams(window.location.search).get("q");
     if (q) {
       ui.triggerSearch(q);
-      var box = document.getElementById("site-search-q");
-      if (box) { box.value = q; }
     }
   }
   if (document.readyState === "loading") {

