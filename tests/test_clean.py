@@ -294,3 +294,13 @@ def test_cleaning_deep_markup_costs_what_ordinary_markup_of_its_size_costs(name)
     ordinary_cost, deep_cost = cost(ordinary), cost(deep)
     assert plain_text(deep).endswith("ledger")
     assert deep_cost < 5 * ordinary_cost + 0.05, (name, ordinary_cost, deep_cost)
+
+
+def test_a_feed_is_read_for_what_its_body_is_whatever_the_server_calls_it():
+    rss = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Payroll</title>' \
+          b'<link>https://a.example/1</link></item></channel></rss>'
+    json_feed = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "url": "https://a.example/2",' \
+                b' "title": "Payroll"}]}'
+    for body, kind in ((rss, "application/json"), (json_feed, "text/xml"), (json_feed, "")):
+        assert [raw["link"] for raw in parse_feed(body, {"content-type": kind}).entries] in (
+            ["https://a.example/1"], ["https://a.example/2"]), kind

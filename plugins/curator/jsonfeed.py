@@ -24,9 +24,11 @@ class Refused(Exception):
 
 
 def is_json(body: bytes, content_type: str) -> bool:
-    """JSON by its media type (application/json, application/feed+json...) or by its first character."""
+    """JSON by its first character, or by its media type (application/json, application/feed+json...)
+    unless it starts as XML does (a feed served under the wrong type is read for what it is)."""
+    first = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     kind = content_type.split(";")[0].strip().lower()
-    return kind.endswith(("/json", "+json")) or body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+    return first == b"{" or (first != b"<" and kind.endswith(("/json", "+json")))
 
 
 def read(body: bytes, min_year: int, max_year: int) -> tuple[list[dict[str, Any]], str, str]:
