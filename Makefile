@@ -110,7 +110,7 @@ send: $(STAMP) ## Send an issue: make send NICHE=slug ISSUE=n
 test: $(STAMP) ## Run the whole test suite
 	"$(BIN)/python" -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP) ## Measure curation and build against the peers
+bench: $(STAMP) ## Measure curation, build and sending against the peers
 	"$(BIN)/python" bench/run.py
 
 .PHONY: help install html clean regenerate serve serve-global devserver devserver-global publish rsync_upload \

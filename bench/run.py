@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py            # the full bench (~10 minutes on 2 cores)
     .venv/bin/python bench/run.py --quick    # a few feeds, a few pages: checks the harness works
     .venv/bin/python bench/run.py --only curation --runs 5
+    .venv/bin/python bench/run.py --only sending      # openhand send: sequential vs concurrent, 25 ms and 0 ms
 
 Every figure is a median over several runs, with min and max; every ratio is
 taken between runs made in the same process, interleaved, against the same
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT / "plugins"))
 
 import corpus  # noqa: E402
 import measure  # noqa: E402
+import sending  # noqa: E402
 from measure import summary  # noqa: E402
 from support.project import OPENHAND, PELICAN, copy_project  # noqa: E402
 
@@ -43,6 +45,7 @@ QUICK = {"feeds": [4], "primary_feeds": 4, "entries": 10, "latency": 0.02, "runs
          "articles": [12], "primary_articles": 12, "niches": 2, "issues": 3, "build_runs": 1, "scale_runs": 1,
          "emails": 5}
 
+HOSTS = 250  # feed hosts at most (127.0.0.1 to 127.0.0.250): 400 feeds share some, as on the web
 TARGETS = {"cold_s": 4.0, "cold_vs_webring": 3.5, "warm_s": 1.0, "build_ratio": 1.10, "email_ms": 2.0,
            "curate_rss_mb": 300.0}
 
@@ -79,10 +82,11 @@ def dumps(meta: dict, body: str = "") -> str:
 class FeedServer:
     """bench/feedserver.py in its own process, so its CPU is not charged to the client."""
 
-    def __init__(self, feeds: int, entries: int, latency: float, today: dt.date):
+    def __init__(self, feeds: int, entries: int, latency: float, today: dt.date, hosts: int = 1):
+        self.hosts = hosts
         self.proc = subprocess.Popen(
             [PY, str(HERE / "feedserver.py"), "--feeds", str(feeds), "--entries", str(entries),
-             "--latency", str(latency), "--date", today.isoformat()],
+             "--latency", str(latency), "--date", today.isoformat(), "--hosts", str(hosts)],
             stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("PORT "):
@@ -141,16 +145,17 @@ def _webring_once(urls_file: Path, expected: int, workers: int = 16) -> dict:
 
 
 def bench_curation(cfg: dict, work: Path, today: dt.date, profile_dir: Path | None = None) -> dict:
-    """Cold (empty cache), warm (every feed 304) and the webring-style peer, per feed count."""
-    server = FeedServer(max(cfg["feeds"]), cfg["entries"], cfg["latency"], today)
+    """Cold (empty cache), warm (every feed 304) and the webring-style peer, per feed count. The feeds
+    are spread over up to HOSTS loopback hosts (one each, up to that many), as real feeds are."""
+    server = FeedServer(max(cfg["feeds"]), cfg["entries"], cfg["latency"], today, hosts=min(HOSTS, max(cfg["feeds"])))
     results: dict = {"entries_per_feed": cfg["entries"], "latency_s": cfg["latency"], "niches": cfg["niches"],
                      "sizes": {}}
     try:
         for feeds in cfg["feeds"]:
             project, _ = new_project(work / f"curate-{feeds}")
-            corpus.write_niches(project / "content", server.base, feeds, cfg["niches"])
+            corpus.write_niches(project / "content", server.base, feeds, cfg["niches"], server.hosts)
             urls = project / "urls.txt"
-            urls.write_text("\n".join(server.base + corpus.feed_path(i) for i in range(feeds)) + "\n")
+            urls.write_text("\n".join(corpus.feed_url(server.base, i, server.hosts) for i in range(feeds)) + "\n")
             peer = feeds == cfg["primary_feeds"]
             cold, warm, webring = [], [], []
             runs = cfg["runs"] if peer else cfg["scale_runs"]  # the compared size gets the most runs
@@ -367,6 +372,8 @@ def verdicts(results: dict, cfg: dict) -> list[dict]:
             f"<= {TARGETS['email_ms']} ms", email["parts_ms"]["median"] <= TARGETS["email_ms"])
     elif email:
         add("email render", "failed", "runs", False, email.get("error", "")[-300:])
+    if results.get("sending"):
+        sending.verdicts(results["sending"], add)
     return out
 
 
@@ -414,6 +421,8 @@ def table(results: dict) -> str:
         lines.append("Email render: " + (f"whole .eml {_fmt(email['ms'], ' ms', 2)}, HTML+text parts "
                                          f"{_fmt(email['parts_ms'], ' ms', 2)} over {email['ms']['n']} renders "
                                          f"({email.get('function', '')})" if "ms" in email else f"FAILED {email.get('error', '')[-300:]!r}"))
+    if results.get("sending"):
+        lines.extend(sending.table(results["sending"]))
     lines.append("Targets")
     for v in results.get("targets", []):
         lines.append(f"  [{'met' if v['met'] else 'MISSED'}] {v['target']}: {v['value']} (target {v['limit']})"
@@ -424,7 +433,8 @@ def table(results: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small size, to check the harness works")
-    parser.add_argument("--only", default="curation,build,email", help="comma-separated: curation,build,email")
+    parser.add_argument("--only", default="curation,build,email,sending",
+                        help="comma-separated: curation,build,email,sending")
     parser.add_argument("--runs", type=int, help="runs per measurement (default 3, quick 1)")
     parser.add_argument("--feeds", help="feed counts for curation, e.g. 25,100,400 (the middle one is compared)")
     parser.add_argument("--articles", help="article counts for the build, e.g. 250,1000 (the last one is compared)")
@@ -459,6 +469,8 @@ def main(argv=None) -> int:
         results["build"] = bench_build(cfg, work, today, profile_dir)
     if "email" in parts:
         results["email"] = bench_email(cfg, work, today)
+    if "sending" in parts:
+        results["sending"] = sending.bench_sending(args.quick, work)
     results["meta"]["loadavg_end"] = os.getloadavg()
     results["meta"]["cpu_loop_s_end"] = measure.cpu_speed()
     results["meta"]["seconds"] = time.perf_counter() - start

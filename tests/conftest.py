@@ -51,3 +51,37 @@ def browser():
 
     with chromium() as browser:
         yield browser
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server on 127.0.0.1 for the whole session (Debian's postgresql package)."""
+    from support.postgres import Postgres
+
+    server = Postgres().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, monkeypatch):
+    """Run the test on SQLite (the default: DATABASE under the project) and on a fresh PostgreSQL database.
+
+    The value is what OPENHAND_DATABASE_URL holds (empty for SQLite); it is also set in os.environ, so the
+    commands the test runs, in-process or as subprocesses, use that database."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("OPENHAND_DATABASE_URL", raising=False)
+        return ""
+    url = request.getfixturevalue("postgres_server").new_database()
+    monkeypatch.setenv("OPENHAND_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def send_site(tmp_path_factory):
+    """The dental niche with issue 1 published and issue 2 a draft, built once for every sending test."""
+    from support.sending import make_site
+
+    return make_site(tmp_path_factory.mktemp("send-site"))

@@ -146,3 +146,9 @@ def test_quick_bench_runs_every_part_and_writes_results(tmp_path):
     assert results["email"]["renders"] == cfg["emails"] and results["email"]["ms"]["n"] == cfg["emails"]
     assert {t["target"] for t in results["targets"]} >= {"cold curation wall", "warm curation wall",
                                                           "email render median (whole .eml)"}
+    runs = results["sending"]["runs"]
+    assert set(runs) == {"sequential_25ms", "concurrent_25ms", "sequential_0ms", "concurrent_0ms",
+                         "concurrent_0ms_small"}
+    for name, run in runs.items():  # the relay counted one copy per subscriber, and the send said how long it took
+        assert run["messages"] == run["recipients"] == run["expected"] and run["duplicates"] == 0, name
+        assert run["send_s"] is not None and run["commits"] >= 1, name

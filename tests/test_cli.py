@@ -19,6 +19,10 @@ COMMANDS = {
     ("subscribers", "import"): ["clients.csv", "--niche", "dental"],
     ("subscribers", "export"): ["--niche", "dental"],
     ("subscribers", "unsubscribe"): ["a@example.com", "--niche", "dental"],
+    ("subscribers", "add"): ["a@example.com", "--niche", "dental"],
+    ("subscribers", "list"): ["--niche", "dental"],
+    ("subscribers", "count"): [],
+    ("backup",): ["state-copy.db"],
 }
 
 
@@ -70,5 +74,5 @@ def test_version_names_openhand_and_pelican():
 
 def test_help_lists_every_command_with_what_it_does():
     text = openhand(ROOT, "--help").stdout
-    for name in ("curate", "check", "send", "serve", "subscribers"):
+    for name in ("curate", "check", "send", "serve", "subscribers", "backup"):
         assert f"    {name} " in text or f"    {name}\n" in text, name

@@ -149,3 +149,150 @@ def test_dumps_round_trips_awkward_text(tmp_path):
     path = write(tmp_path / "x.md", dumps(meta, "Body"))
     post = load(str(path))
     assert post.metadata == meta and post.content == "Body"
+
+
+# --- niche slugs and header values (issue 12, items 14 and 15) --------------------------------------
+
+@pytest.mark.parametrize(("name", "suggestion"), [
+    ("librairies-québec", "librairies-quebec"), ("my niche", "my-niche"), ("Dental", "dental"),
+    ("a" * 61, "a" * 60), ("dental_practices", "dental-practices"), ("-dental", "dental"),
+])
+def test_a_niche_slug_that_cannot_go_into_a_url_or_header_names_the_file_and_the_allowed_form(tmp_path, name, suggestion):
+    path = niche_file(tmp_path, slug=name)
+    err = error_for(load_niches, str(tmp_path / "niches"))
+    assert err.path == str(path)
+    assert "a-z, 0-9 and hyphens" in str(err) and "1-60" in str(err)
+    assert f"rename the file to {suggestion}.md" in err.fix
+
+
+def test_a_slug_of_sixty_plain_characters_is_fine(tmp_path):
+    niche_file(tmp_path, slug="a" * 30 + "-" + "b" * 29)
+    assert list(load_niches(str(tmp_path / "niches"))) == ["a" * 30 + "-" + "b" * 29]
+
+
+CONTROLS = ["\t", "\x00", "\x1b", "\x7f", "\x85", "\x9b", "\u2028", "\r", "\n"]
+
+
+@pytest.mark.parametrize("char", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
+@pytest.mark.parametrize(("old", "key"), [
+    ('  from: "Clearwater <letters@clearwater.example>"', "email.from"),
+    ('  unsubscribe: "mailto:unsubscribe@clearwater.example"', "email.unsubscribe"),
+    ("title: Dental practices", "title"),
+])
+def test_a_control_character_in_a_header_value_is_refused_naming_file_and_key(tmp_path, char, old, key):
+    key_name, value = old.strip().split(": ", 1)
+    value = value.strip('"')
+    cut = value.index("@") if "@" in value else 6
+    bad = dumps({"v": value[:cut] + char + value[cut:]}).split("v: ", 1)[1].rstrip("-\n")  # YAML escapes it
+    path = niche_file(tmp_path, NICHE.replace(old, old.split(": ")[0] + ": " + bad.strip()))
+    err = error_for(load_niche, str(path))
+    assert err.key == key and err.path == str(path), str(err)
+    assert "cannot go into an email header" in str(err) and "one line" in err.fix
+
+
+@pytest.mark.parametrize("address", [
+    "mailto:stop@clearwater.example>, <https://evil.example/x", "mailto:stop@clearwater.example,evil@x.example",
+    "https://clearwater.example/stop now", "https://clearwater.example/<stop", "mailto:stop@clearwater.example?x=\"y",
+])
+def test_an_unsubscribe_address_that_would_smuggle_a_second_uri_is_refused(tmp_path, address):
+    path = niche_file(tmp_path, NICHE.replace('"mailto:unsubscribe@clearwater.example"', repr(address)))
+    err = error_for(load_niche, str(path))
+    assert err.key == "email.unsubscribe" and "List-Unsubscribe" in str(err) and "percent-encode" in err.fix
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("from", "a@clearwater.example, b@clearwater.example", "one email address, not 2"),
+    ("from", "Clearwater letters", "not an email address"),
+    ("reply_to", "Dana <dana@clearwater.example>, Eve <eve@evil.example>", "one email address, not 2"),
+    ("reply_to", "dana@", "not an email address"),
+])
+def test_from_and_reply_to_are_each_exactly_one_mailbox(tmp_path, key, value, words):
+    text = NICHE.replace('  from: "Clearwater <letters@clearwater.example>"',
+                         '  from: "Clearwater <letters@clearwater.example>"\n  reply_to: "x@clearwater.example"')
+    text = re_sub_key(text, key, value)
+    err = error_for(load_niche, str(niche_file(tmp_path, text)))
+    assert err.key == f"email.{key}" and words in str(err), str(err)
+
+
+def re_sub_key(text: str, key: str, value: str) -> str:
+    import re
+
+    return re.sub(rf'^  {key}: .*$', f"  {key}: {value!r}", text, count=1, flags=re.M)
+
+
+def test_several_mistakes_in_one_niche_file_are_all_reported_at_once(tmp_path):
+    text = NICHE.replace("cadence: monthly", "cadence: fortnightly\nmax_links: seven").replace(
+        "weight: 1.0", "weight: heavy").replace('"Clearwater <letters@clearwater.example>"', '"a@x.example, b@x.example"')
+    err = error_for(load_niche, str(niche_file(tmp_path, text, slug="Dental Practices")))
+    keys = [e.key for e in err.errors]
+    assert keys == [None, "feeds[0].weight", "cadence", "max_links", "email.from"], [str(e) for e in err.errors]
+    assert str(err).count("\n") == 5  # a heading line, then one line per error
+
+
+# --- issue file names (item 16) --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "fix"), [
+    ("2026-1-5.md", "rename it to 2026-01-05.md"),
+    ("notes.md", "rename it to the issue's date"),
+    ("2026-11-22-draft.md", "rename it to 2026-11-22.md (a draft is marked by status: draft"),
+    ("2027-02-30.md", "the issue's real date"),
+    ("2026-11-22.markdown", "rename it to 2026-11-22.md (issue files end in .md)"),
+    ("2026/2026-11-22.md", "move it to"),
+])
+def test_an_issue_file_that_is_not_named_yyyy_mm_dd_md_is_an_error_naming_it_and_the_fix(tmp_path, name, fix):
+    niche_file(tmp_path)
+    write(tmp_path / "newsletters" / "dental" / "2026-10-01.md", issue_text())
+    path = write(tmp_path / "newsletters" / "dental" / name, issue_text(number=2, date="2026-11-22"))
+    err = error_for(load_all_issues, str(tmp_path / "newsletters"), load_niches(str(tmp_path / "niches")))
+    assert err.path == str(path) and fix in err.fix, str(err)
+
+
+def test_files_that_are_not_markdown_are_left_alone_in_an_issue_folder(tmp_path):
+    """README.txt, a PDF: Pelican never reads content/newsletters/, so nothing there is published but
+    the issues; the editor may keep notes next to them."""
+    niche_file(tmp_path)
+    write(tmp_path / "newsletters" / "dental" / "2026-10-01.md", issue_text())
+    write(tmp_path / "newsletters" / "dental" / "README.txt", "my notes")
+    write(tmp_path / "newsletters" / "dental" / ".2026-10-01.md.swp", "an editor's swap file")
+    issues = load_all_issues(str(tmp_path / "newsletters"), load_niches(str(tmp_path / "niches")))
+    assert [i.number for i in issues["dental"]] == [1]
+
+
+def test_an_issue_outside_a_niche_folder_is_an_error(tmp_path):
+    niche_file(tmp_path)
+    path = write(tmp_path / "newsletters" / "2026-10-01.md", issue_text())
+    err = error_for(load_all_issues, str(tmp_path / "newsletters"), load_niches(str(tmp_path / "niches")))
+    assert err.path == str(path) and "newsletters/<niche>/" in err.fix
+
+
+def test_an_issue_whose_date_disagrees_with_its_file_name_is_an_error(tmp_path):
+    """The name orders the archive and is where curation looks; the date is what readers see: one
+    issue must not have two dates."""
+    niche_file(tmp_path)
+    path = write(tmp_path / "newsletters" / "dental" / "2026-10-01.md", issue_text(date="2026-10-08"))
+    err = error_for(load_all_issues, str(tmp_path / "newsletters"), load_niches(str(tmp_path / "niches")))
+    assert err.path == str(path) and err.key == "date"
+    assert "2026-10-08.md" in err.fix and "date: 2026-10-01" in err.fix
+
+
+def test_every_bad_issue_file_is_reported_in_one_pass(tmp_path):
+    niche_file(tmp_path)
+    folder = tmp_path / "newsletters" / "dental"
+    write(folder / "2026-10-01.md", issue_text(status="publish"))
+    write(folder / "2026-11-01.md", issue_text(number="two", date="2026-11-01", links="none"))
+    write(folder / "notes.md", issue_text(number=3))
+    err = error_for(load_all_issues, str(tmp_path / "newsletters"), load_niches(str(tmp_path / "niches")))
+    assert sorted((e.path.rsplit("/", 1)[1], e.key) for e in err.errors) == [
+        ("2026-10-01.md", "status"), ("2026-11-01.md", "links"), ("2026-11-01.md", "number"), ("notes.md", None)]
+
+
+def test_the_mail_domain_is_a_valid_domain_or_a_settings_error():
+    from curator.headers import domain
+    from curator.settings import SettingsError
+
+    assert domain({"SITE_DOMAIN": "Clearwater.Example"}) == "clearwater.example"
+    assert domain({"SITE_DOMAIN": "café.example"}) == "xn--caf-dma.example"  # IDNA, as DNS has it
+    assert domain({"SITEURL": "https://news.example.org/site"}) == "news.example.org"
+    for bad in ("my site", "a@b", "x..y"):
+        with pytest.raises(SettingsError, match="SITE_DOMAIN"):
+            domain({"SITE_DOMAIN": bad})

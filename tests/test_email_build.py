@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email
+import email.header
+import email.utils
 import re
 import shutil
 import subprocess
@@ -21,14 +23,21 @@ HEADERS = ("Subject", "From", "Reply-To", "Date", "Message-ID", "List-Id", "List
 DOMAIN = "clearwater-advisory.example"
 
 
+TRICKY_TITLE = 'Tax "help" for the self-employed \\'  # a quote inside, a backslash at the end
+LONG_SUBJECT = "Month-end " * 100 + "x" * 1000  # 2000 characters, one word of them 1000 long
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """Two niches: dental (mailto unsubscribe only) and cafes (mailto + https one-click)."""
+    """Three niches: dental (mailto unsubscribe only), cafes (mailto + https one-click) and tax-help
+    (a title a List-Id phrase must quote with care, and a 2000-character subject)."""
     project = newsletter_project(tmp_path_factory.mktemp("mail"), issues=2, drafts=1)
     write_niche(project, "cafes", title="Cafés & bakeries",
                 unsubscribe=["mailto:stop+cafes@example.com", "https://clearwater-advisory.example/unsubscribe/cafes"])
     write_issue(project, 1, niche="cafes", subject="Café cash flow — issue 1",
                 body="Hello,\n\nRead [the guide](https://example.org/guide) and **breathe**.\n\n- one\n- two")
+    write_niche(project, "tax-help", title=TRICKY_TITLE)
+    write_issue(project, 1, niche="tax-help", subject=LONG_SUBJECT)
     build(project)
     return project
 
@@ -37,10 +46,48 @@ def message(project: Path, slug: str, number: int):
     return email.message_from_bytes((project / f"mail/{slug}/{number}.eml").read_bytes(), policy=policy.default)
 
 
+ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+DOT_ATOM = rf"{ATEXT}(?:\.{ATEXT})*"
+
+
+def raw_headers(path: Path) -> dict[str, str]:
+    """The header block as written, unfolded (RFC 5322 2.2.3), by name."""
+    head = path.read_bytes().split(b"\r\n\r\n", 1)[0].decode("ascii")
+    unfolded = re.sub(r"\r\n(?=[ \t])", "", head)
+    return dict(line.split(": ", 1) for line in unfolded.split("\r\n"))
+
+
+def test_every_message_id_and_list_id_is_valid_rfc_5322_and_rfc_2919(project):
+    emls = sorted((project / "mail").rglob("*.eml"))
+    assert len(emls) == 4
+    for path in emls:
+        slug, number = path.parent.name, path.stem
+        head = raw_headers(path)
+        assert re.fullmatch(rf"<{DOT_ATOM}@{DOT_ATOM}>", head["Message-ID"]), head["Message-ID"]
+        assert head["Message-ID"] == f"<{slug}.{number}@{DOMAIN}>"
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert not msg["Message-ID"].defects
+        phrase, list_id = re.fullmatch(r"(.*) <([^<>]*)>", head["List-Id"]).groups()
+        assert re.fullmatch(DOT_ATOM, list_id) and list_id == f"{slug}.{DOMAIN}"  # RFC 2919 list-id
+        name, address = email.utils.parseaddr(head["List-Id"])
+        assert address == list_id and str(email.header.make_header(email.header.decode_header(name))) in (
+            "Dental practices", "Cafés & bakeries", TRICKY_TITLE)
+    assert email.utils.parseaddr(raw_headers(project / "mail/tax-help/1.eml")["List-Id"])[0] == TRICKY_TITLE
+
+
+def test_no_line_of_an_email_is_over_998_bytes_and_a_2000_character_subject_folds(project):
+    raw = (project / "mail/tax-help/1.eml").read_bytes()
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert all(len(line) <= 78 for line in head.split(b"\r\n")), "headers fold at 78 where they can"
+    assert message(project, "tax-help", 1)["Subject"] == LONG_SUBJECT
+
+
 def test_one_email_per_published_issue_and_none_for_drafts(project):
     names = sorted(p.name for p in (project / "mail/dental").iterdir())
-    assert names == ["1.eml", "1.html", "1.txt", "2.eml", "2.html", "2.txt"]
-    assert sorted(p.name for p in (project / "mail/cafes").iterdir()) == ["1.eml", "1.html", "1.txt"]
+    # .inputs: what each email was built from, which `send` checks it against
+    assert names == ["1.eml", "1.html", "1.inputs", "1.txt", "2.eml", "2.html", "2.inputs", "2.txt"]
+    assert sorted(p.name for p in (project / "mail/cafes").iterdir()) == ["1.eml", "1.html", "1.inputs", "1.txt"]
 
 
 def test_eml_is_multipart_alternative_text_then_html_with_every_header(project):
@@ -239,3 +286,43 @@ def test_an_issue_taken_back_to_draft_loses_its_email(tmp_path):
     build(project)
     assert (project / "mail/dental/1.eml").exists()
     assert not any((project / "mail/dental").glob("2.*"))
+
+
+def test_a_control_character_in_any_published_subject_stops_the_build_naming_every_file(tmp_path):
+    """Not only CR and LF: a tab, an escape, DEL or a C1 control splits or hides a header in some clients."""
+    project = copy_project(tmp_path, content=False)
+    write_niche(project)
+    chars = ["\t", "\x00", "\x1b", "\x7f", "\x85", "\x9b", "\u2028", "\r\n"]
+    paths = [write_issue(project, n, subject=f"Issue {n}{char}Bcc: everyone@example.com")
+             for n, char in enumerate(chars, 1)]
+    write_issue(project, len(chars) + 1, status="draft", subject="A draft\tmay wait")  # checked once published
+    proc = build(project, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in out
+    for path in paths:
+        (line,) = [line for line in out.splitlines() if f"{path.name}: subject:" in line]
+        assert "cannot go into an email header" in line and "fix: write it on one line" in line
+    assert f"{len(chars)} content errors" in out
+    assert not (project / "mail").exists()
+
+
+def test_emails_are_written_only_once_the_no_strings_check_passes(tmp_path):
+    """A build the check refuses leaves no email of it in mail/, and removes the old email of an issue
+    that is bad now (`openhand send` sends what is in mail/); the other issues' emails stay as they were."""
+    project = newsletter_project(tmp_path, issues=2, drafts=0)
+    build(project)
+    first = (project / "mail/dental/1.eml").read_bytes()
+    assert (project / "mail/dental/2.eml").exists()
+    second = sorted((project / "content/newsletters/dental").glob("*.md"))[1]
+    second.write_text(second.read_text().replace("https://journal.example.org/articles/20",
+                                                 "https://journal.example.org/articles/20?utm_source=newsletter"))
+    write_issue(project, 3)  # a good new issue, published in the same (failing) build
+    proc = build(project, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "no-strings check failed" in out and "Traceback" not in out
+    assert "mail/dental/2.eml" in out  # said to be removed
+    assert sorted(p.name for p in (project / "mail/dental").iterdir()) == ["1.eml", "1.html", "1.inputs", "1.txt"]
+    assert (project / "mail/dental/1.eml").read_bytes() == first
+    second.write_text(second.read_text().replace("?utm_source=newsletter", ""))
+    build(project)
+    assert sorted(p.name for p in (project / "mail/dental").glob("*.eml")) == ["1.eml", "2.eml", "3.eml"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from curator.nostrings import email_size_problem, phrase_patterns, scan_css, scan_html, scan_text
+from curator.nostrings import email_size_problem, phrase_patterns, scan_text
+from curator.pagescan import scan_css, scan_html
 from curator.settings import HARD_SELL_PHRASES
 from support.newsletters import link, newsletter_project, write_issue, write_niche
 from support.project import build, copy_project, openhand, write
@@ -130,11 +133,11 @@ def test_a_tracking_link_in_a_published_issue_fails_the_build_naming_file_line_a
     assert "no-strings check failed" in out and "[tracking-param]" in out and "utm_source" in out
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "utm_source" in text)
     assert f"content/newsletters/dental/{path.name}:{line}:" in out
-    assert "mail/dental/1.html" in out  # the email carries it too
+    assert "mail/dental/1.html" in out  # the email carries it too (checked before it is written)...
+    assert not list((project / "mail").rglob("1.*"))  # ...and so it was never written
     check = openhand(project, "check", check=False)
     assert check.returncode == 1 and "[tracking-param]" in check.stdout
-    for where in (f"content/newsletters/dental/{path.name}:{line}:", "output/newsletters/dental/1/index.html:",
-                  "mail/dental/1.html:", "mail/dental/1.txt:"):
+    for where in (f"content/newsletters/dental/{path.name}:{line}:", "output/newsletters/dental/1/index.html:"):
         assert where in check.stdout
 
 
@@ -201,3 +204,46 @@ def test_the_check_can_be_switched_off(tmp_path):
     write_niche(project)
     write_issue(project, 1, links=[link(1, url="https://example.org/?gclid=1")])
     build(project, "pelicanconf.py", "-e", "NO_STRINGS_CHECK=false")
+    assert (project / "mail/dental/1.eml").exists()  # no check, so nothing holds the emails back
+
+
+# --- why each link helps (issue 12, item 21) -----------------------------------------------------------
+
+def test_a_published_link_without_a_note_warns_naming_file_line_and_link_and_fails_when_strict(tmp_path):
+    project = copy_project(tmp_path, content=False)
+    write_niche(project)
+    path = write_issue(project, 1, links=[link(1), link(2, note=""), link(3, note="   ")])
+    proc = build(project, env=WIDE)
+    out = proc.stdout + proc.stderr
+    lines = path.read_text().splitlines()
+    for url in ("https://journal.example.org/articles/2", "https://journal.example.org/articles/3"):
+        line = next(i for i, text in enumerate(lines, 1) if url in text)
+        assert re.search(rf"dental/{path.name}:{line}: warning: \[missing-note\] links\[\d\] \({url}\) has no note", out)
+    assert "articles/1)" not in out
+    assert (project / "mail/dental/1.eml").exists()  # a warning: the email is built
+    failed = build(project, "pelicanconf.py", "-e", "NO_STRINGS_STRICT=true", check=False, env=WIDE)
+    assert failed.returncode != 0 and failed.stdout.count("error: [missing-note]") == 2
+    assert not (project / "mail/dental/1.eml").exists()
+
+
+def test_a_published_issue_with_no_links_is_an_error_and_a_draft_is_not(tmp_path):
+    project = copy_project(tmp_path, content=False)
+    write_niche(project)
+    path = write_issue(project, 1, links=[])
+    write_issue(project, 2, status="draft", links=[link(5, note="")])
+    write_issue(project, 3, status="draft", links=[])
+    proc = build(project, check=False, env=WIDE)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert re.search(rf"dental/{path.name}:\d+: error: \[no-links\] a published issue with no links", out)
+    assert "missing-note" not in out and out.count("[no-links]") == 1  # drafts: no finding at all
+
+
+def test_openhand_check_reads_the_emails_in_mail(tmp_path):
+    """The build checks its emails before writing them; `openhand check` reads what is in mail/."""
+    project = newsletter_project(tmp_path, issues=1, drafts=0)
+    build(project)
+    email_html = project / "mail/dental/1.html"
+    email_html.write_text(email_html.read_text().replace("</body>", '<img src="https://t.example.net/o.gif" alt=""></body>'))
+    check = openhand(project, "check", check=False)
+    assert check.returncode == 1 and "mail/dental/1.html:" in check.stdout and "[third-party]" in check.stdout

@@ -6,6 +6,8 @@ imported here fetches: the build never touches the network; nor does anything
 here import Pelican until `register` runs, so `openhand curate` starts quickly.
 """
 
+import logging
+
 from . import settings as curator_settings
 
 
@@ -25,10 +27,27 @@ def get_generators(pelican):
 
 
 def check_output(pelican) -> None:
-    """The no-strings check on the built site and emails: a violation fails the build."""
+    """The no-strings check on the built site and this build's emails: a violation fails the build,
+    and only a passing check writes the emails to mail/."""
+    from .generator import staged
     from .nostrings import check_build
 
-    check_build(pelican)
+    check_build(pelican, staged(pelican.settings))
+
+
+class EditorErrorsWithoutTraceback(logging.Filter):
+    """Pelican logs the exception that stopped a build with its traceback. A content error, a failed
+    no-strings check or a wrong setting is the editor's to fix, and its message already says what,
+    where and how (one line each): the traceback would only bury it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .documents import ContentError
+        from .nostrings import NoStringsError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, (ContentError, NoStringsError, curator_settings.SettingsError)):
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 def index_for_search(pelican) -> None:
@@ -46,6 +65,9 @@ def register() -> None:
     from .reader import add_reader
     from .sitemap import steady_lastmod
 
+    pelican_logger = logging.getLogger("pelican")
+    if not any(isinstance(f, EditorErrorsWithoutTraceback) for f in pelican_logger.filters):
+        pelican_logger.addFilter(EditorErrorsWithoutTraceback())
     signals.initialized.connect(initialized)
     signals.readers_init.connect(add_reader)
     signals.get_generators.connect(get_generators)

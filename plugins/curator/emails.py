@@ -8,6 +8,10 @@ space so a phone's mail client re-flows the paragraph to its own width (an
 unwrapped paragraph would show one 300-column line wherever text is not
 re-wrapped, e.g. a terminal client or the .txt file); numbered link references. The .eml is what sending uses: identical for every
 recipient, with no To (sending fills it in) and no per-recipient token.
+
+Header values follow headers.py's rules (checked when the niche and issue files
+are read). A build renders every email first (MailBatch) and writes them only
+after the no-strings check has passed.
 """
 
 from __future__ import annotations
@@ -19,16 +23,16 @@ import os
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.header import Header
 from email.message import Message
 from email.utils import format_datetime
 from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
 
 import css_inline
 
-from .documents import ContentError, write_bytes_atomic
+from . import headers as rules
+from .delivery.fingerprint import record as record_inputs  # what `send` checks the .eml against
+from .documents import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +42,8 @@ TEXT_TEMPLATE = "email/issue.txt"
 
 
 def site_domain(settings) -> str:
-    """SITE_DOMAIN, else SITEURL's host: the domain of Message-ID and List-Id."""
-    domain = settings.get("SITE_DOMAIN") or urlsplit(settings.get("SITEURL") or "").hostname
-    return domain or "localhost"
+    """SITE_DOMAIN, else SITEURL's host: the domain of Message-ID and List-Id (ASCII, checked)."""
+    return rules.domain(settings)
 
 
 def web_base(settings) -> str:
@@ -52,27 +55,23 @@ def web_base(settings) -> str:
 
 
 def headers(issue, settings) -> list[tuple[str, str]]:
-    """The email's headers in order; a CR or LF in any value is a ContentError naming the file and field."""
+    """The email's headers in order. The niche's values (title, from, reply_to, unsubscribe) were checked
+    when its file was read (headers.py's rules); the subject is checked here, a ContentError naming the file."""
     niche = issue.niche
     domain = site_domain(settings)
-    list_name = f'"{niche.title.replace(chr(34), chr(39))}"' if niche.title.isascii() else encoded_words(niche.title)
     unsubscribe = [u for u in (niche.unsubscribe_mailto, niche.unsubscribe_https) if u]
     values = [
-        ("Subject", issue.subject, issue.path, "subject"),
-        ("From", niche.niche.email.from_, niche.niche.path, "email.from"),
-        ("Reply-To", niche.niche.email.reply_to, niche.niche.path, "email.reply_to"),
-        ("Date", format_datetime(issue.date), issue.path, "date"),
-        ("Message-ID", f"<{niche.slug}.{issue.number}@{domain}>", issue.path, "number"),
-        ("List-Id", f"{list_name} <{niche.slug}.{domain}>", niche.niche.path, "title"),
-        ("List-Unsubscribe", ", ".join(f"<{u}>" for u in unsubscribe), niche.niche.path, "email.unsubscribe"),
+        ("Subject", rules.one_line(issue.subject, issue.path, "subject", "Subject")),
+        ("From", niche.niche.email.from_),
+        ("Reply-To", niche.niche.email.reply_to),
+        ("Date", format_datetime(issue.date)),
+        ("Message-ID", rules.message_id(niche.slug, issue.number, domain)),
+        ("List-Id", rules.list_id(niche.title, niche.slug, domain)),
+        ("List-Unsubscribe", ", ".join(f"<{u}>" for u in unsubscribe)),
     ]
     if niche.unsubscribe_https:
-        values.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click", niche.niche.path, "email.unsubscribe"))
-    for name, value, path, key in values:
-        if "\r" in value or "\n" in value:
-            raise ContentError(path, f"holds a line break, which cannot go into the email's {name} header",
-                               key=key, fix="write it on one line")
-    return [(name, value) for name, value, _, _ in values]
+        values.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    return values
 
 
 def fill(text: str, first: str = "") -> str:
@@ -134,16 +133,6 @@ def space_stuff(text: str) -> str:
     return _STUFF.sub(" ", text)
 
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+[^)]*)?\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
-
-
-def plain_markdown(text: str) -> str:
-    """The editor's Markdown letter as plain text: [text](url) becomes "text (url)", emphasis marks go."""
-    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", (text or "").strip())
-    return _MD_EMPHASIS.sub(lambda m: m.group(2), text)
-
-
 @dataclass
 class Rendered:
     """One issue's email; `eml` (the bytes of the .eml) is built on first use."""
@@ -186,7 +175,7 @@ class EmailRenderer:
             "site_url": f"{self.base}/", "unsubscribe": niche.unsubscribe_https or niche.unsubscribe_mailto,
             "unsubscribe_mailto": niche.unsubscribe_mailto, "unsubscribe_https": niche.unsubscribe_https,
             "ref": lambda link: refs[id(link)], "fill": fill, "paragraphs": paragraphs,
-            "letter_text": plain_markdown(issue.issue.body),
+            "letter_text": issue.letter_text,
         }
 
     def render(self, issue) -> Rendered:
@@ -202,17 +191,62 @@ class EmailRenderer:
         if len(boundary) > 70:  # RFC 2046's limit
             boundary = f"=_openhand_{hashlib.sha256(issue.niche.slug.encode()).hexdigest()[:20]}_{issue.number}_="
         return header_block(headers(issue, self.settings)) + mime_body(rendered.text, rendered.html, boundary)
-    def write(self, issue, mail_dir: str) -> Rendered:
-        rendered = self.render(issue)
-        if rendered.html_bytes > self.max_bytes:
+
+
+def write_parts(stem: str, rendered: Rendered) -> None:
+    """<stem>.html, .txt, then .eml (what a sender reads) last; each only if its bytes changed."""
+    replace_if_changed(stem + ".html", rendered.html.encode("utf-8"))
+    replace_if_changed(stem + ".txt", rendered.text.encode("utf-8"))
+    if replace_if_changed(stem + ".eml", rendered.eml):
+        logger.info('Writing "%s.eml"', stem)
+
+
+class MailBatch:
+    """One build's emails, rendered but not yet in mail/. The no-strings check reads `parts()`; then
+    `commit()` writes them all, or, when the check failed, `withhold()` writes none and removes the
+    emails of the issues that failed (an older good .eml of an issue that is bad now goes too), so
+    `openhand send` can never send what the build refused."""
+
+    def __init__(self, settings, mail_dir: str | None, published: dict[str, set[int]]):
+        self.settings, self.mail_dir, self.published = settings, mail_dir, published
+        self.items: list[tuple[Any, Rendered]] = []
+
+    def add(self, issue, rendered: Rendered) -> None:
+        if rendered.html_bytes > rendered.renderer.max_bytes:
             logger.warning("%s: email HTML is %s bytes, over EMAIL_MAX_BYTES (%s); the check will refuse it",
-                           issue.path, rendered.html_bytes, self.max_bytes)
-        stem = os.path.join(mail_dir, issue.niche.slug, str(issue.number))
-        replace_if_changed(stem + ".html", rendered.html.encode("utf-8"))
-        replace_if_changed(stem + ".txt", rendered.text.encode("utf-8"))
-        if replace_if_changed(stem + ".eml", rendered.eml):
-            logger.info('Writing "%s.eml"', stem)
-        return rendered
+                           issue.path, rendered.html_bytes, rendered.renderer.max_bytes)
+        self.items.append((issue, rendered))
+
+    def stem(self, issue) -> str:
+        return os.path.join(self.mail_dir, issue.niche.slug, str(issue.number))
+
+    def parts(self):
+        """(issue, path of its .html, HTML, path of its .txt, text) of every email, for the check."""
+        return [(issue, self.stem(issue) + ".html", r.html, self.stem(issue) + ".txt", r.text) for issue, r in self.items]
+
+    def commit(self) -> None:
+        if not self.mail_dir:
+            return
+        for issue, rendered in self.items:
+            stem = self.stem(issue)
+            write_parts(stem, rendered)
+            record_inputs(stem + ".eml", self.settings, issue.path, issue.niche.niche, rendered.eml)
+        self._prune()
+
+    def withhold(self, failing: set[str]) -> list[str]:
+        """Write nothing; remove the emails of every issue whose file or email is in `failing` (absolute
+        paths). Returns what was removed."""
+        removed = []
+        if not self.mail_dir:
+            return removed
+        for issue, _ in self.items:
+            stem = self.stem(issue)
+            if {os.path.abspath(issue.path), stem + ".html", stem + ".txt"} & failing:
+                removed += remove_issue_mail(self.mail_dir, issue.niche.slug, {issue.number})
+        return removed + self._prune()
+
+    def _prune(self) -> list[str]:
+        return [path for slug, numbers in self.published.items() for path in prune(self.mail_dir, slug, numbers)]
 
 
 # The stdlib's modern email API took ~2 ms to build and serialise one issue's email, most of it
@@ -229,19 +263,21 @@ def header_block(values: list[tuple[str, str]]) -> bytes:
     writes them (RFC 2047 where needed: a display name encoded apart from its address)."""
     lines = []
     for name, value in values:
-        lines.append(fold(name, value) if value.isascii() else _SMTP.fold(name, _SMTP.header_factory(name, value)))
+        foldable = value.isascii() and all(len(word) <= _LONGEST_WORD for word in value.split(" "))
+        lines.append(fold(name, value) if foldable else _SMTP.fold(name, _SMTP.header_factory(name, value)))
     return "".join(lines).encode("ascii")
+
+
+# A word longer than this cannot be folded under RFC 5322's 998-byte line limit with its header's name:
+# such a value (only a subject or a name can hold one: URIs and ids are bounded) is encoded instead,
+# RFC 2047 splitting it across lines.
+_LONGEST_WORD = 900
 
 
 def fold(name: str, value: str, width: int = 78) -> str:
     """RFC 5322 folding: a line break before a space wherever a line would pass `width`; a word longer
     than that stays whole (the hard limit is 998)."""
     return "\r\n".join(_fill_lines(f"{name}: ", value.split(" "), " ", width)) + "\r\n"
-
-
-def encoded_words(text: str) -> str:
-    """Text as RFC 2047 encoded-words (UTF-8), separated by spaces so `fold` can break between them."""
-    return Header(text, "utf-8").encode(linesep="\n").replace("\n", "")
 
 
 def _text_part(text: str, subtype: str, params: str = "") -> Message:
@@ -262,22 +298,35 @@ def mime_body(text: str, html: str, boundary: str) -> bytes:
     return container.as_bytes()
 
 
-_MAIL_FILE = re.compile(r"^(\d+)\.(eml|html|txt)$")
+_MAIL_FILE = re.compile(r"^(\d+)\.(eml|html|txt|inputs)$")
 
 
 def prune(mail_dir: str, slug: str, published: set[int]) -> list[str]:
     """Remove emails of issues that are no longer published (back to draft, renumbered, deleted),
     so nothing can send them; returns the removed paths."""
+    removed = _remove(mail_dir, slug, lambda number: number not in published)
+    for path in removed:
+        logger.info("Removed %s: its issue is not published", path)
+    return removed
+
+
+def remove_issue_mail(mail_dir: str, slug: str, numbers: set[int]) -> list[str]:
+    """Remove the emails of these issues (the build refused them)."""
+    removed = _remove(mail_dir, slug, lambda number: number in numbers)
+    for path in removed:
+        logger.warning("Removed %s: the no-strings check refused its issue", path)
+    return removed
+
+
+def _remove(mail_dir: str, slug: str, doomed) -> list[str]:
     folder = os.path.join(mail_dir, slug)
     removed = []
     if os.path.isdir(folder):
         for name in sorted(os.listdir(folder)):
             match = _MAIL_FILE.match(name)
-            if match and int(match.group(1)) not in published:
+            if match and doomed(int(match.group(1))):
                 os.unlink(os.path.join(folder, name))
                 removed.append(os.path.join(folder, name))
-    for path in removed:
-        logger.info("Removed %s: its issue is not published", path)
     return removed
 
 

@@ -1,7 +1,7 @@
 """The Pelican generator for newsletters: niche hubs, issue pages, per-niche feeds, previews, emails.
 
-Reads content/niches/ and content/newsletters/ (issues.load_all_issues), so an
-editor's mistake stops the build with the file and key named. Published issues
+Reads content/niches/ and content/newsletters/ (content.load_content), so an
+editor's mistakes stop the build with each file and key named. Published issues
 become pages and feed items under output/ and emails under mail/; drafts are
 rendered only into PREVIEW_PATH (outside output/, so never linked, searched or
 fed), and not at all when PREVIEW_PATH is None (publishconf.py).
@@ -12,7 +12,13 @@ wherever the pages do. Set NICHE_FEED_ATOM / NICHE_FEED_RSS = None to drop one.
 
 Pelican's Jinja autoescape is off; the templates under newsletters/ and email/
 (but not the plain-text email) are compiled with autoescape on, so every
-string from an issue file is escaped unless it is explicitly Markup.
+string from an issue file is escaped unless it is explicitly Markup. The Markdown
+fields (intro, notes, the letter, the hub text) are rendered once here by markup.py,
+sanitised, and the page, the feed item and the email all show that one rendering.
+
+Content errors (content.py) are gathered in generate_context and raised together
+before anything is written. Emails are rendered in generate_output but written to
+mail/ only once the no-strings check has passed (`staged_mail`, used at `finalized`).
 """
 
 from __future__ import annotations
@@ -21,20 +27,22 @@ import datetime as dt
 import logging
 import os
 import posixpath
-from dataclasses import dataclass, field
+import weakref
+from dataclasses import dataclass, field, fields
 from email.utils import parseaddr
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from markdown import Markdown
 from markupsafe import Markup, escape
 from pelican.generators import Generator
 
-from .documents import write_atomic
+from . import markup
+from .content import load_content
+from .documents import gather, raise_all, write_atomic
 from .feeds import write_niche_feeds
-from .issues import IssueFile, IssueLink, load_all_issues
-from .niches import Niche, load_niches
-from .settings import content_dir, project_dir
+from .issues import IssueFile, IssueLink
+from .niches import Niche
+from .settings import project_dir
 
 logger = logging.getLogger(__name__)
 
@@ -48,23 +56,6 @@ def autoescape_for(name: str | None) -> bool:
     return name.startswith(("newsletters/", "email/")) and not name.endswith(".txt")
 
 
-def make_markdown(settings) -> Markdown:
-    """A Markdown converter configured like Pelican's own reader (MARKDOWN setting)."""
-    md = dict(settings.get("MARKDOWN") or {})
-    configs = dict(md.get("extension_configs") or {})
-    extensions = list(dict.fromkeys(list(md.get("extensions") or []) + list(configs)))
-    extensions = [e for e in extensions if e != "markdown.extensions.meta"]
-    return Markdown(extensions=extensions, extension_configs=configs, output_format=md.get("output_format", "html5"))
-
-
-def to_html(markdown: Markdown, text: str) -> Markup:
-    """Editor-written Markdown (niche hub text, issue letter) as HTML; the editor is trusted like an article author."""
-    if not text or not text.strip():
-        return Markup("")
-    markdown.reset()
-    return Markup(markdown.convert(text))
-
-
 def mail_address(value: str) -> str:
     """The bare address of 'Name <a@b>' (or the value itself)."""
     return parseaddr(value)[1] or value
@@ -76,10 +67,25 @@ def issue_datetime(day: dt.date, timezone: str | None) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(9, 0), tzinfo=tz)
 
 
+@dataclass(frozen=True)
+class LinkView(IssueLink):
+    """One link as pages, feeds and emails show it: the issue file's plain-text fields (escaped by the
+    templates) and its Markdown note rendered once, as sanitised HTML and as plain text."""
+
+    note_html: Markup = Markup("")
+    note_text: str = ""
+
+
+def link_view(render, link: IssueLink) -> LinkView:
+    note = render(link.note)
+    return LinkView(**{f.name: getattr(link, f.name) for f in fields(IssueLink)}, note_html=note.html,
+                    note_text=note.text)
+
+
 @dataclass
 class Section:
     name: str
-    links: list[IssueLink]
+    links: list[LinkView]
 
 
 def group_links(links, section_order) -> list[Section]:
@@ -141,7 +147,10 @@ class IssueView:
     subject: str
     preheader: str
     intro: str
+    intro_html: Markup
+    intro_text: str
     letter_html: Markup
+    letter_text: str
     sections: list[Section]
     url: str
     save_as: str
@@ -164,7 +173,7 @@ class IssueView:
     # What Pelican's Writer.write_feed reads of an item.
     @property
     def summary(self) -> str:
-        return str(escape(self.intro or self.preheader or self.title))
+        return str(escape(self.intro_text or self.preheader or self.title))
 
     @property
     def feed_title(self) -> str:
@@ -176,7 +185,7 @@ class IssueView:
 
 def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[IssueFile]]) -> list[NicheView]:
     """Pure: niche and issue view objects with urls, prev/next and grouped links."""
-    markdown = make_markdown(settings)
+    render = markup.renderer(settings)
     contact = settings.get("CONTACT_EMAIL")
     tz = settings.get("TIMEZONE")
     views = []
@@ -186,7 +195,7 @@ def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[Issue
         view = NicheView(
             niche=niche, slug=slug, title=niche.title, summary=niche.summary,
             url=settings["NICHE_URL"].format(**fmt), save_as=settings["NICHE_SAVE_AS"].format(**fmt),
-            body_html=to_html(markdown, niche.body),
+            body_html=render(niche.body).html,
             feed_atom=settings["NICHE_FEED_ATOM"].format(**fmt) if settings.get("NICHE_FEED_ATOM") else None,
             feed_rss=settings["NICHE_FEED_RSS"].format(**fmt) if settings.get("NICHE_FEED_RSS") else None,
             subscribe_mailto=f"mailto:{subscribe_to}?subject={quote('Subscribe: ' + niche.title)}",
@@ -198,10 +207,12 @@ def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[Issue
         for issue in issues.get(slug, []):
             ifmt = {"niche": slug, "slug": slug, "number": issue.number, "date": issue.date.isoformat()}
             title = issue.subject or f"{niche.title}: issue {issue.number}"
+            intro, letter = render(issue.intro), render(issue.body)
             item = IssueView(
                 issue=issue, niche=view, number=issue.number, date=issue_datetime(issue.date, tz),
                 title=title, subject=issue.subject or title, preheader=issue.preheader, intro=issue.intro,
-                letter_html=to_html(markdown, issue.body), sections=group_links(issue.links, order),
+                intro_html=intro.html, intro_text=intro.text, letter_html=letter.html, letter_text=letter.text,
+                sections=group_links([link_view(render, link) for link in issue.links], order),
                 url=settings["ISSUE_URL"].format(**ifmt), save_as=settings["ISSUE_SAVE_AS"].format(**ifmt),
             )
             (view.issues if issue.published else view.drafts).append(item)
@@ -220,19 +231,23 @@ class NewsletterGenerator(Generator):
         super().__init__(*args, **kwargs)
         self.html_env = self.env.overlay(autoescape=autoescape_for)
         self.niches: list[NicheView] = []
+        self.files: tuple[list[Niche], list[IssueFile]] = ([], [])
+        self.staged: Staged | None = None
 
     def template(self, name: str):
         return self.html_env.get_template(name)
 
     def generate_context(self):
+        """Every content error in content/ stops the build here, all of them at once, before any output."""
         from . import emails
 
-        niches = load_niches(content_dir(self.settings, "NICHES_PATH"))
-        issues = load_all_issues(content_dir(self.settings, "NEWSLETTERS_PATH"), niches)
+        niches, issues, errors = load_content(self.settings, self.context.get("generated_content", {}))
+        self.files = (list(niches.values()), [issue for found in issues.values() for issue in found])
         self.niches = build_views(self.settings, niches, issues)
         for niche in self.niches:
-            for issue in niche.issues:
-                emails.headers(issue, self.settings)  # a CR/LF in a header stops the build now, naming file and field
+            for issue in niche.issues:  # what goes into a header is refused now, naming file and field
+                gather(errors, emails.headers, issue, self.settings)
+        raise_all(sorted(errors, key=lambda e: e.path))
         paginated = self.settings.setdefault("PAGINATED_TEMPLATES", {})
         paginated.setdefault(NICHE_TEMPLATE, self.settings["NICHE_PAGINATION"])
         self.context["niches"] = self.niches
@@ -260,11 +275,14 @@ class NewsletterGenerator(Generator):
             write_niche_feeds(writer, self.context, niche)
         renderer = emails.EmailRenderer(self.html_env, self.settings)
         self._write_previews(renderer)
-        mail_dir = project_dir(self.settings, "MAIL_PATH")
+        # Rendered now, written to mail/ only when the no-strings check passes (nostrings.check_build).
+        published = {niche.slug: {issue.number for issue in niche.issues} for niche in self.niches}
+        mail = emails.MailBatch(self.settings, project_dir(self.settings, "MAIL_PATH"), published)
         for niche in self.niches:
             for issue in niche.issues:
-                renderer.write(issue, mail_dir)
-            emails.prune(mail_dir, niche.slug, {issue.number for issue in niche.issues})
+                mail.add(issue, renderer.render(issue))
+        self.staged = Staged(self.settings, mail, *self.files)
+        _STAGED[id(self.settings)] = self.staged
 
     def _write_previews(self, renderer) -> None:
         """Drafts and their emails, rendered outside output/ and mail/ so nothing links, feeds, indexes
@@ -308,3 +326,25 @@ def preview_email(preview: str, issue: IssueView) -> dict[str, str]:
     """Where a draft's email goes inside PREVIEW_PATH: mail/<slug>/<number>.html and .txt, as in mail/."""
     stem = os.path.join(preview, "mail", issue.niche.slug, str(issue.number))
     return {"html": stem + ".html", "txt": stem + ".txt"}
+
+
+@dataclass(eq=False)
+class Staged:
+    """What one build hands the `finalized` no-strings check: the files it read and its emails
+    (emails.MailBatch), rendered but not yet written to mail/."""
+
+    settings: dict
+    mail: object
+    niches: list[Niche]
+    issues: list[IssueFile]
+
+
+# Each build's Staged, from generate_output to `finalized`, by its settings dict (the one object
+# Pelican hands both the generator and the signal); weak: the generator owns it.
+_STAGED: "weakref.WeakValueDictionary[int, Staged]" = weakref.WeakValueDictionary()
+
+
+def staged(settings) -> Staged | None:
+    """This build's Staged (once: the check takes it), or None when no newsletter output was made."""
+    found = _STAGED.pop(id(settings), None)
+    return found if found is not None and found.settings is settings else None

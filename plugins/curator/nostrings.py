@@ -8,63 +8,38 @@ problem as `file:line: severity: [rule] detail`.
 Rules: tracking-param, click-redirect (tracking.py's lists), tracking-pixel,
 third-party (a script, iframe, font, stylesheet, image or CSS url() from
 another host), email-size (EMAIL_MAX_BYTES), hard-sell (HARD_SELL_PHRASES; a
-warning unless NO_STRINGS_STRICT / --strict). Findings in draft issue files are
-warnings: a draft is the editor's work in progress, and it is checked again
-once it is published. The rule functions are pure; the edges read files.
+warning unless NO_STRINGS_STRICT / --strict), and on the editor's own words
+(editorial.py) unsafe-markup, no-links and missing-note. Findings in draft issue
+files are warnings: a draft is the editor's work in progress, and it is checked
+again once it is published. The rule functions are pure; the edges read files.
+
+In a build the emails are checked before they are written: the generator hands
+over what it rendered (and the issue and niche files it read), and only a passing
+check writes them to mail/; a failing one writes none and removes the failing
+issues' old ones, so `openhand send` never sends what the check refused.
 """
 
 from __future__ import annotations
 
 import bisect
 import glob
-import html
 import logging
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from urllib.parse import urlsplit
 
+from . import editorial, markup
+from .documents import ContentError
 from .issues import issue_paths, load_issue
+from .niches import read_niches
+from .pagescan import host_of, link_problems, scan_css, scan_html
 from .settings import content_dir, project_dir
-from .tracking import is_click_redirect, tracking_params
 
 logger = logging.getLogger(__name__)
 
 ERROR, WARNING = "error", "warning"
 
-# Hosts whose only job is counting opens and visits.
-PIXEL_HOSTS = frozenset({
-    "google-analytics.com", "googletagmanager.com", "doubleclick.net", "facebook.com", "facebook.net",
-    "bat.bing.com", "px.ads.linkedin.com", "analytics.twitter.com", "t.co", "mc.yandex.ru",
-    "scorecardresearch.com", "quantserve.com", "pixel.wp.com", "stats.wp.com", "list-manage.com",
-    "mailchimp.com", "sendgrid.net", "mandrillapp.com", "hubspot.com", "hs-analytics.net", "hsforms.com",
-    "open.convertkit-mail.com", "convertkit-mail.com", "klaviyo.com", "mailtrack.io", "getnotify.com",
-    "pstmrk.it", "mjt.lu", "rs6.net", "exacttarget.com", "cmail19.com", "cmail20.com", "createsend1.com",
-    "beehiiv.com", "substack.com", "matomo.cloud", "plausible.io", "clarity.ms", "hotjar.com", "segment.io",
-})
-# Elements and the attributes through which they load something.
-LOAD_ATTRS = {
-    "script": ("src",), "iframe": ("src",), "frame": ("src",), "embed": ("src",), "object": ("data",),
-    "img": ("src", "srcset"), "source": ("src", "srcset"), "video": ("src", "poster"), "audio": ("src",),
-    "track": ("src",), "input": ("src",), "image": ("href", "xlink:href"), "use": ("href", "xlink:href"),
-    "body": ("background",), "table": ("background",), "td": ("background",),
-}
-LOADING_RELS = {"stylesheet", "icon", "apple-touch-icon", "apple-touch-icon-precomposed", "preload", "prefetch",
-                "modulepreload", "manifest", "mask-icon", "preconnect", "dns-prefetch", "prerender"}
-LINK_ELEMENTS = {"a": "href", "area": "href", "form": "action"}
-
-_ATTR = r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?"""
-_ATTR_RE = re.compile(_ATTR)
-# Only the elements that load or link something are parsed; the rest of a page is skipped by the regex engine.
-_NAMES = sorted(set(LOAD_ATTRS) | set(LINK_ELEMENTS) | {"link"}, key=len, reverse=True)
-_TAG_RE = re.compile(r"<(" + "|".join(_NAMES) + r")(?=[\s/>])((?:\s+" + _ATTR + r")*)\s*/?>", re.I)
-_STYLE_ATTR_RE = re.compile(r"""<([a-zA-Z][\w:-]*)[^>]*?\sstyle\s*=\s*(?:"([^"]*url\([^"]*)"|'([^']*url\([^']*)')""", re.I)
-_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
-_RAW_RE = re.compile(r"(<(script|style)\b[^>]*>)(.*?)(</\2\s*>)", re.S | re.I)
-_CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.I)
 _TEXT_URL_RE = re.compile(r"""https?://[^\s<>"'`)\]]+""")
-_PX_STYLE_RE = re.compile(r"(?:^|;)\s*(?:width|height)\s*:\s*[01](?:px)?\s*(?:;|$|!)", re.I)
 
 
 @dataclass(frozen=True)
@@ -86,136 +61,6 @@ class NoStringsError(Exception):
 
 
 # --- pure rules -----------------------------------------------------------------------------------
-
-def _host(url: str) -> str | None:
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return None
-    return host.lower().rstrip(".") if host else None
-
-
-def _on(host: str | None, domains) -> bool:
-    return bool(host) and any(host == d or host.endswith("." + d) for d in domains)
-
-
-def is_remote(url: str) -> bool:
-    low = url.strip().lower()
-    return low.startswith(("http://", "https://", "//"))
-
-
-@lru_cache(maxsize=65536)
-def link_problems(url: str) -> tuple[tuple[str, str], ...]:
-    """(rule, detail) for a link that carries tracking or goes through a click counter (the same
-    links recur in pages, feeds and emails: cached)."""
-    url = url.strip()
-    if not is_remote(url):
-        if "?" in url and not url.lower().startswith(("mailto:", "tel:", "data:")):
-            params = tracking_params(url)  # a link within the site can carry them too
-            if params:
-                return (("tracking-param", f"link {url} carries tracking parameter(s) {', '.join(params)}"),)
-        return ()
-    full = "https:" + url if url.startswith("//") else url
-    problems = []
-    params = tracking_params(full)
-    if params:
-        problems.append(("tracking-param", f"link {url} carries tracking parameter(s) {', '.join(params)}"))
-    if is_click_redirect(full):
-        problems.append(("click-redirect", f"link {url} goes through a click-redirect or tracking service"))
-    return tuple(problems)
-
-
-def load_problems(url: str, what: str, site_hosts) -> list[tuple[str, str]]:
-    """(rule, detail) for something a page or email loads: only from its own site."""
-    url = url.strip()
-    if not is_remote(url):
-        return []
-    host = _host("https:" + url if url.startswith("//") else url)
-    problems = list(link_problems(url))
-    if host not in site_hosts:
-        problems.append(("third-party", f"{what} loaded from another host ({host}): {url}"))
-    return problems
-
-
-def _srcset_urls(value: str) -> list[str]:
-    return [part.strip().split()[0] for part in value.split(",") if part.strip()]
-
-
-def _css_urls(css: str):
-    for match in _CSS_URL_RE.finditer(css):
-        yield match.start(), next((g for g in match.groups() if g is not None), "")
-
-
-def _blank(match: re.Match) -> str:
-    return re.sub(r"[^\n]", " ", match.group(0))
-
-
-def scan_html(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
-    """(line, rule, detail) for every tracking link, pixel and third-party load in an HTML document."""
-    found: list[tuple[int, str, str]] = []
-    newlines = [m.start() for m in re.finditer("\n", text)]
-
-    def line_of(offset: int) -> int:
-        return bisect.bisect_right(newlines, offset) + 1
-
-    def add(offset: int, problems) -> None:
-        found.extend((line_of(offset), rule, detail) for rule, detail in problems)
-
-    body = _COMMENT_RE.sub(_blank, text)
-    # Inline <style>: its url()s and @imports load things; inline <script> text is never parsed as tags.
-    for raw in _RAW_RE.finditer(body):
-        if raw.group(2).lower() == "style":
-            for offset, url in _css_urls(raw.group(3)):
-                add(raw.start(3) + offset, load_problems(html.unescape(url), "stylesheet resource (CSS url())", site_hosts))
-    body = _RAW_RE.sub(lambda m: m.group(1) + re.sub(r"[^\n]", " ", m.group(3)) + m.group(4), body)
-
-    for tag in _TAG_RE.finditer(body):
-        name = tag.group(1).lower()
-        if name != "img" and "//" not in tag.group(2) and "?" not in tag.group(2):
-            continue  # no other host and no query: nothing in it can track
-        attrs = {}
-        for attr in _ATTR_RE.finditer(tag.group(2) or ""):
-            value = next((v for v in attr.group(2, 3, 4) if v is not None), "")
-            attrs[attr.group(1).lower()] = html.unescape(value) if "&" in value else value
-        at = tag.start()
-        if name in LINK_ELEMENTS and LINK_ELEMENTS[name] in attrs:
-            add(at, link_problems(attrs[LINK_ELEMENTS[name]]))
-        if name == "link" and "href" in attrs:
-            rels = set(attrs.get("rel", "").lower().split())
-            if rels & LOADING_RELS:
-                kind = "font" if attrs.get("as") == "font" else ("stylesheet" if "stylesheet" in rels else "/".join(sorted(rels & LOADING_RELS)))
-                add(at, load_problems(attrs["href"], kind, site_hosts))
-            else:
-                add(at, link_problems(attrs["href"]))
-        for attr in LOAD_ATTRS.get(name, ()):
-            if attr in attrs:
-                urls = _srcset_urls(attrs[attr]) if attr == "srcset" else [attrs[attr]]
-                for url in urls:
-                    add(at, load_problems(url, name, site_hosts))
-        if name == "img":
-            pixel = pixel_reason(attrs)
-            if pixel:
-                add(at, [("tracking-pixel", f"image {attrs.get('src', '')!s} looks like a tracking pixel ({pixel})")])
-    if "url(" in body.lower():
-        for tag in _STYLE_ATTR_RE.finditer(body):
-            style = html.unescape(tag.group(2) if tag.group(2) is not None else tag.group(3))
-            for _, url in _css_urls(style):
-                add(tag.start(), load_problems(url, f"{tag.group(1).lower()} style url()", site_hosts))
-    return found
-
-
-def pixel_reason(attrs: dict[str, str]) -> str | None:
-    """Why an <img> looks like a tracking pixel, or None."""
-    for key in ("width", "height"):
-        if attrs.get(key, "").strip().lower().removesuffix("px") in ("0", "1"):
-            return f"{key}={attrs[key]}"
-    if _PX_STYLE_RE.search(attrs.get("style", "")):
-        return "sized 0 or 1 px by its style"
-    host = _host(attrs.get("src", "").strip())
-    if _on(host, PIXEL_HOSTS):
-        return f"served by {host}, a known tracking host"
-    return None
-
 
 def phrase_patterns(phrases) -> list[tuple[str, re.Pattern]]:
     """HARD_SELL_PHRASES as regexes: case-insensitive, any spacing, ' or ’, "{n}" = a number."""
@@ -270,41 +115,48 @@ def _rel(path: str, root: str) -> str:
 
 
 def site_hosts(settings) -> frozenset[str]:
-    hosts = {_host(settings.get(key) or "") for key in ("SITEURL", "FEED_DOMAIN")}
+    hosts = {host_of(settings.get(key) or "") for key in ("SITEURL", "FEED_DOMAIN")}
     return frozenset(h for h in hosts if h)
 
 
-_STATUS_RE = re.compile(r"^status:\s*['\"]?([A-Za-z]+)", re.M)
-
-
-def _status(text: str, path: str) -> str:
-    """An issue's status, read cheaply; the full loader only when the line is not plain."""
-    match = _STATUS_RE.search(text)
-    return match.group(1) if match else load_issue(path).status
-
-
-def check_issue_files(settings, strict: bool, root: str) -> list[Finding]:
+def check_issue_files(settings, strict: bool, root: str, loaded=None) -> list[Finding]:
+    """Tracking links and hard sells in every issue file's text, and the editor-word rules on each
+    issue; `loaded` is the build's already parsed issues (else each file is read here)."""
     folder = content_dir(settings, "NEWSLETTERS_PATH")
     patterns = phrase_patterns(settings.get("HARD_SELL_PHRASES", ()))
+    render = markup.renderer(settings)
+    by_path = {os.path.abspath(issue.path): issue for issue in loaded} if loaded is not None else None
     findings = []
     for niche_dir in sorted(glob.glob(os.path.join(folder, "*", ""))):
         for path in issue_paths(niche_dir):
-            text = _read(path)
-            draft = _status(text, path) != "published"
+            text, rel = _read(path), _rel(path, root)
+            issue = by_path.get(os.path.abspath(path)) if by_path is not None else _load(path, rel, findings)
+            if issue is None:
+                continue
+            draft = not issue.published
             for line, rule, detail in scan_text(text, patterns):
                 hard = strict if rule == "hard-sell" else True
                 severity = ERROR if hard and not draft else WARNING
-                findings.append(Finding(_rel(path, root), line, rule, detail + (" (draft)" if draft else ""), severity))
+                findings.append(Finding(rel, line, rule, detail + (" (draft)" if draft else ""), severity))
+            findings += [Finding(rel, *found) for found in editorial.issue_findings(issue, text, render, strict)]
     return findings
 
 
-def scan_css(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
-    """(line, rule, detail) for fonts, images and imports a stylesheet loads from another host."""
-    found = []
-    for offset, url in _css_urls(text):
-        line = text.count("\n", 0, offset) + 1
-        found.extend((line, rule, detail) for rule, detail in load_problems(url, "stylesheet resource (CSS url())", site_hosts))
-    return found
+def _load(path: str, rel: str, findings: list[Finding]):
+    """An issue file for `openhand check`, or None with the reason as a finding (the build lists them all)."""
+    try:
+        return load_issue(path)
+    except ContentError as exc:
+        findings.append(Finding(rel, 1, "content", f"{exc}; `make html` lists every content error"))
+        return None
+
+
+def check_niche_files(settings, root: str, loaded=None) -> list[Finding]:
+    """The editor-word rules on every niche's hub text; `loaded` is the build's parsed niches."""
+    niches = loaded if loaded is not None else read_niches(content_dir(settings, "NICHES_PATH"))[0].values()
+    render = markup.renderer(settings)
+    return [Finding(_rel(niche.path, root), *found) for niche in niches
+            for found in editorial.niche_findings(niche, _read(niche.path), render)]
 
 
 def check_output(output: str, hosts, root: str) -> list[Finding]:
@@ -323,16 +175,23 @@ def check_output(output: str, hosts, root: str) -> list[Finding]:
 
 
 def check_mail(mail: str, hosts, limit: int, root: str) -> list[Finding]:
+    """The emails in mail/ (what `openhand check` reads)."""
+    return check_mail_parts([(path, _read(path)) for path in sorted(glob.glob(os.path.join(mail, "*", "*.html")))],
+                            [(path, _read(path)) for path in sorted(glob.glob(os.path.join(mail, "*", "*.txt")))],
+                            hosts, limit, root)
+
+
+def check_mail_parts(htmls, texts, hosts, limit: int, root: str) -> list[Finding]:
+    """Emails as (path, content) of their HTML and text parts: on disk, or a build's before writing."""
     findings = []
-    for path in sorted(glob.glob(os.path.join(mail, "*", "*.html"))):
-        text = _read(path)
-        problem = email_size_problem(os.path.getsize(path), limit)
+    for path, text in htmls:
+        problem = email_size_problem(len(text.encode("utf-8")), limit)
         if problem:
             findings.append(Finding(_rel(path, root), 1, "email-size", problem))
         findings.extend(Finding(_rel(path, root), line, rule, detail) for line, rule, detail in scan_html(text, hosts))
-    for path in sorted(glob.glob(os.path.join(mail, "*", "*.txt"))):
+    for path, text in texts:
         findings.extend(Finding(_rel(path, root), line, rule, detail)
-                        for line, rule, detail in scan_text(_read(path), (), links=True))
+                        for line, rule, detail in scan_text(text, (), links=True))
     return findings
 
 
@@ -342,42 +201,58 @@ def output_dir(settings) -> str:
     return output if os.path.isabs(output) else os.path.join(os.path.dirname(os.path.abspath(settings["PATH"])), output)
 
 
-def check_project(settings, *, strict: bool | None = None, output: str | None = None) -> list[Finding]:
-    """Every finding for content/ issue files, output/ and mail/, errors first."""
+def check_project(settings, *, strict: bool | None = None, output: str | None = None, staged=None) -> list[Finding]:
+    """Every finding for content/ issue and niche files, output/ and mail/, errors first. `staged` is a
+    build's own (generator.Staged): its parsed files and its emails, not yet written to mail/."""
     strict = settings.get("NO_STRINGS_STRICT", False) if strict is None else strict
     root = os.path.dirname(os.path.abspath(settings["PATH"]))
     output = output or output_dir(settings)
     hosts = site_hosts(settings)
-    findings = check_issue_files(settings, strict, root)
+    limit = settings.get("EMAIL_MAX_BYTES", 90 * 1024)
+    findings = check_issue_files(settings, strict, root, staged.issues if staged else None)
+    findings += check_niche_files(settings, root, staged.niches if staged else None)
     if os.path.isdir(output):
         findings += check_output(output, hosts, root)
     mail = project_dir(settings, "MAIL_PATH")
-    if mail and os.path.isdir(mail):
-        findings += check_mail(mail, hosts, settings.get("EMAIL_MAX_BYTES", 90 * 1024), root)
+    if staged is not None:
+        parts = staged.mail.parts()
+        findings += check_mail_parts([(p[1], p[2]) for p in parts], [(p[3], p[4]) for p in parts], hosts, limit, root)
+    elif mail and os.path.isdir(mail):
+        findings += check_mail(mail, hosts, limit, root)
     return sorted(findings, key=lambda f: (f.severity != ERROR, f.path, f.line))
 
 
-def report(findings: list[Finding], limit: int = 50) -> str:
+def report(findings: list[Finding], limit: int = 50, withheld: list[str] = ()) -> str:
     errors = [f for f in findings if f.severity == ERROR]
     lines = [str(f) for f in errors[:limit]]
     if len(errors) > limit:
         lines.append(f"... and {len(errors) - limit} more")
+    held = ("\n(no email of this build was written to mail/" +
+            (f"; removed the refused issues' earlier ones: {', '.join(withheld)}" if withheld else "") + ")")
     return (f"no-strings check failed: {len(errors)} problem(s)\n  " + "\n  ".join(lines) +
             "\n(remove tracking parameters and click redirects, serve every asset from this site, keep emails "
-            "under EMAIL_MAX_BYTES; `openhand check` lists them again)")
+            "under EMAIL_MAX_BYTES; `openhand check` lists them again)" + held)
 
 
-def check_build(pelican) -> None:
-    """After the build: warnings are logged, errors raise so `make html` exits non-zero."""
+def check_build(pelican, staged=None) -> None:
+    """After the build: warnings are logged; errors raise so `make html` exits non-zero. The build's
+    emails (`staged`) are written to mail/ only when no error was found."""
     settings = pelican.settings
     if not settings.get("NO_STRINGS_CHECK", True):
+        if staged is not None:
+            staged.mail.commit()
         return
-    findings = check_project(settings, output=pelican.output_path)
+    findings = check_project(settings, output=pelican.output_path, staged=staged)
     for finding in findings:
         if finding.severity == WARNING:
             logger.warning("%s", finding)
     if any(f.severity == ERROR for f in findings):
-        raise NoStringsError(report(findings))
+        root = os.path.dirname(os.path.abspath(settings["PATH"]))
+        failing = {os.path.abspath(os.path.join(root, f.path)) for f in findings if f.severity == ERROR}
+        withheld = staged.mail.withhold(failing) if staged is not None else []
+        raise NoStringsError(report(findings, withheld=[_rel(p, root) for p in withheld if p.endswith(".eml")]))
+    if staged is not None:
+        staged.mail.commit()
     logger.info("no-strings check passed (%d warning(s))", len(findings))
 
 

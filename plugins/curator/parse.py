@@ -182,6 +182,8 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> ParsedFeed
             entries, title, link = jsonfeed.read(body, MIN_YEAR, MAX_YEAR)
         except jsonfeed.Refused as exc:
             return ParsedFeed(refused=str(exc), is_feed=False)
+        except MemoryError:
+            raise  # a limit, not a malformed feed: the worker that runs this reports it as such
         except Exception as exc:  # a stranger's bytes get no second chance
             return ParsedFeed(refused=f"could not be read ({exc.__class__.__name__}: {exc})", is_feed=False)
         return ParsedFeed(entries=entries, title=title, link=link)
@@ -189,6 +191,8 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> ParsedFeed
         result = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     except EntitiesDeclared:
         return ParsedFeed(refused=ENTITIES_REFUSED, is_feed=False)
+    except MemoryError:
+        raise  # a limit, not a malformed feed: the worker that runs this reports it as such
     except Exception as exc:  # feedparser is robust, but a stranger's bytes get no second chance
         return ParsedFeed(problem=f"could not be parsed ({exc.__class__.__name__}: {exc})", is_feed=False)
     problem = ""

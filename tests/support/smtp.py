@@ -65,12 +65,20 @@ class Received:
 
 @dataclass
 class Recorder:
-    """The handler: accepted messages in `messages`; the dicts and events below make it misbehave."""
+    """The handler: accepted messages in `messages`; the fields below make it misbehave."""
 
     messages: list[Received] = field(default_factory=list)
-    temporary: dict[str, int] = field(default_factory=dict)    # address -> how many 451s before a 250
-    reject: dict[str, str] = field(default_factory=dict)       # address -> a 5xx reply, every time
-    drop: dict[str, int] = field(default_factory=dict)         # address -> how many times to hang up at end of data
+    temporary: dict[str, int] = field(default_factory=dict)    # address -> how many 451s at RCPT before a 250
+    reject: dict[str, str] = field(default_factory=dict)       # address -> a 5xx reply at RCPT, every time
+    reject_data: dict[str, str] = field(default_factory=dict)  # address -> a reply to the final dot (552, 451...)
+    drop_at_rcpt: dict[str, int] = field(default_factory=dict)  # address -> times to hang up at RCPT (before the dot)
+    drop: dict[str, int] = field(default_factory=dict)         # address -> times to hang up after the dot, keeping it
+    late: dict[str, float] = field(default_factory=dict)       # address -> seconds to wait after the dot (keeping it)
+    greylist: bool = False                                     # 450 at RCPT for everyone
+    delay: float = 0.0                                         # seconds before each reply to MAIL, RCPT, DATA, dot
+    pipelining: bool = True                                    # offer PIPELINING in the EHLO reply
+    pipelined: list[bool] = field(default_factory=list)        # per MAIL: were RCPT and DATA already waiting?
+    on_data: object = None                                     # called with the message count at each final dot
     hold_after: int | None = None                              # after this many messages, stall at RCPT ...
     held: threading.Event = field(default_factory=threading.Event)     # ... set while stalled
     release: threading.Event = field(default_factory=threading.Event)  # ... until this is set
@@ -81,10 +89,41 @@ class Recorder:
     def to(self, address: str) -> list[Received]:
         return [m for m in self.messages if address.lower() in (r.lower() for r in m.rcpt_tos)]
 
+    def copies(self) -> dict[str, int]:
+        """address (lower case) -> messages received for it."""
+        out: dict[str, int] = {}
+        for message in self.messages:
+            for address in message.rcpt_tos:
+                out[address.lower()] = out.get(address.lower(), 0) + 1
+        return out
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        buffered = bytes(getattr(server._reader, "_buffer", b""))
+        self.pipelined.append(b"RCPT TO:" in buffered and b"DATA" in buffered)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         key = address.lower()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.greylist:
+            return "450 4.2.0 Greylisted, please try again later"
         if key in self.reject:
             return self.reject[key]
+        if self.drop_at_rcpt.get(key):
+            self.drop_at_rcpt[key] -= 1
+            server.transport.close()
+            return "421 4.4.2 Connection dropped"
         if self.temporary.get(key):
             self.temporary[key] -= 1
             return "451 4.3.0 Mailbox busy, try again later"
@@ -97,14 +136,85 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        for address in envelope.rcpt_tos:
-            if self.drop.get(address.lower()):
-                self.drop[address.lower()] -= 1
-                server.transport.close()  # hang up before the reply: nothing accepted
-                return "421 4.4.2 Connection dropped"
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        keys = [a.lower() for a in envelope.rcpt_tos]
+        for key in keys:
+            if key in self.reject_data:
+                return self.reject_data[key]
         with self.lock:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            count = len(self.messages)
+        if self.on_data:
+            self.on_data(count)
+        for key in keys:
+            if self.drop.get(key):
+                self.drop[key] -= 1
+                server.transport.close()  # hang up before the reply, with the message kept
+                return "421 4.4.2 Connection dropped"
+            if key in self.late:
+                await asyncio.sleep(self.late[key])
         return "250 2.0.0 Accepted"
+
+
+class RawServer:
+    """A misbehaving relay below SMTP: `greeting` bytes sent `every` seconds apart, then hold or hang up."""
+
+    def __init__(self, greeting: bytes, every: float = 0.0, hang_up: bool = True):
+        self.greeting, self.every, self.hang_up = greeting, every, hang_up
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(50)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.received: list[bytes] = []
+        self.stop = threading.Event()
+
+    def _serve(self, conn) -> None:
+        with conn:
+            for i in range(len(self.greeting)):
+                if self.stop.wait(self.every):
+                    return
+                try:
+                    conn.sendall(self.greeting[i:i + 1])
+                except OSError:
+                    return
+            if not self.hang_up:
+                conn.settimeout(0.2)
+                while not self.stop.is_set():
+                    try:
+                        data = conn.recv(4096)
+                    except socket.timeout:
+                        continue
+                    except OSError:
+                        return
+                    if not data:
+                        return
+                    self.received.append(data)
+
+    def _accept(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def env(self) -> dict[str, str]:
+        return {"OPENHAND_SMTP_HOST": "127.0.0.1", "OPENHAND_SMTP_PORT": str(self.port),
+                "OPENHAND_SMTP_STARTTLS": "0", "OPENHAND_SMTP_SSL": "0"}
+
+    def __enter__(self) -> RawServer:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.sock.close()
 
 
 class SmtpServer:
@@ -116,7 +226,7 @@ class SmtpServer:
     """
 
     def __init__(self, user: str | None = None, password: str | None = None, tls: str | None = None,
-                 certificate: tuple[str, str] | None = None):
+                 certificate: tuple[str, str] | None = None, auth_require_tls: bool | None = None):
         if tls not in (None, "starttls", "ssl") or bool(tls) != bool(certificate):
             raise ValueError("tls must be 'starttls' or 'ssl' with a certificate, or None without one")
         self.handler = Recorder()
@@ -125,8 +235,8 @@ class SmtpServer:
         kwargs = {}
         if user:
             # aiosmtpd cannot tell implicit TLS from plain text, so only STARTTLS can make it require TLS for AUTH
-            kwargs = {"authenticator": self._authenticate, "auth_require_tls": tls == "starttls",
-                      "auth_required": True}
+            kwargs = {"authenticator": self._authenticate, "auth_required": True,
+                      "auth_require_tls": tls == "starttls" if auth_require_tls is None else auth_require_tls}
         if tls:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(*certificate)
