@@ -117,6 +117,24 @@ def test_a_keyword_salad_loses_to_a_guide_in_the_niches_own_words():
     assert "hard-sell wording 'Limited time'" in why and "a 2-word summary (-30%)" in why
 
 
+@pytest.mark.parametrize("words, text, found", [   # score.matches' cases for scripts without spaces
+    (("经济",), "…全球经济恢复放缓", ["经济"]),
+    (("经济", "恢复"), "全球经济恢复放缓", ["经济", "恢复"]),
+    (("ai", "芯片"), "国产AI芯片出货", ["ai", "芯片"]),
+    (("ai",), "Said the AIs", ["ai"]),
+    (("ai",), "Said the aim", []),
+    (("帳簿",), "会計帳簿の付け方", ["帳簿"]),
+    (("カタカナ",), "これはカタカナです", ["カタカナ"]),
+    (("ภาษี",), "การยื่นภาษีออนไลน์", ["ภาษี"]),
+    (("税务 申报",), "个人税务 申报指南", ["税务 申报"]),
+    (("grant",), "助成金grant申請", ["grant"]),
+])
+def test_keywords_in_scripts_without_spaces_meet_the_text_as_the_exclusion_matcher_finds_them(words, text, found):
+    n = niche(keywords=words, lang="zh" if not words[0].isascii() else "en")
+    got = scores(n, [entry(text, "x"), entry("Other", "y")])[text]
+    assert sorted(got.in_title) == sorted(found)
+
+
 def test_the_niches_own_words_find_an_entry_no_keyword_matches():
     n = niche(keywords=("dental",), body="Help for the front desk: recall lists and broken appointments.")
     found = scores(n, [entry("Front-desk scripts for same-day cancellations",
@@ -170,6 +188,17 @@ def test_each_junk_signal_lowers_the_score_by_its_share_and_says_so(title, summa
     clean = junk.signals("Payroll rules for small offices", full, NOW, NOW, frozenset(EN.terms(full)), EN, tuple(HARD_SELL_PHRASES), ("sponsored",),
                          url="https://www.dentsoft.example/p")
     assert clean == () and junk.factor(clean) == 1.0
+
+
+def test_a_title_the_feed_declared_as_text_may_name_a_tag_but_not_hold_a_placeholder():
+    summary = "The rules with the numbers worked out for a small office this year."
+    terms = frozenset(EN.terms(summary))
+    def debris(title, text_title):
+        return [s.why for s in junk.signals(title, summary, None, NOW, terms, EN, (), (), text_title=text_title)
+                if s.name == "debris"]
+    assert debris("Payroll: the history of the <blink> tag", True) == []
+    assert debris("Payroll: the history of the <blink> tag", False) == ["markup debris '<blink>' in the title"]
+    assert debris("Payroll for {{first_name}}", True) == ["markup debris '{{' in the title"]
 
 
 def test_a_junk_signal_moves_an_entry_down_and_its_why_says_how_much():

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import junk
+from .clean import TEXT
 from .audience import Focus, customer_side, providers, source_focus
 from .issues import IssueFile, sent_urls
 from .learning import Judgement, Learned, decisions, learn
@@ -208,7 +209,7 @@ def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> l
             signals = junk.signals(entry["title"], entry.get("summary", ""), k.date if not k.future else
                                    parse_date(entry.get("date")), reference, k.doc.tokens, run.analyzer,
                                    options.hard_sell, niche.exclude, match.title_keywords, match.title_share,
-                                   entry["url"], _surface(run, entry, customer))
+                                   entry["url"], _surface(run, entry, customer), entry.get("title_type") == TEXT)
             (heapq.heappush if len(best) < keep else heapq.heappushpop)(best, base * junk.factor(signals))
         score = base * junk.factor(signals) if judged else 0.0
         run.details[k.order] = _Detail(k.doc, match, run.vocab.has_keywords, signals, judgement, k.date, k.age,

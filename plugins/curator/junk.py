@@ -39,8 +39,9 @@ CAPS_MIN_LETTERS = 12     # a shorter title in capitals is likely an acronym or 
 CAPS_SHARE = 0.8          # at least this share of the title's letters upper case: shouting
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-_DEBRIS = re.compile(r"</?[a-z][^>]*>|&(?:[a-z]+|#\d+|#x[0-9a-f]+);|\{\{|\}\}|\{%|%\}|\[\[|\]\]|<!\[CDATA"
-                     r"|\$\{|%[A-Z_]{3,}%|\ufffd|Ã[\x80-\xbf]|â€", re.I)
+_MARKUP = re.compile(r"</?[a-z][^>]*>|&(?:[a-z]+|#\d+|#x[0-9a-f]+);|<!\[CDATA", re.I)
+# Template placeholders and mojibake are debris even in a title the feed declared as text.
+_DEBRIS = re.compile(r"\{\{|\}\}|\{%|%\}|\[\[|\]\]|\$\{|%[A-Z_]{3,}%|\ufffd|Ã[\x80-\xbf]|â€")
 # Calls to action of a vendor's own marketing: events, demos, trials, quotes, waiting lists (English).
 _PROMOTION = re.compile(
     r"\b(?:webinars?|live (?:session|demo|event|stream)|(?:save|reserve|claim|book) (?:your|a) (?:seat|spot|place)"
@@ -77,10 +78,12 @@ class Signal:
     why: str
 
 
-def _debris(title: str) -> str:
+def _debris(title: str, text_title: bool) -> str:
+    """Leftovers of markup or templates; a title the feed declared as text may name a tag ('the <blink>
+    tag'), so only placeholders and mojibake count there."""
     if _CONTROL.search(title):
         return "control characters in the title"
-    found = _DEBRIS.search(title)
+    found = (None if text_title else _MARKUP.search(title)) or _DEBRIS.search(title)
     return f"markup debris {found.group(0)!r} in the title" if found else ""
 
 
@@ -130,17 +133,18 @@ def _selling(text: str, tokens: frozenset[str], hard_sell: tuple[str, ...], anal
 
 def signals(title: str, summary: str, date: dt.datetime | None, reference: dt.datetime, tokens: frozenset[str],
             analyzer: Analyzer, hard_sell: tuple[str, ...], exclude: tuple[str, ...], title_keywords: int = 0,
-            title_share: float = 0.0, url: str = "", customer: str = "") -> tuple[Signal, ...]:
+            title_share: float = 0.0, url: str = "", customer: str = "", text_title: bool = False) -> tuple[Signal, ...]:
     """Every junk signal the entry shows, in a fixed order; `tokens` are its index terms, `title_keywords`
     how many of the niche's keywords its title holds, `title_share` the share of its words they make and
-    `customer` the words that send its reader to one of the niche's own (audience.customer_side)."""
+    `customer` the words that send its reader to one of the niche's own (audience.customer_side);
+    `text_title` says the feed declared its title as text (clean.TEXT)."""
     out = []
 
     def add(name: str, why: str) -> None:
         if why:
             out.append(Signal(name, PENALTIES[name], why))
 
-    add("debris", _debris(title))
+    add("debris", _debris(title, text_title))
     add("self", _self(title, url))
     add("future", f"dated {date:%Y-%m-%d}, in the future" if date is not None
         and date > reference + dt.timedelta(days=1) else "")
