@@ -122,7 +122,7 @@ def choose(niche: Niche, tagged: list[tuple[FeedSource, dict]], picks: list[Cand
     context = context_texts(niche, issues, date)
     sent = {url_key(u) for u in history}
     blocked = sent | run.learned.dropped
-    top = 3 * (niche.max_links + options.runners_up + len(picks)) + 10
+    top = 2 * (niche.max_links + options.runners_up + len(picks)) + 5
     while True:  # only the best candidates are judged in full: enough of them to fill the draft
         run.details.clear()
         candidates = _score_all(run, tagged, context, date, top)

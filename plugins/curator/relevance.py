@@ -235,11 +235,7 @@ def _document(analyzer: Analyzer, title: str, summary: str) -> Document:
 
 def background(docs: list[Document]) -> Counter:
     """How often each term occurs in the entries seen (what context words are compared with)."""
-    counts: Counter = Counter()
-    for doc in docs:
-        counts.update(doc.title_counts)
-        counts.update(doc.summary_counts)
-    return counts
+    return Counter(chain.from_iterable(chain(d.title, d.summary) for d in docs))  # one C loop over every term
 
 
 def _count(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> int:

@@ -98,7 +98,7 @@ class Analyzer:
 
     def fields(self, title: str, summary: str) -> list[str]:
         """An entry's title and summary as terms, each one space-separated string (for the feed cache)."""
-        return [" ".join(self.terms(title)), " ".join(self.terms(summary))]
+        return [" ".join(self._terms(title)), " ".join(self._terms(summary))]  # once each: no cache to fill
 
     def surface(self, text: str) -> dict[str, str]:
         """Each word term of the text -> the first word it came from, as written (for `why`)."""
