@@ -51,13 +51,18 @@ class SmtpConfig:
         return f"{self.host}:{self.port} ({mode}){who}"
 
 
-def _flag(environ, name: str) -> bool:
-    value = environ.get(ENV + name, "").strip().lower()
+def env_flag(environ, variable: str) -> bool:
+    """A 1/0 (true/false, yes/no, on/off) switch from the environment; unset is off."""
+    value = environ.get(variable, "").strip().lower()
     if value in TRUE:
         return True
     if value in FALSE:
         return False
-    raise SettingsError(f"{ENV}{name} must be 1 or 0 (or true/false), not {value!r}")
+    raise SettingsError(f"{variable} must be 1 or 0 (or true/false), not {value!r}")
+
+
+def _flag(environ, name: str) -> bool:
+    return env_flag(environ, ENV + name)
 
 
 def is_loopback(host: str) -> bool:
