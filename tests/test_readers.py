@@ -418,3 +418,66 @@ def test_the_application_is_importable_for_any_wsgi_server(site, smtp):
                             timeout=120)
     assert failed.returncode == 2 and failed.stderr.startswith("error: set OPENHAND_LIST_SECRET")
     assert "Traceback" not in failed.stderr
+
+
+def test_requests_at_once_for_one_address_send_one_confirmation_and_add_one_row(site, database_url, tmp_path):
+    import threading
+
+    from curator.delivery import readers
+    from curator.delivery.database import open_database
+
+    project, _ = site
+    db = open_database(list_settings(project, DATABASE=str(tmp_path / "state" / "race.db")))
+    try:
+        start, outcomes = threading.Barrier(8), []
+
+        def ask():
+            start.wait()
+            outcomes.append(readers.ask(db, "dental", "Race@Clinic.example", "gate-race", 900))
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(o.value for o in outcomes) == ["asked"] + ["limited"] * 7
+        with db.transaction(write=False) as tx:
+            assert tx.all("SELECT address, status FROM subscribers") == [("Race@Clinic.example", "unconfirmed")]
+        readers.unask(db, "gate-race")  # the confirmation could not go out: the reader may ask again at once
+        assert readers.ask(db, "dental", "race@clinic.example", "gate-race", 900) is readers.Outcome.ASKED
+        assert readers.confirm(db, "dental", "race@clinic.example") is readers.Outcome.CHANGED
+        assert readers.housekeeping(db, 3600) == (0, 0)  # a confirmed reader and an open gate stay
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("value, words", [
+    ("http://list.example.com", "must use https://"),
+    ("https://list.example.com/?from=hub", "no query"),
+    ("https://list.example.com/a b", "without spaces"),
+    ("list.example.com", "must be an https:// URL"),
+])
+def test_list_endpoint_must_be_https_unless_on_this_machine(value, words):
+    from curator.settings import DEFAULTS, SettingsError, configure
+
+    with pytest.raises(SettingsError, match=words):
+        configure({"LIST_ENDPOINT": value})
+    assert configure({"LIST_ENDPOINT": "https://list.example.com/"})["LIST_ENDPOINT"] == "https://list.example.com"
+    assert configure({"LIST_ENDPOINT": "http://127.0.0.1:8080"})["LIST_ENDPOINT"] == "http://127.0.0.1:8080"
+    assert DEFAULTS["LIST_ENDPOINT"] is None
+    with pytest.raises(SettingsError, match="LIST_TRUSTED_PROXIES"):
+        configure({"LIST_TRUSTED_PROXIES": ["10.0.0.0/8", "the proxy"]})
+
+
+def test_the_readme_names_every_readers_setting_and_the_docs_show_how_to_run_them():
+    from curator.settings import DEFAULTS
+    from support.project import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Readers"):]
+    missing = [key for key in DEFAULTS if key.startswith(("LIST_", "INBOX_")) and f"`{key}`" not in section]
+    assert missing == []
+    docs = (ROOT / "docs" / "readers.md").read_text(encoding="utf-8")
+    for needed in ("[Service]", "OnCalendar=", "proxy_pass http://127.0.0.1:8080", "reverse_proxy 127.0.0.1:8080",
+                   "LIST_TRUSTED_PROXIES", "curator.delivery.endpoint:application"):
+        assert needed in docs, needed
