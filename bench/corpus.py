@@ -152,7 +152,14 @@ def niche_file(slug: str, title: str, keywords: list[str], feed_urls: list[str])
     return f"---\n{head}---\nFor owners and managers of {title.lower()}: a short weekly list of useful links.\n"
 
 
-def write_niches(content: Path, base_url: str, feeds: int, niches: int = 10) -> None:
+def feed_url(base_url: str, index: int, hosts: int = 1) -> str:
+    """Feed `index` on `base_url` (http://127.0.0.1:port), or spread over 127.0.0.1 to 127.0.0.<hosts>."""
+    if hosts > 1:
+        base_url = base_url.replace("//127.0.0.1:", f"//127.0.0.{1 + index % hosts}:")
+    return base_url + feed_path(index)
+
+
+def write_niches(content: Path, base_url: str, feeds: int, niches: int = 10, hosts: int = 1) -> None:
     """`niches` niche files sharing `feeds` feeds: each niche reads its own slice,
     plus the first feed of the next slice (feeds shared between niches are real)."""
     folder = content / "niches"
@@ -166,7 +173,7 @@ def write_niches(content: Path, base_url: str, feeds: int, niches: int = 10) -> 
             mine.append((j + 1) % niches)
         slug, title, keywords = NICHES[j % len(NICHES)]
         slug = slug if j < len(NICHES) else f"{slug}{j}"
-        urls = [(i, base_url + feed_path(i)) for i in sorted(set(mine))]
+        urls = [(i, feed_url(base_url, i, hosts)) for i in sorted(set(mine))]
         (folder / f"{slug}.md").write_text(niche_file(slug, title, keywords, urls), encoding="utf-8")
 
 

@@ -6,6 +6,9 @@ It prints "PORT <n>" once every feed is ready. Every request waits `latency`
 seconds (a 304 too: the round trip is the cost), then answers 304 when the
 client's If-None-Match / If-Modified-Since matches, else the feed, gzipped when
 the client accepts it. GET /_stats reports counts; GET /_reset zeroes them.
+With --hosts N it listens on 127.0.0.1 to 127.0.0.N (all loopback on Linux), one
+port: feeds spread over N hosts, as real feeds are (curation opens at most a few
+connections per host, so 100 feeds on one host would measure politeness).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import selectors
 import sys
 import threading
 import time
@@ -113,17 +117,27 @@ def main(argv=None) -> int:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--date", default=dt.date.today().isoformat())
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--hosts", type=int, default=1, help="listen on 127.0.0.1 to 127.0.0.N")
     args = parser.parse_args(argv)
     Handler.feeds = Feeds(args.feeds, args.entries, dt.date.fromisoformat(args.date))
     Handler.latency = args.latency
-    server = Server(("127.0.0.1", args.port), Handler)
-    print(f"PORT {server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    servers = [Server(("127.0.0.1", args.port), Handler)]
+    port = servers[0].server_address[1]
+    servers += [Server((f"127.0.0.{i}", port), Handler) for i in range(2, args.hosts + 1)]
+    print(f"PORT {port}", flush=True)
+    # One loop accepts for every address; each connection then gets a thread, as serve_forever does.
+    with selectors.DefaultSelector() as selector:
+        for server in servers:
+            selector.register(server, selectors.EVENT_READ)
+        try:
+            while True:
+                for key, _ in selector.select():
+                    key.fileobj._handle_request_noblock()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for server in servers:
+                server.server_close()
     return 0
 
 

@@ -47,6 +47,7 @@ QUICK = {"feeds": [4], "primary_feeds": 4, "entries": 10, "latency": 0.02, "runs
          "articles": [12], "primary_articles": 12, "niches": 2, "issues": 3, "build_runs": 1, "scale_runs": 1,
          "emails": 5}
 
+HOSTS = 250  # feed hosts at most (127.0.0.1 to 127.0.0.250): 400 feeds share some, as on the web
 TARGETS = {"cold_s": 4.0, "cold_vs_webring": 3.5, "warm_s": 1.0, "build_ratio": 1.10, "email_ms": 2.0,
            "curate_rss_mb": 300.0}
 
@@ -83,10 +84,11 @@ def dumps(meta: dict, body: str = "") -> str:
 class FeedServer:
     """bench/feedserver.py in its own process, so its CPU is not charged to the client."""
 
-    def __init__(self, feeds: int, entries: int, latency: float, today: dt.date):
+    def __init__(self, feeds: int, entries: int, latency: float, today: dt.date, hosts: int = 1):
+        self.hosts = hosts
         self.proc = subprocess.Popen(
             [PY, str(HERE / "feedserver.py"), "--feeds", str(feeds), "--entries", str(entries),
-             "--latency", str(latency), "--date", today.isoformat()],
+             "--latency", str(latency), "--date", today.isoformat(), "--hosts", str(hosts)],
             stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("PORT "):
@@ -145,16 +147,17 @@ def _webring_once(urls_file: Path, expected: int, workers: int = 16) -> dict:
 
 
 def bench_curation(cfg: dict, work: Path, today: dt.date, profile_dir: Path | None = None) -> dict:
-    """Cold (empty cache), warm (every feed 304) and the webring-style peer, per feed count."""
-    server = FeedServer(max(cfg["feeds"]), cfg["entries"], cfg["latency"], today)
+    """Cold (empty cache), warm (every feed 304) and the webring-style peer, per feed count. The feeds
+    are spread over up to HOSTS loopback hosts (one each, up to that many), as real feeds are."""
+    server = FeedServer(max(cfg["feeds"]), cfg["entries"], cfg["latency"], today, hosts=min(HOSTS, max(cfg["feeds"])))
     results: dict = {"entries_per_feed": cfg["entries"], "latency_s": cfg["latency"], "niches": cfg["niches"],
                      "sizes": {}}
     try:
         for feeds in cfg["feeds"]:
             project, _ = new_project(work / f"curate-{feeds}")
-            corpus.write_niches(project / "content", server.base, feeds, cfg["niches"])
+            corpus.write_niches(project / "content", server.base, feeds, cfg["niches"], server.hosts)
             urls = project / "urls.txt"
-            urls.write_text("\n".join(server.base + corpus.feed_path(i) for i in range(feeds)) + "\n")
+            urls.write_text("\n".join(corpus.feed_url(server.base, i, server.hosts) for i in range(feeds)) + "\n")
             peer = feeds == cfg["primary_feeds"]
             cold, warm, webring = [], [], []
             runs = cfg["runs"] if peer else cfg["scale_runs"]  # the compared size gets the most runs

@@ -83,14 +83,25 @@ def error_lines(text: str) -> list[str]:
             or "ContentError" in line]
 
 
-@pytest.mark.parametrize(("change", "path", "key", "fix"), [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
-def test_curate_stops_with_one_clear_error_and_writes_nothing(good, tmp_path, change, path, key, fix):
+def curate_with(good: Path, tmp_path: Path, change) -> tuple[Path, dict[str, bytes], object]:
+    """A copy of the good demo (no cache) with one mistake, its content before, and curate's run."""
     project = tmp_path / "p"
     shutil.copytree(good, project)
     shutil.rmtree(project / "cache", ignore_errors=True)
     change(project)
     content = snapshot(project / "content")
-    proc = openhand(project, "curate", "--offline", "--date", DATE.isoformat(), check=False)
+    return project, content, openhand(project, "curate", "--offline", "--date", DATE.isoformat(), check=False)
+
+
+# A bad hand-picked link file stops only itself (test_a_bad_pick_...): the rest is curated.
+PICK_MISTAKES = [m for m in MISTAKES if m[0] == "pick-without-a-note"]
+CURATE_MISTAKES = [m for m in MISTAKES if m not in PICK_MISTAKES]
+
+
+@pytest.mark.parametrize(("change", "path", "key", "fix"), [m[1:] for m in CURATE_MISTAKES],
+                         ids=[m[0] for m in CURATE_MISTAKES])
+def test_curate_stops_with_one_clear_error_and_writes_nothing(good, tmp_path, change, path, key, fix):
+    project, content, proc = curate_with(good, tmp_path, change)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     (line,) = [line for line in proc.stderr.splitlines() if line.strip()]
     assert line.startswith("error: ") and path in line and "fix" in line and fix in line, line
@@ -98,6 +109,18 @@ def test_curate_stops_with_one_clear_error_and_writes_nothing(good, tmp_path, ch
     assert "Traceback" not in proc.stderr
     assert snapshot(project / "content") == content          # no draft, nothing rewritten
     assert not (project / "cache").exists() or not any((project / "cache").rglob("*.json"))
+
+
+@pytest.mark.parametrize(("change", "path", "key", "fix"), [m[1:] for m in PICK_MISTAKES],
+                         ids=[m[0] for m in PICK_MISTAKES])
+def test_a_bad_pick_is_one_error_and_every_niche_is_still_curated(good, tmp_path, change, path, key, fix):
+    _, _, proc = curate_with(good, tmp_path, change)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = error_lines(proc.stderr)
+    assert path in line and f": {key}" in line and "fix" in line and fix in line, line
+    assert "Traceback" not in proc.stderr
+    for niche in ("dental", "nonprofits", "restaurants"):
+        assert f"wrote content/newsletters/{niche}/{DATE.isoformat()}.md" in proc.stdout, proc.stdout
 
 
 # Hand-picked links are curation's input only; the build never reads them.

@@ -19,6 +19,7 @@ from curator import fetch
 from curator.curate import curate
 from curator.issues import load_issue
 from support.feedserver import FeedServer, Route, load_settings, make_project, niche_text, rss
+from support.project import openhand
 
 DATE = dt.date(2026, 11, 22)
 
@@ -236,3 +237,123 @@ def test_a_page_that_is_not_a_feed_backs_off_like_any_failure(tmp_path, server):
         fetch.save_state(folder, state)
     assert len(server.hits_for("/page.xml")) == 2
     assert waits[1] == pytest.approx(2 * waits[0], rel=0.05)
+
+
+# ---------------------------------------------------------------- politeness: connections per host
+
+def test_at_most_four_connections_at_once_to_one_host(tmp_path, server):
+    """30 feeds on one small server: never more than CURATE_CONNECTIONS_PER_HOST (4) at once,
+    however many fetch threads there are (a default listen backlog drops a burst of 30)."""
+    urls = [server.add(f"/f{i}.xml", body=rss(f"F{i}", items(f"f{i}", 2)), delay=0.1) for i in range(30)]
+    root = project_with(tmp_path, [(u, f"Feed {i}", 1.0) for i, u in enumerate(urls)])
+    options = fetch.FetchOptions.from_settings(load_settings(root))
+    assert (options.connections_per_host, options.workers) == (4, 100)
+    results = fetch.fetch_all(urls, os.path.join(root, "cache", "curator"), options)
+    assert [r.status for r in results.values()] == [fetch.OK] * 30
+    assert len(server.hits) == 30
+    assert 1 <= server.max_connections <= 4, server.max_connections
+
+
+def test_feeds_on_different_hosts_are_fetched_side_by_side(tmp_path):
+    """A host is a host name: 24 feeds on 24 loopback addresses take about one round trip, while
+    24 feeds on one host take six rounds of four (the ratio of the two, measured in one run)."""
+    from contextlib import ExitStack
+
+    delay = 0.3
+    with ExitStack() as stack:
+        hosts = [stack.enter_context(FeedServer(f"127.0.0.{i}")) for i in range(2, 26)]
+        one = stack.enter_context(FeedServer())
+        many = [srv.add("/feed.xml", body=GOOD, delay=delay) for srv in hosts]
+        same = [one.add(f"/f{i}.xml", body=GOOD, delay=delay) for i in range(24)]
+        options = fetch.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
+        took = {}
+        for kind, urls in (("many", many), ("same", same)):
+            started = time.monotonic()
+            results = fetch.fetch_all(urls, str(tmp_path / kind), options)
+            took[kind] = time.monotonic() - started
+            assert [r.status for r in results.values()] == [fetch.OK] * 24, kind
+    assert one.max_connections <= 4 and max(h.max_connections for h in hosts) == 1
+    assert took["same"] >= 6 * delay, took
+    assert took["many"] < took["same"] / 3, took
+
+
+# ---------------------------------------------------------------- SSRF: a public feed stays out of the local network
+
+@pytest.fixture
+def public_host(monkeypatch):
+    """127.0.0.2 plays a public host (as a feed on the internet would be); every other loopback,
+    private and link-local address stays what it is. Nothing else of the check is changed."""
+    from curator import network
+
+    real = network.address_is_public
+    monkeypatch.setattr(network, "address_is_public", lambda address: address == "127.0.0.2" or real(address))
+    with FeedServer("127.0.0.2") as srv:
+        yield srv
+
+
+def test_a_public_feed_that_redirects_into_the_local_network_is_refused(tmp_path, server, public_host, caplog):
+    port = server.httpd.server_address[1]
+    secret = rss("Intranet", items("secret", 3, host="https://intranet.example"))
+    server.add("/secret.xml", body=secret)
+    refused = {
+        # A name, resolved: localhost is 127.0.0.1.
+        public_host.add("/by-name.xml", status=302, location=f"http://localhost:{port}/secret.xml"): "localhost is 127.0.0.1",
+        public_host.add("/private.xml", status=301, location="http://10.11.12.13/feed.xml"): "10.11.12.13 is a local",
+        public_host.add("/metadata.xml", status=307, location="http://169.254.169.254/latest/meta-data/"): "169.254.169.254",
+        public_host.add("/any.xml", status=302, location=f"http://0.0.0.0:{port}/secret.xml"): "0.0.0.0 is a local",
+        public_host.add("/v6.xml", status=302, location=f"http://[::1]:{port}/secret.xml"): "::1 is a local",
+    }
+    public_host.add("/good.xml", body=GOOD)
+    moved = public_host.add("/moved.xml", status=302, location="/good.xml")  # public to public: fine
+    own = server.add("/own.xml", status=302, location=f"http://localhost:{port}/secret.xml")  # a local niche URL
+    root = make_project(tmp_path, {
+        "shop": niche_text([(u, f"Shop {i}", 1.0) for i, u in enumerate([*refused, moved])], keywords=["payroll"],
+                           per_source=10),
+        "intranet": niche_text([(own, "Own", 1.0)], keywords=["payroll"], per_source=10)})
+    with caplog.at_level(logging.WARNING):
+        result = curate(load_settings(root), date=DATE)
+    for url, words in refused.items():
+        (said,) = warnings_about(caplog, url)
+        assert words in said and "a public feed may not lead into the local network" in said, said
+        assert result.feeds[url].status == fetch.FAILED
+    assert len(server.hits_for("/secret.xml")) == 1   # for the intranet niche's own URL only
+    shop, intranet = (load_issue(r.draft.path) for r in result.niches[::-1])
+    assert all(link.url.startswith("https://news.example/good/") for link in shop.links)
+    assert [link.url for link in intranet.links] == [f"https://intranet.example/secret/{i}" for i in range(3)]
+
+
+def test_the_address_connected_to_is_checked_too(tmp_path, server, public_host, monkeypatch):
+    """A name that resolves to a public address when checked, then to 127.0.0.1 when connecting
+    (DNS rebinding), is refused at the connection, before any request is sent."""
+    from curator import network
+
+    real = network.resolve
+    monkeypatch.setattr(network, "resolve", lambda host, port=None: ["127.0.0.2"] if host == "localhost" else real(host, port))
+    port = server.httpd.server_address[1]
+    server.add("/secret.xml", body=rss("Intranet", items("secret", 3)))
+    url = public_host.add("/rebind.xml", status=302, location=f"http://localhost:{port}/secret.xml")
+    options = fetch.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
+    result = fetch.fetch_all([url], str(tmp_path / "cache"), options)[url]
+    assert result.status == fetch.FAILED and "localhost is 127.0.0.1, a local or private address" in result.reason
+    assert server.hits_for("/secret.xml") == []
+
+
+# ---------------------------------------------------------------- --retry
+
+def test_retry_fetches_a_feed_that_is_backing_off(tmp_path, server, caplog):
+    url = server.add("/fixed.xml", status=500)
+    root = project_with(tmp_path, [(url, "Fixed", 1.0), (server.add("/good.xml", body=GOOD), "Good", 1.0)])
+    settings = load_settings(root)
+    curate(settings, date=DATE)
+    server.add("/fixed.xml", body=rss("Fixed", items("fixed", 3)))  # the editor fixed the feed
+    os.remove(os.path.join(root, "content", "newsletters", "shop", f"{DATE}.md"))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        waiting = curate(settings, date=DATE)
+    assert "backing off" in warnings_about(caplog, url)[0] and len(server.hits_for("/fixed.xml")) == 1
+    os.remove(waiting.niches[0].draft.path)
+    proc = openhand(root, "curate", "--date", DATE.isoformat(), "--retry")
+    assert url not in proc.stderr, proc.stderr
+    assert len(server.hits_for("/fixed.xml")) == 2
+    assert {f"https://news.example/fixed/{i}" for i in range(3)} <= {l.url for l in load_issue(waiting.niches[0].draft.path).links}
+    assert "--retry" in openhand(root, "curate", "--help").stdout

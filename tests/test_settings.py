@@ -25,6 +25,9 @@ def test_defaults_fill_in_what_the_user_left_out():
         ("NO_STRINGS_STRICT", "yes", "True or False"),
         ("ISSUE_SAVE_AS", "newsletters/{niche}/index.html", "must contain {number}"),
         ("NICHE_FEED_ATOM", 3, "string or None"),
+        ("CURATE_FEED_MEMORY_MB", 8, "at least 16"),
+        ("CURATE_FEED_CPU_SECONDS", 0, "above zero"),
+        ("CURATE_CONNECTIONS_PER_HOST", 2.5, "whole number"),
     ],
 )
 def test_a_wrong_setting_names_the_key_and_an_example(key, value, words):

@@ -19,6 +19,14 @@ from .settings import SettingsError
 
 logger = logging.getLogger("curator")
 
+# What `openhand curate` exits with (curate.exit_code decides; the README lists the same).
+CURATE_EXIT_CODES = """exit codes:
+  0  every niche wrote its draft (or kept it, or is not due yet), or had nothing new to offer
+  1  a niche could not be curated: it has no draft because every feed failed or a limit
+     stopped one of its feeds, or its draft could not be written
+  2  a content or settings error: a niche file, a setting, or a hand-picked link file
+     (then that link is left out and the others are curated)"""
+
 
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -40,11 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", "-v", action="store_true", help="say more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    curate = sub.add_parser("curate", help="write a draft issue per niche from its feeds and hand-picked links")
+    curate = sub.add_parser("curate", help="write a draft issue per niche from its feeds and hand-picked links",
+                            epilog=CURATE_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     curate.add_argument("--niche", action="append", metavar="SLUG", help="only this niche (repeatable)")
     curate.add_argument("--date", metavar="YYYY-MM-DD", help="the draft's date (default: today)")
     curate.add_argument("--offline", action="store_true", help="use only the feed cache, fetch nothing")
     curate.add_argument("--force", action="store_true", help="write a draft even if the cadence says it is too soon")
+    curate.add_argument("--retry", action="store_true",
+                        help="fetch feeds that are backing off after failures too (once you fixed one)")
 
     check = sub.add_parser("check", help="the no-strings check on content/, output/ and mail/")
     check.add_argument("--strict", action="store_true", help="hard-sell phrases are errors, not warnings")

@@ -1,22 +1,20 @@
 """`openhand curate`: feeds and hand-picked links become one reviewed draft per niche.
 
-The thin command over the pipeline: fetch (threads) -> parse + clean (in forked
-worker processes when there are enough feeds to pay for it) -> score, dedupe and
-select per niche (in forked workers too, for many entries and several niches;
-on a warm run already while the feeds download, from the cache) -> write the
-draft. Each feed's trouble is one warning naming the feed and the
-reason; it never stops the other feeds or niches.
+The thin command over the pipeline: fetch (threads) -> parse + clean (every feed
+in a worker process under a memory ceiling and a CPU-time limit, `pools.LimitedPool`,
+started only when some feed sends a body) -> score, dedupe and select per niche
+(in forked workers, for many entries and several niches; on a warm run already
+while the feeds download, from the cache) -> write the draft. Each feed's trouble
+is one warning naming the feed and the reason (a limit it hit names the setting);
+it never stops the other feeds or niches, nor does a bad hand-picked link file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import logging
-import multiprocessing
 import os
 import sys
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -25,10 +23,12 @@ from urllib.parse import urlsplit
 
 from . import fetch as fetching
 from .clean import clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
+from .documents import ContentError, remove_abandoned_temp_files
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
 from .issues import load_all_issues, sent_urls
 from .niches import Niche, load_niches
-from .picks import Pick, load_picks
+from .picks import Pick, read_picks
+from .pools import CPU, MEMORY, TIME, LimitedPool, Limits, Stopped, die_with_parent, fork_pool
 from .score import Candidate, best_section, parse_date, reference_time, score_entry
 from .selection import dedupe, select
 from .settings import SettingsError, cache_dir, content_dir, project_root
@@ -36,10 +36,11 @@ from .tracking import clean_link
 
 logger = logging.getLogger(__name__)
 
-# Worker processes cost ~0.05 s to start: worth it only for many feeds to download and parse,
-# or many entries to score for several niches.
-POOL_MIN_FEEDS = 8
+# Forked workers for choosing cost ~0.05 s to start: worth it only for many entries and several niches.
 POOL_MIN_ENTRIES = 2000
+DIGEST = "curator.curate:digest"   # what the parser workers run (imported there by name)
+STOPPED = "stopped"                # a feed's status when a limit (or a crash) stopped its parsing
+WALL_FACTOR, WALL_EXTRA = 3, 10.0  # the watchdog: wall seconds per CPU second allowed, and extra
 
 
 @dataclass
@@ -60,19 +61,27 @@ class NicheReport:
     seen: int = 0
     kept: int = 0
     picked: int = 0
+    stopped: list[str] = field(default_factory=list)   # feeds a limit stopped
     draft: DraftResult | None = None
     links: list[Candidate] = field(default_factory=list)
     problem: str = ""
+    nothing_new: bool = False   # no draft, and rightly so: the feeds were read, nothing new matched
 
     @property
     def succeeded(self) -> bool:
         return self.draft is not None and self.draft.status in (WRITTEN, EXISTS, TOO_SOON)
+
+    @property
+    def curated(self) -> bool:
+        """Wrote (or kept) its draft, or had nothing new to offer: nothing for the editor to fix."""
+        return self.succeeded or self.nothing_new
 
 
 @dataclass
 class CurateResult:
     niches: list[NicheReport]
     feeds: dict[str, FeedReport]
+    content_errors: list[ContentError] = field(default_factory=list)   # bad hand-picked link files
 
     @property
     def parsed(self) -> int:
@@ -92,90 +101,30 @@ def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int) -
             "is_feed": parsed.is_feed, "dropped": len(parsed.entries) - len(entries)}
 
 
-def _die_with_parent(parent: int) -> None:
-    """Pool initializer: a parser process must not outlive its run. After a SIGKILL the pool
-    cannot stop its workers, and a forked worker holds its own queue's pipe open, so it
-    would wait for work for ever. Linux: ask for SIGKILL when the forking (main) thread dies."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the run died before that took effect
-        os._exit(1)
+def feed_limits(settings: dict[str, Any]) -> Limits:
+    """The per-feed limits; the wall-clock watchdog (for a worker that stops using CPU but does not
+    finish) leaves room for a busy machine, where a second of CPU can take several."""
+    cpu = float(settings["CURATE_FEED_CPU_SECONDS"])
+    return Limits(int(settings["CURATE_FEED_MEMORY_MB"]), cpu, WALL_FACTOR * cpu + WALL_EXTRA)
 
 
-def _start_parser(parent: int) -> None:
-    _die_with_parent(parent)
-    from . import parse  # noqa: F401  (feedparser, imported while the first feeds download)
-
-
-def _fork_pool(processes: int, initializer) -> ProcessPoolExecutor | None:
-    """Forked workers (they start at once and inherit what this process holds), or None while this
-    process runs other threads (a fork copies locks they may hold: e.g. a test's feed server)."""
-    if threading.active_count() != 1:
-        logger.debug("other threads are running: no worker processes")
-        return None
-    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"),
-                               initializer=initializer, initargs=(os.getpid(),))
-
-
-class Digester:
-    """Parse and clean feeds as their bytes arrive: in worker processes when there are
-    enough feeds to pay for them (threads would not help: parsing holds the GIL),
-    otherwise here. The workers are forked before any fetch thread starts."""
-
-    def __init__(self, processes: int, feeds: int):
-        self.jobs: dict[str, tuple] = {}
-        self.futures: dict[str, Any] = {}
-        self.pool = None
-        if processes > 1 and feeds >= POOL_MIN_FEEDS:
-            try:
-                self.pool = _fork_pool(processes, _start_parser)
-                if self.pool is not None:
-                    logger.debug("parsing feeds in %d worker processes", processes)
-                    # With fork, the first task makes the pool fork every worker at once, now, while this
-                    # process has no threads; no need to wait for them (they import feedparser meanwhile).
-                    self.pool.submit(int)
-            except Exception as exc:  # e.g. no /dev/shm: parse here instead
-                logger.warning("could not start parser processes (%s); parsing in this process", exc)
-                self.close()
-
-    def submit(self, key: str, job: tuple) -> None:
-        self.jobs[key] = job
-        if self.pool is not None:
-            self.futures[key] = self.pool.submit(digest, *job)
-
-    def results(self) -> dict[str, dict[str, Any]]:
-        out = {}
-        for key, job in self.jobs.items():
-            future = self.futures.get(key)
-            if future is not None:
-                try:
-                    out[key] = future.result()
-                    continue
-                except Exception as exc:  # a dead worker: this feed is parsed here instead
-                    logger.debug("parser process failed on %s: %r", key, exc)
-            out[key] = digest(*job)
-        return out
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
-
-
-def digest_all(jobs: dict[str, tuple], processes: int) -> dict[str, dict[str, Any]]:
-    """Every job's digest, in a process pool when the feed count makes it pay."""
-    digester = Digester(processes, len(jobs))
-    try:
+def digest_all(jobs: dict[str, tuple], processes: int, limits: Limits) -> dict[str, Any]:
+    """Every job's digest (or Stopped), in worker processes under the limits."""
+    with LimitedPool(DIGEST, processes, limits) as pool:
         for key, job in jobs.items():
-            digester.submit(key, job)
-        return digester.results()
-    finally:
-        digester.close()
+            pool.submit(key, *job)
+        return pool.results()
+
+
+def _stopped_reason(stopped: Stopped, limits: Limits) -> str:
+    if stopped.limit == MEMORY:
+        return f"it needed more than {limits.memory_mb} MB to parse and clean (CURATE_FEED_MEMORY_MB)"
+    if stopped.limit == CPU:
+        return f"it needed more than {limits.cpu_seconds:g} s of CPU to parse and clean (CURATE_FEED_CPU_SECONDS)"
+    if stopped.limit == TIME:
+        return (f"parsing and cleaning took longer than {limits.wall_seconds:g} s "
+                f"({WALL_FACTOR} x CURATE_FEED_CPU_SECONDS + {WALL_EXTRA:g} s)")
+    return f"parsing and cleaning it failed: {stopped.detail}"
 
 
 def _not_a_feed(headers: dict[str, str], body: bytes) -> str:
@@ -192,25 +141,14 @@ def _not_a_feed(headers: dict[str, str], body: bytes) -> str:
 
 # ---------------------------------------------------------------- the run
 
-def remove_stale_temp_files(*folders: str, age: float = 600.0) -> None:
-    """A run killed mid-write leaves its hidden temp file behind (the real file is whole, old or
-    new): remove those once they are clearly abandoned, so none piles up or gets committed."""
-    cutoff = time.time() - age
-    for folder in folders:
-        for path in glob.glob(os.path.join(glob.escape(folder), "**", ".*.tmp"), recursive=True):
-            try:
-                if os.lstat(path).st_mtime < cutoff:
-                    os.unlink(path)
-            except OSError:
-                pass
-
-
 def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt.date | None = None,
-           offline: bool = False, force: bool = False, progress=None) -> CurateResult:
-    """Curate the chosen niches (all by default); returns what happened, for the table and tests."""
+           offline: bool = False, force: bool = False, retry: bool = False, progress=None) -> CurateResult:
+    """Curate the chosen niches (all by default); returns what happened, for the table and tests.
+    retry=True fetches the feeds that are backing off after failures too."""
     date = date or dt.date.today()
+    root = os.path.abspath(settings["PATH"])
     niches_dir = content_dir(settings, "NICHES_PATH")
-    niches = load_niches(niches_dir)
+    niches = load_niches(niches_dir, root)
     if not niches:
         raise SettingsError(f"{niches_dir}: no niche files (*.md) to curate; add one, e.g. content/niches/dental.md")
     for slug in slugs or []:
@@ -218,10 +156,10 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
             raise SettingsError(f"--niche {slug}: no such niche in {niches_dir} (known: {', '.join(sorted(niches))})")
     chosen = [niches[s] for s in dict.fromkeys(slugs)] if slugs else list(niches.values())
     links_dir = content_dir(settings, "LINKS_PATH")
-    picks = load_picks(links_dir, niches) if os.path.isdir(links_dir) else []
+    picks, pick_errors = _picks(links_dir, niches, root)
     newsletters_dir = content_dir(settings, "NEWSLETTERS_PATH")
     all_issues = load_all_issues(newsletters_dir, niches)
-    remove_stale_temp_files(newsletters_dir, cache_dir(settings))
+    remove_abandoned_temp_files(newsletters_dir, cache_dir(settings))
 
     # A niche whose draft exists or is not due yet costs its feeds no request.
     early = {n.slug: precheck(newsletters_dir, n, all_issues[n.slug], date, force=force) for n in chosen}
@@ -236,7 +174,7 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
     niche_picks = {n.slug: pick_candidates(picks, n) for n in due}  # a bad pick is logged once, here
     early_choice = EarlyChoice(base, due, niche_picks, processes)
     try:
-        feeds = (fetch_and_digest(settings, locations, names, offline=offline, progress=progress,
+        feeds = (fetch_and_digest(settings, locations, names, offline=offline, retry=retry, progress=progress,
                                   before_fetch=early_choice.start) if locations else {})
         run = replace(base, feeds=feeds)
         choices = early_choice.finish(run)
@@ -249,38 +187,53 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
             reports.append(NicheReport(niche.slug, draft=early[niche.slug]))
             continue
         reports.append(write_choice(niche, choices[niche.slug], all_issues[niche.slug], newsletters_dir, date, force))
-    return CurateResult(reports, feeds)
+    return CurateResult(reports, feeds, pick_errors)
+
+
+def _picks(folder: str, niches: dict[str, Niche], root: str) -> tuple[list[Pick], list[ContentError]]:
+    """The hand-picked links; a bad file is one error line and only its link is left out."""
+    picks, errors, refused = read_picks(folder, niches, root)
+    for path in refused:
+        logger.warning("%s is a symbolic link to a place outside %s; not followed (move what it points "
+                       "at into content/ to use it)", path, root)
+    for error in errors:
+        logger.error("%s; this hand-picked link is left out, the others are curated", error)
+    return picks, errors
 
 
 def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict[str, str], *,
-                     offline: bool, progress=None, before_fetch=None) -> dict[str, FeedReport]:
+                     offline: bool, retry: bool = False, progress=None, before_fetch=None) -> dict[str, FeedReport]:
     """Every feed's report. `before_fetch(cached, bodies)`, if given, is called with the entries the
     cache holds (the very lists a feed that answers 304 reports) and how many feeds will likely send
     a body, before any thread starts."""
-    options = fetching.FetchOptions.from_settings(settings)
+    options = replace(fetching.FetchOptions.from_settings(settings), retry=retry)
     folder = cache_dir(settings)
     words = int(settings["CURATE_SUMMARY_WORDS"])
+    limits = feed_limits(settings)
     states = {loc: fetching.load_state(folder, loc) for loc in locations}
     cached_entries = {loc: reclean_entries(st.get("entries"), words, st.get("cleaned")) for loc, st in states.items()}
-    bodies = fetching.likely_bodies(states, offline)
+    bodies = fetching.likely_bodies(states, offline, retry=retry)
     if before_fetch is not None:
         before_fetch(cached_entries, bodies)
-    # Worker processes only when many feeds will send bodies: a warm run of 304s parses nothing.
-    digester = Digester(int(settings["CURATE_PARSE_PROCESSES"]), bodies)
+    # Every body is parsed under the limits, in worker processes that start with the first one
+    # (at once when bodies are expected, while the requests are on the wire): a warm run of 304s
+    # starts none.
+    pool = LimitedPool(DIGEST, int(settings["CURATE_PARSE_PROCESSES"]), limits, "parsing feeds")
+    if bodies:
+        pool.start()
 
     def on_done(result: fetching.Fetched) -> None:
         if result.status == fetching.OK:
-            digester.submit(result.location, (result.body, result.headers, result.url, words))
+            pool.submit(result.location, result.body, result.headers, result.url, words)
         if progress:
             progress(names.get(result.location, result.location), len(locations))
 
     try:
         fetched = fetching.fetch_all(locations, folder, options, offline=offline, on_done=on_done, states=states)
-        digested = digester.results()
+        digested = pool.results()
     finally:
-        digester.close()
+        pool.close()
     reports: dict[str, FeedReport] = {}
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for loc in locations:
         result, state = fetched[loc], dict(fetched[loc].state)
         cached = cached_entries[loc]
@@ -288,48 +241,61 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
             # Cleaned again (an older cleaner, another summary length, a hand edit): keep the result,
             # stamped, so the next run reuses it as it is.
             state.update(entries=cached, cleaned=cleaned_stamp(cached, words))
-        name = names.get(loc, loc)
         if result.status == fetching.OK:
-            out = digested[loc]
-            if not out["is_feed"] and not out["entries"]:
-                reason = _not_a_feed(result.headers, result.body)
-                failures = int(state.get("failures", 0)) + 1
-                state.update(etag=None, last_modified=None, file_stamp=None, failures=failures, last_error=reason)
-                if loc.startswith(("http://", "https://")):
-                    state["next_try"] = time.time() + fetching.backoff(failures)
-                report = FeedReport(loc, fetching.FAILED, cached, 0, reason)
-            else:
-                # One warning per feed, whatever is wrong with it: malformed, entries skipped, moved.
-                notes = []
-                if out["problem"]:
-                    notes.append(f"is malformed ({out['problem']}); using the {out['parsed']} entries it yielded")
-                if out["dropped"]:
-                    notes.append(f"had {out['dropped']} of {out['parsed']} entries skipped "
-                                 "(no usable http(s) link, or no title)")
-                if result.reason:
-                    notes.append(result.reason)
-                if notes:
-                    logger.warning("feed %s %s", name, "; ".join(notes))
-                state.update(entries=out["entries"], cleaned=out["cleaned"], fetched_at=now,
-                             failures=0)
-                report = FeedReport(loc, fetching.OK, out["entries"], out["parsed"])
-        elif result.status == fetching.NOT_MODIFIED:
-            report = FeedReport(loc, fetching.NOT_MODIFIED, cached, 0)
-            if result.reason:
-                logger.warning("feed %s %s", name, result.reason)
-        elif result.status == fetching.GONE:
-            report = FeedReport(loc, fetching.GONE, [], 0, result.reason)
+            report = _digested(result, state, cached, digested[loc], names.get(loc, loc), limits)
         else:
-            report = FeedReport(loc, result.status, cached, 0, result.reason)
-        if report.status in (fetching.FAILED, fetching.GONE):
-            extra = f" (using {len(cached)} entries from the last good fetch)" if report.entries else ""
-            logger.warning("feed %s failed: %s%s", name, report.reason, extra)
-        elif report.status == fetching.CACHED:
-            logger.warning("feed %s not fetched: %s", name, report.reason)
+            report = _not_digested(result, cached, names.get(loc, loc))
         reports[loc] = report
         if result.changed or state != result.state:
             fetching.save_state(folder, state)
     return reports
+
+
+def _digested(result: fetching.Fetched, state: dict[str, Any], cached: list, out: Any, name: str,
+              limits: Limits) -> FeedReport:
+    """The report of a feed that sent a body (updating its cache state): one warning at most."""
+    loc = result.location
+    if isinstance(out, Stopped) or (not out["is_feed"] and not out["entries"]):
+        # Not a feed, or a limit stopped it: fetched in full again next time (no validators), after a back-off.
+        stopped = isinstance(out, Stopped)
+        reason = _stopped_reason(out, limits) if stopped else _not_a_feed(result.headers, result.body)
+        failures = int(state.get("failures", 0)) + 1
+        state.update(etag=None, last_modified=None, file_stamp=None, failures=failures, last_error=reason)
+        if loc.startswith(("http://", "https://")):
+            state["next_try"] = time.time() + fetching.backoff(failures)
+        extra = f" (using {len(cached)} entries from the last good fetch)" if cached else ""
+        logger.warning("feed %s %s: %s%s", name, "stopped" if stopped else "failed", reason, extra)
+        return FeedReport(loc, STOPPED if stopped else fetching.FAILED, cached, 0, reason)
+    # One warning per feed, whatever is wrong with it: malformed, entries skipped, moved.
+    notes = []
+    if out["problem"]:
+        notes.append(f"is malformed ({out['problem']}); using the {out['parsed']} entries it yielded")
+    if out["dropped"]:
+        notes.append(f"had {out['dropped']} of {out['parsed']} entries skipped "
+                     "(no usable http(s) link, or no title)")
+    if result.reason:
+        notes.append(result.reason)
+    if notes:
+        logger.warning("feed %s %s", name, "; ".join(notes))
+    state.update(entries=out["entries"], cleaned=out["cleaned"], failures=0,
+                 fetched_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    return FeedReport(loc, fetching.OK, out["entries"], out["parsed"])
+
+
+def _not_digested(result: fetching.Fetched, cached: list, name: str) -> FeedReport:
+    """The report of a feed that sent nothing to parse: not modified, failed, gone, not fetched."""
+    loc = result.location
+    if result.status == fetching.NOT_MODIFIED:
+        if result.reason:
+            logger.warning("feed %s %s", name, result.reason)
+        return FeedReport(loc, fetching.NOT_MODIFIED, cached, 0)
+    report = FeedReport(loc, result.status, [] if result.status == fetching.GONE else cached, 0, result.reason)
+    if report.status in (fetching.FAILED, fetching.GONE):
+        extra = f" (using {len(cached)} entries from the last good fetch)" if report.entries else ""
+        logger.warning("feed %s failed: %s%s", name, report.reason, extra)
+    elif report.status == fetching.CACHED:
+        logger.warning("feed %s not fetched: %s", name, report.reason)
+    return report
 
 
 def _pick_candidate(pick: Pick, niche: Niche, order: int) -> Candidate | None:
@@ -364,14 +330,17 @@ class ChoiceRun:
 
 def count_feeds(report: NicheReport, niche: Niche, feeds: dict[str, FeedReport]) -> NicheReport:
     report.feeds_ok = report.not_modified = report.failed = 0
+    report.stopped = []
     for feed in niche.feeds:
         fr = feeds[feed.location]
         if fr.status == fetching.OK:
             report.feeds_ok += 1
         elif fr.status == fetching.NOT_MODIFIED:
             report.not_modified += 1
-        elif fr.status in (fetching.FAILED, fetching.GONE):
+        elif fr.status in (fetching.FAILED, fetching.GONE, STOPPED):
             report.failed += 1
+            if fr.status == STOPPED:
+                report.stopped.append(feed.name)
         else:
             report.feeds_ok += 1 if fr.entries else 0
             report.failed += 0 if fr.entries else 1
@@ -421,7 +390,7 @@ def _choose_in_workers(run: ChoiceRun, niches: list[Niche], picks: dict[str, lis
         return None, {}
     _RUN = run  # the first submit forks every worker, with this set
     try:
-        pool = _fork_pool(min(processes, len(niches)), _die_with_parent)
+        pool = fork_pool(min(processes, len(niches)), die_with_parent)
         if pool is None:
             return None, {}
         return pool, {n.slug: pool.submit(_choose_in_worker, n, picks[n.slug]) for n in niches}
@@ -501,7 +470,17 @@ class EarlyChoice:
 def write_choice(niche: Niche, report: NicheReport, issues: list, newsletters_dir: str, date: dt.date,
                  force: bool) -> NicheReport:
     if not report.links:
-        report.problem = "no link to pick: every feed failed, or nothing matched the niche's keywords"
+        if report.stopped:
+            report.problem = (f"could not be curated: {', '.join(report.stopped)} stopped at a limit, "
+                              "and nothing else was new")
+        elif niche.feeds and report.failed == len(niche.feeds):
+            report.problem = "could not be curated: every feed failed"
+        else:
+            report.nothing_new = True
+            report.problem = (f"nothing new to offer: {report.seen} entries seen, none that matches the "
+                              "keywords and is not in an earlier issue")
+            logger.info("niche %s: %s; no draft written", niche.slug, report.problem)
+            return report
         logger.warning("niche %s: %s; no draft written", niche.slug, report.problem)
         return report
     try:
@@ -569,9 +548,17 @@ def run(settings: dict[str, Any], args) -> int:
                 bar.update(task, total=total, advance=1, description=f"fetched {name[:50]}", refresh=True)
 
             result = curate(settings, slugs=args.niche, date=date, offline=args.offline, force=args.force,
-                            progress=progress)
+                            retry=args.retry, progress=progress)
     else:
-        result = curate(settings, slugs=args.niche, date=date, offline=args.offline, force=args.force)
+        result = curate(settings, slugs=args.niche, date=date, offline=args.offline, force=args.force,
+                        retry=args.retry)
     print_summary(result, project_root(settings), tty)
     logger.debug("curated %d niche(s) in %.2f s", len(result.niches), time.monotonic() - started)
-    return 0 if all(r.succeeded for r in result.niches) else 1
+    return exit_code(result)
+
+
+def exit_code(result: CurateResult) -> int:
+    """0 when every niche was curated, 1 when one could not be, 2 for content errors (cli.py lists them)."""
+    if result.content_errors:
+        return 2
+    return 0 if all(r.curated for r in result.niches) else 1

@@ -8,7 +8,10 @@ same way wherever it is, naming the file and the key.
 from __future__ import annotations
 
 import os
-import tempfile
+import re
+import secrets
+import socket
+import time
 from typing import Any
 
 import frontmatter
@@ -135,25 +138,32 @@ def dumps(metadata: dict[str, Any], body: str = "") -> str:
     return f"---\n{head}---\n" + (f"\n{body}\n" if body else "")
 
 
-def write_atomic(path: str, text: str, *, overwrite: bool = True) -> bool:
+def write_atomic(path: str, text: str, *, overwrite: bool = True, mode: int = 0o666) -> bool:
     """Write text so that a crash leaves either the old file or the new one, whole.
 
     With overwrite=False an existing file is left untouched and False returned;
     the check and the rename are one step (a hard link), so a file an editor
     creates meanwhile is not replaced either.
     """
-    return write_bytes_atomic(path, text.encode("utf-8"), overwrite=overwrite)
+    return write_bytes_atomic(path, text.encode("utf-8"), overwrite=overwrite, mode=mode)
 
 
-def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True, durable: bool = True) -> bool:
+PRIVATE = 0o600  # the mode for files that hold subscriber data: the owner only, whatever the umask
+
+
+def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True, durable: bool = True,
+                       mode: int = 0o666) -> bool:
     """Binary form of write_atomic, for cache and mail files.
 
+    The file gets `mode` less the user's umask, as any editor's file does (0644 under umask 022,
+    so a co-editor or a web server can read it); pass mode=PRIVATE for subscriber data.
     durable=False skips the fsyncs, for files that are rebuilt anyway (the feed cache,
     mail/): still atomic against a kill, only not against a power cut.
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
+    tmp = os.path.join(folder, temp_name())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -171,8 +181,132 @@ def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True, durabl
             _fsync_dir(folder)
         return True
     finally:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)
+
+
+# ---------------------------------------------------------------- temporary files a killed writer leaves
+
+# `.openhand-<host>-<boot>-<pid>-<start>-<random>.tmp`: hidden, ignored by the project's .gitignore
+# (`.openhand-*.tmp`), and naming its writer, so a later run can tell whether the writer is gone.
+TEMP_PREFIX, TEMP_SUFFIX = ".openhand-", ".tmp"
+_LEGACY_TEMP = re.compile(r"^\.[A-Za-z0-9_]{8}\.tmp$")   # tempfile.mkstemp's names, from older versions
+LEGACY_TEMP_AGE = 600.0      # those carry no writer: removed once ten minutes old
+FOREIGN_TEMP_AGE = 86400.0   # another machine's (a shared folder): its writer cannot be asked; a day
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def _start_ticks(pid: int) -> str:
+    """When process `pid` started (clock ticks since boot, Linux): with the pid, it names one process
+    even after the pid is reused. "0" where /proc cannot say."""
+    stat = _read(f"/proc/{pid}/stat")
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else "0"
+
+
+def _machine() -> tuple[str, str]:
+    host = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64] or "host"
+    boot = re.sub(r"[^0-9a-f]", "", _read("/proc/sys/kernel/random/boot_id"))[:8] or "0"
+    return host, boot
+
+
+def temp_name() -> str:
+    """A fresh temporary file name naming this writer: machine, boot, pid and the pid's start time."""
+    host, boot = _machine()
+    pid = os.getpid()
+    return f"{TEMP_PREFIX}{host}-{boot}-{pid}-{_start_ticks(pid)}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
+
+
+def _writer_gone(name: str, here: tuple[str, str], age: float) -> bool:
+    if _LEGACY_TEMP.match(name):
+        return age > LEGACY_TEMP_AGE
+    try:
+        host, boot, pid, start, _ = name[len(TEMP_PREFIX):-len(TEMP_SUFFIX)].rsplit("-", 4)
+        pid_number = int(pid)
+    except ValueError:
+        return False  # not one of ours
+    if host != here[0]:
+        return age > FOREIGN_TEMP_AGE
+    if boot != here[1]:
+        return True   # written before this machine last started
+    try:
+        os.kill(pid_number, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass          # alive, another user's
+    return _start_ticks(pid_number) != start  # alive, but a later process that got the same pid
+
+
+def remove_abandoned_temp_files(*folders: str) -> list[str]:
+    """Remove the temporary files a killed writer left under these folders (the real files are whole,
+    old or new), whatever their age, as soon as their writer is gone; returns what was removed.
+
+    A writer is gone when its pid is dead on this machine, or alive but started at another time (the
+    pid was reused), or the machine has rebooted since. Another machine's writer (a folder shared
+    over the network) cannot be asked: its files go once a day old."""
+    here, now, removed = _machine(), time.time(), []
+    for folder in folders:
+        for dirpath, _, filenames in os.walk(folder):
+            for name in filenames:
+                if not (name.endswith(TEMP_SUFFIX) and name.startswith(".")):
+                    continue
+                path = os.path.join(dirpath, name)
+                try:
+                    if _writer_gone(name, here, now - os.lstat(path).st_mtime):
+                        os.unlink(path)
+                        removed.append(path)
+                except OSError:
+                    pass
+    return removed
+
+
+# ---------------------------------------------------------------- documents under a folder, confined
+
+def inside(path: str, root: str) -> bool:
+    """Whether `path`, symbolic links resolved, is `root` or in it."""
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def markdown_files(folder: str, root: str) -> tuple[list[str], list[str]]:
+    """Every *.md file under `folder`, in name order, and the symbolic links that were not followed.
+
+    Links are followed while they stay inside `root` (content/); each real file and folder is read
+    once however many links lead to it, so a link loop ends instead of recursing for ever. A link
+    that points outside `root` is not followed: nothing outside content/ gets into a draft."""
+    if not inside(folder, root):
+        return [], [folder]
+    files, refused, seen_dirs, seen_files = [], [], set(), set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen_dirs:
+            dirnames[:] = []
+            continue
+        seen_dirs.add(real)
+        for name in list(dirnames):
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path) and not inside(path, root):
+                refused.append(path)
+                dirnames.remove(name)
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if not name.endswith(".md"):
+                continue
+            if not inside(path, root):
+                refused.append(path)
+            elif os.path.realpath(path) not in seen_files:
+                seen_files.add(os.path.realpath(path))
+                files.append(path)
+    return sorted(files), sorted(refused)
 
 
 def _fsync_dir(folder: str) -> None:

@@ -6,6 +6,9 @@ deadline against servers that trickle, a size cap checked before reading and
 applied to *decompressed* bytes, a redirect limit) and a per-feed cache holding
 the conditional-GET validators, the back-off state and the last good entries.
 Each feed's outcome is a `Fetched` value; nothing here raises for one bad feed.
+
+The connections themselves (politeness per host, public feeds kept out of the local
+network) are `network`'s.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 
 from .documents import write_bytes_atomic
+from .network import Network, Refused, is_local_origin
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +117,8 @@ class FetchOptions:
     max_redirects: int
     user_agent: str
     workers: int
+    connections_per_host: int
+    retry: bool = False             # fetch feeds that are backing off too (`openhand curate --retry`)
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> "FetchOptions":
@@ -124,20 +130,8 @@ class FetchOptions:
             max_redirects=int(settings["CURATE_MAX_REDIRECTS"]),
             user_agent=str(settings["CURATE_USER_AGENT"]).replace("{siteurl}", str(siteurl)),
             workers=int(settings["CURATE_WORKERS"]),
+            connections_per_host=int(settings["CURATE_CONNECTIONS_PER_HOST"]),
         )
-
-
-def make_pool(options: FetchOptions) -> urllib3.PoolManager:
-    return urllib3.PoolManager(
-        num_pools=max(10, options.workers * 2),
-        maxsize=options.workers,
-        retries=False,
-        timeout=urllib3.Timeout(connect=options.connect_timeout, read=options.read_timeout),
-        headers={"User-Agent": options.user_agent,
-                 "Accept": "application/rss+xml, application/atom+xml, application/rdf+xml, "
-                           "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
-                 "Accept-Encoding": "gzip, deflate"},
-    )
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
@@ -201,66 +195,87 @@ def _read_capped(response, options: FetchOptions, deadline: float) -> bytes:
     return bytes(out)
 
 
-def fetch_url(pool: urllib3.PoolManager, url: str, state: dict[str, Any], options: FetchOptions,
+def fetch_url(net: Network, url: str, state: dict[str, Any], options: FetchOptions,
               now: float | None = None) -> Fetched:
-    """One conditional GET, following redirects by hand (to warn on permanent moves and stop loops)."""
+    """One conditional GET, following redirects by hand (to warn on permanent moves, stop loops and
+    keep a public feed out of the local network), one request at a time per host."""
     now = time.time() if now is None else now
-    headers: dict[str, str] = dict(pool.headers)  # per-request headers replace the pool's: keep the UA
+    headers: dict[str, str] = dict(net.pool.headers)  # per-request headers replace the pool's: keep the UA
     if state.get("etag"):
         headers["If-None-Match"] = state["etag"]
     if state.get("last_modified"):
         headers["If-Modified-Since"] = state["last_modified"]
-    deadline = time.monotonic() + options.connect_timeout + 2 * options.read_timeout
-    current, seen, moved = url, [url], None
+    # One time budget for all the requests of this fetch, against servers that trickle; waiting
+    # for a host's turn does not count.
+    budget = options.connect_timeout + 2 * options.read_timeout
+    current, seen, moved, pool = url, [url], None, net.pool
     for _ in range(options.max_redirects + 1):
-        try:
-            response = pool.request("GET", current, headers=headers, redirect=False, preload_content=False,
-                                    decode_content=False)
-        except urllib3.exceptions.MaxRetryError as exc:
-            raise FetchError(_network_reason(exc.reason)) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise FetchError(_network_reason(exc)) from None
-        status, complete = response.status, False
-        try:
-            if status in (301, 302, 303, 307, 308):
-                location = response.headers.get("Location")
-                if not location:
-                    raise FetchError(f"HTTP {status} without a Location header", status)
-                target = urljoin(current, location.strip())
-                if urlsplit(target).scheme not in ("http", "https"):
-                    raise FetchError(f"HTTP {status} redirects to a non-http address {target!r}", status)
-                if status in (301, 308) and moved is None and current == url:
-                    moved = target
-                if target in seen:
-                    raise FetchError(f"redirect loop ({' -> '.join(seen + [target])})", status)
-                seen.append(target)
-                current = target
-                continue
-            if status == 304:
-                return Fetched(url, NOT_MODIFIED, url=current, reason=_moved(moved))
-            if status == 410:
-                raise FetchError("HTTP 410 Gone: the feed no longer exists", 410)
-            if status == 429 or status == 503:
-                wait = _retry_after(response.headers.get("Retry-After"), now)
-                raise FetchError(f"HTTP {status} {'Too Many Requests' if status == 429 else 'Service Unavailable'}"
-                                 + (f" (Retry-After {int(wait)} s)" if wait is not None else ""), status, wait)
-            if status >= 400:
-                raise FetchError(f"HTTP {status} {response.reason or ''}".strip(), status)
-            if status != 200:
-                raise FetchError(f"unexpected HTTP {status}", status)
-            body = _read_capped(response, options, deadline)
-            complete = True
-            kept = {k.lower(): v for k, v in response.headers.items()
-                    if k.lower() in ("content-type", "content-location", "content-language", "etag", "last-modified")}
-            kept.pop("content-encoding", None)
-            return Fetched(url, OK, body=body, headers=kept, url=current, reason=_moved(moved))
-        except urllib3.exceptions.ReadTimeoutError:
-            raise FetchError(f"timed out after {options.read_timeout:g} s waiting for data") from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise FetchError(_network_reason(exc)) from None
-        finally:
-            _finish(response, complete)
+        with net.slots.hold(current):
+            started = time.monotonic()
+            try:
+                target = _get(pool, current, url, headers, options, started + budget, now, moved)
+            finally:
+                budget -= time.monotonic() - started
+        if isinstance(target, Fetched):
+            return target
+        status, target = target
+        if status in (301, 308) and moved is None and current == url:
+            moved = target
+        if target in seen:
+            raise FetchError(f"redirect loop ({' -> '.join(seen + [target])})", status)
+        if pool is net.pool and not is_local_origin(url):
+            pool = net.public
+        seen.append(target)
+        current = target
     raise FetchError(f"more than {options.max_redirects} redirects ({' -> '.join(seen)})")
+
+
+def _get(pool: urllib3.PoolManager, current: str, url: str, headers: dict[str, str], options: FetchOptions,
+         deadline: float, now: float, moved: str | None) -> Fetched | tuple[int, str]:
+    """One request of a fetch: the Fetched it ends with, or a redirect's (status, target)."""
+    try:
+        response = pool.request("GET", current, headers=headers, redirect=False, preload_content=False,
+                                decode_content=False)
+    except Refused as exc:
+        raise FetchError(f"redirected to {current}, but {exc}; a public feed may not lead into the "
+                         "local network, so it was not fetched") from None
+    except urllib3.exceptions.MaxRetryError as exc:
+        raise FetchError(_network_reason(exc.reason)) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise FetchError(_network_reason(exc)) from None
+    status, complete = response.status, False
+    try:
+        if status in (301, 302, 303, 307, 308):
+            location = response.headers.get("Location")
+            if not location:
+                raise FetchError(f"HTTP {status} without a Location header", status)
+            target = urljoin(current, location.strip())
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise FetchError(f"HTTP {status} redirects to a non-http address {target!r}", status)
+            return status, target
+        if status == 304:
+            return Fetched(url, NOT_MODIFIED, url=current, reason=_moved(moved))
+        if status == 410:
+            raise FetchError("HTTP 410 Gone: the feed no longer exists", 410)
+        if status == 429 or status == 503:
+            wait = _retry_after(response.headers.get("Retry-After"), now)
+            raise FetchError(f"HTTP {status} {'Too Many Requests' if status == 429 else 'Service Unavailable'}"
+                             + (f" (Retry-After {int(wait)} s)" if wait is not None else ""), status, wait)
+        if status >= 400:
+            raise FetchError(f"HTTP {status} {response.reason or ''}".strip(), status)
+        if status != 200:
+            raise FetchError(f"unexpected HTTP {status}", status)
+        body = _read_capped(response, options, deadline)
+        complete = True
+        kept = {k.lower(): v for k, v in response.headers.items()
+                if k.lower() in ("content-type", "content-location", "content-language", "etag", "last-modified")}
+        return Fetched(url, OK, body=body, headers=kept, url=current, reason=_moved(moved))
+    except urllib3.exceptions.ReadTimeoutError:
+        raise FetchError(f"timed out after {options.read_timeout:g} s waiting for data") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise FetchError(_network_reason(exc)) from None
+    finally:
+        _finish(response, complete)
 
 
 def _finish(response, complete: bool) -> None:
@@ -319,7 +334,7 @@ def backoff(failures: int, retry_after: float | None = None) -> float:
     return max(retry_after, wait) if retry_after is not None else wait
 
 
-def fetch_one(pool, location: str, state: dict[str, Any], options: FetchOptions, *, offline: bool,
+def fetch_one(net: Network, location: str, state: dict[str, Any], options: FetchOptions, *, offline: bool,
               now: float) -> Fetched:
     """Fetch one feed honouring its cached state; returns a Fetched whatever happens."""
     remote = location.startswith(("http://", "https://"))
@@ -329,12 +344,12 @@ def fetch_one(pool, location: str, state: dict[str, Any], options: FetchOptions,
     if remote and offline:
         return Fetched(location, CACHED, reason="offline: using the cached entries" if state.get("entries")
                        else "offline and never fetched: no entries", state=state)
-    if remote and state.get("next_try", 0) > now:
+    if remote and state.get("next_try", 0) > now and not options.retry:
         wait = int(state["next_try"] - now)
         return Fetched(location, CACHED, reason=f"backing off after {state.get('failures', 0)} failure(s) "
                                                 f"({state.get('last_error', '')}); next try in {wait} s", state=state)
     try:
-        result = fetch_url(pool, location, state, options, now) if remote else fetch_file(location, state, options)
+        result = fetch_url(net, location, state, options, now) if remote else fetch_file(location, state, options)
     except FetchError as exc:
         failures = int(state.get("failures", 0)) + 1
         state = {**state, "failures": failures, "last_error": exc.reason}
@@ -358,13 +373,14 @@ def fetch_one(pool, location: str, state: dict[str, Any], options: FetchOptions,
     return result
 
 
-def likely_bodies(states: dict[str, dict[str, Any]], offline: bool, now: float | None = None) -> int:
+def likely_bodies(states: dict[str, dict[str, Any]], offline: bool, now: float | None = None,
+                  retry: bool = False) -> int:
     """How many remote feeds will probably send a body to parse (no validators to get a 304 with)."""
     if offline:
         return 0
     now = time.time() if now is None else now
     return sum(1 for loc, st in states.items() if loc.startswith(("http://", "https://"))
-               and not st.get("gone") and st.get("next_try", 0) <= now
+               and not st.get("gone") and (retry or st.get("next_try", 0) <= now)
                and not (st.get("etag") or st.get("last_modified")))
 
 
@@ -374,12 +390,12 @@ def fetch_all(locations: list[str], cache_folder: str, options: FetchOptions, *,
     """Fetch every feed in threads (I/O only: parsing happens elsewhere, never in these threads)."""
     now = time.time()
     states = states if states is not None else {loc: load_state(cache_folder, loc) for loc in locations}
-    pool = make_pool(options)
+    net = Network(options)
     results: dict[str, Fetched] = {}
 
     def task(loc: str) -> Fetched:
         try:
-            return fetch_one(pool, loc, states[loc], options, offline=offline, now=now)
+            return fetch_one(net, loc, states[loc], options, offline=offline, now=now)
         except Exception as exc:  # a bug must not cost the other feeds their run
             logger.debug("fetching %s crashed", loc, exc_info=True)
             return Fetched(loc, FAILED, reason=f"internal error: {exc!r}", state=states[loc])
@@ -396,5 +412,5 @@ def fetch_all(locations: list[str], cache_folder: str, options: FetchOptions, *,
                 if on_done is not None:
                     on_done(result)
     finally:
-        pool.clear()
+        net.clear()
     return {loc: results[loc] for loc in locations}

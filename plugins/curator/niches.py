@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .documents import ContentError, Fields, gather, load, raise_all
+from .documents import ContentError, Fields, gather, inside, load, raise_all
 from .headers import mailbox, one_line, unsubscribe_uri
 
 logger = logging.getLogger(__name__)
@@ -102,8 +102,9 @@ def suggest_slug(name: str) -> str:
     return slug[:MAX_SLUG].rstrip("-")
 
 
-def load_niche(path: str) -> Niche:
-    """Read and validate one niche file; raises ContentError naming file and key (every wrong key at once)."""
+def load_niche(path: str, root: str | None = None) -> Niche:
+    """Read and validate one niche file; raises ContentError naming file and key (every wrong key at once).
+    With `root` (content/), a feed that is a local file must be inside it."""
     post = load(path)
     f = Fields(path, post.metadata)
     slug = f.keep(slug_of, path, default="")
@@ -120,7 +121,8 @@ def load_niche(path: str) -> Niche:
     if len(set(names)) != len(names):
         f.errors.append(f.error("sections", f"has the same section name twice: {names}", "[{name: Money}, {name: Staff}]"))
     records = f.keep(f.records, "feeds", (), "[{url: 'https://example.org/feed.xml', name: Example, weight: 1}]", default=())
-    feeds = tuple(feed for feed in (f.keep(_feed, f.nested("feeds", rec, i), path) for i, rec in enumerate(records)) if feed)
+    feeds = tuple(feed for feed in (f.keep(_feed, f.nested("feeds", rec, i), path, root) for i, rec in enumerate(records))
+                  if feed)
     seen: set[str] = set()
     for feed in feeds:
         if feed.location in seen:
@@ -149,7 +151,7 @@ def load_niche(path: str) -> Niche:
     return niche
 
 
-def _feed(f: Fields, niche_path: str) -> FeedSource:
+def _feed(f: Fields, niche_path: str, root: str | None) -> FeedSource:
     url = f.text("url", example="https://example.org/feed.xml")
     parts = urlsplit(url)
     if parts.scheme in ("http", "https"):
@@ -160,6 +162,11 @@ def _feed(f: Fields, niche_path: str) -> FeedSource:
         raise f.error("url", f"must be an http(s) URL or a file path, not {parts.scheme}:", "https://example.org/feed.xml")
     else:
         location = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(niche_path)), url))
+        if root is not None and not inside(location, root):
+            raise ContentError(niche_path, f"{url!r} is {os.path.realpath(location)}, outside the content folder "
+                               f"{os.path.realpath(root)}; curation reads local feed files only from there",
+                               key=f.prefix + "url", fix="put the feed file under content/ (e.g. content/sources/) "
+                               "and give its path relative to the niche file, e.g. url: ../sources/feed.xml")
     name = f.text("name", "", "Dental Practice Journal") or (parts.netloc or os.path.basename(url))
     weight = f.number("weight", 1.0, "1.0", kind=float, minimum=0)
     return FeedSource(url=url, name=name, weight=weight, location=location)
@@ -182,12 +189,12 @@ def _email(f: Fields) -> EmailSettings:
     return EmailSettings(from_=from_, reply_to=reply_to, unsubscribe=tuple(unsubscribe))
 
 
-def read_niches(folder: str) -> tuple[dict[str, Niche], list[ContentError], set[str]]:
+def read_niches(folder: str, root: str | None = None) -> tuple[dict[str, Niche], list[ContentError], set[str]]:
     """Every good niche in a folder by slug, every file's errors, and the names of the files that had them
     (so their issues are not also reported as belonging to an unknown niche)."""
     niches, errors, broken = {}, [], set()
     for path in sorted(glob.glob(os.path.join(glob.escape(folder), "*.md"))):
-        niche = gather(errors, load_niche, path)
+        niche = gather(errors, load_niche, path, root)
         if niche is None:
             broken.add(os.path.splitext(os.path.basename(path))[0])
         else:
@@ -195,9 +202,10 @@ def read_niches(folder: str) -> tuple[dict[str, Niche], list[ContentError], set[
     return niches, errors, broken
 
 
-def load_niches(folder: str) -> dict[str, Niche]:
-    """Every niche in a folder by slug; bad files stop it, each with its ContentError, all at once."""
-    niches, errors, _ = read_niches(folder)
+def load_niches(folder: str, root: str | None = None) -> dict[str, Niche]:
+    """Every niche in a folder by slug; bad files stop it, each with its ContentError, all at once.
+    With `root` (content/), local feed files must be inside it."""
+    niches, errors, _ = read_niches(folder, root)
     raise_all(errors)
     return niches
 

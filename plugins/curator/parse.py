@@ -102,6 +102,8 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> ParsedFeed
     try:
         result = feedparser.parse(body, response_headers=headers or {}, sanitize_html=False,
                                   resolve_relative_uris=False)
+    except MemoryError:
+        raise  # a limit, not a malformed feed: the worker that runs this reports it as such
     except Exception as exc:  # feedparser is robust, but a stranger's bytes get no second chance
         return ParsedFeed(problem=f"could not be parsed ({exc.__class__.__name__}: {exc})", is_feed=False)
     problem = ""

@@ -1,12 +1,16 @@
-"""Hand-picked links (content/links/*.md): what the editor chose, with why it helps."""
+"""Hand-picked links (content/links/*.md): what the editor chose, with why it helps.
+
+Files are found through symbolic links only inside content/ (a loop is read once, a link
+outside is not followed). The build refuses every bad file at once (`load_picks`);
+curation (`read_picks`) leaves out only the bad files' links and curates the rest.
+"""
 
 from __future__ import annotations
 
-import glob
 import os
 from dataclasses import dataclass
 
-from .documents import ContentError, Fields, gather, load, raise_all
+from .documents import ContentError, Fields, gather, load, markdown_files, raise_all
 from .niches import Niche, require_niche
 
 
@@ -22,7 +26,10 @@ class Pick:
 
 
 def load_pick(path: str, niches: dict[str, Niche]) -> Pick:
-    post = load(path)
+    try:
+        post = load(path)
+    except OSError as exc:  # a dangling link, a file removed meanwhile, no permission
+        raise ContentError(path, f"cannot be read ({exc.strerror})", fix="restore the file or remove it") from None
     f = Fields(path, post.metadata)
     url = f.text("url", example="'https://example.org/guide'")
     if not url.startswith(("http://", "https://")):
@@ -45,12 +52,22 @@ def load_pick(path: str, niches: dict[str, Niche]) -> Pick:
                 niches=slugs, note=note, section=section, body=post.content.strip())
 
 
-def load_picks(folder: str, niches: dict[str, Niche]) -> list[Pick]:
-    """Every hand-picked link, in file-name order (the editor's order); every bad file is reported at once."""
+def read_picks(folder: str, niches: dict[str, Niche], root: str | None = None
+               ) -> tuple[list[Pick], list[ContentError], list[str]]:
+    """Every good hand-picked link under `folder` in file-name order (the editor's order), every bad
+    file's errors, and the symbolic links not followed because they lead outside `root` (content/;
+    by default the folder that holds `folder`)."""
+    paths, refused = markdown_files(folder, root or os.path.dirname(os.path.abspath(folder)))
     picks, errors = [], []
-    for path in sorted(glob.glob(os.path.join(folder, "**", "*.md"), recursive=True)):
+    for path in paths:
         pick = gather(errors, load_pick, path, niches)
         if pick:
             picks.append(pick)
+    return picks, errors, refused
+
+
+def load_picks(folder: str, niches: dict[str, Niche], root: str | None = None) -> list[Pick]:
+    """Every hand-picked link; every bad file is reported at once (a ContentError or ContentErrors)."""
+    picks, errors, _ = read_picks(folder, niches, root)
     raise_all(errors)
     return picks

@@ -73,6 +73,12 @@ DEFAULTS: dict[str, Any] = {
     "CURATE_MAX_AGE_DAYS": 120,
     "CURATE_HALF_LIFE_DAYS": 14.0,
     "CURATE_USER_AGENT": "Openhand/0.1 (+{siteurl})",
+    # Curation's robustness (issue 12): at most this many connections at once to one host name;
+    # each feed parsed and cleaned in a worker process under a memory ceiling (MB above the
+    # worker's size) and a CPU-time limit (seconds; the wall-clock watchdog allows 3 x that + 10 s).
+    "CURATE_CONNECTIONS_PER_HOST": 4,
+    "CURATE_FEED_MEMORY_MB": 512,
+    "CURATE_FEED_CPU_SECONDS": 10,
     # Sending: tries per recipient on a transient SMTP error, the first back-off
     # (seconds, doubled each try) and the socket timeout.
     "SEND_RETRIES": 5,
@@ -123,6 +129,9 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "CURATE_SUMMARY_WORDS": int,
     "CURATE_MAX_AGE_DAYS": int,
     "CURATE_HALF_LIFE_DAYS": (int, float),
+    "CURATE_CONNECTIONS_PER_HOST": int,
+    "CURATE_FEED_MEMORY_MB": int,
+    "CURATE_FEED_CPU_SECONDS": (int, float),
     "SEND_RETRIES": int,
     "SEND_RETRY_DELAY": (int, float),
     "SEND_TIMEOUT": (int, float),
@@ -140,6 +149,9 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "INBOX_HANDLED_FOLDER": str,
     "INBOX_SOFT_BOUNCES": int,
 }
+
+# Below these a setting cannot work (a worker needs some memory just to read an ordinary feed).
+_MINIMUMS = {"CURATE_FEED_MEMORY_MB": 16}
 
 _OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH", "LIST_ENDPOINT"}
 
@@ -160,6 +172,9 @@ def configure(settings: dict[str, Any]) -> dict[str, Any]:
             raise SettingsError(f"{key} must be {_type_name(expected)}, not {value!r}; e.g. {key} = {DEFAULTS[key]!r}")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
             raise SettingsError(f"{key} must be above zero, not {value!r}; e.g. {key} = {DEFAULTS[key]!r}")
+    for key, least in _MINIMUMS.items():
+        if settings[key] < least:
+            raise SettingsError(f"{key} must be at least {least}, not {settings[key]!r}; e.g. {key} = {DEFAULTS[key]!r}")
     for key in ("NEWSLETTERS_URL", "NEWSLETTERS_SAVE_AS", "NICHE_URL", "NICHE_SAVE_AS", "ISSUE_URL", "ISSUE_SAVE_AS"):
         if not isinstance(settings[key], str) or not settings[key]:
             raise SettingsError(f"{key} must be a non-empty string; e.g. {key} = {DEFAULTS[key]!r}")

@@ -2,7 +2,9 @@
 
 Each path is a `Route`: a body with ETag/304 support, or a fault (slow, trickling,
 redirecting, oversized, gzip bomb, 4xx/5xx, 429 with Retry-After). The server
-records every request so tests can assert what curation asked for.
+records every request so tests can assert what curation asked for, and counts the
+connections open at once (`max_connections`). `FeedServer("127.0.0.7")` binds another
+loopback address: on Linux all of 127/8 is loopback, so each is a host of its own.
 """
 
 from __future__ import annotations
@@ -49,11 +51,12 @@ class _QuietServer(ThreadingHTTPServer):
 class FeedServer:
     """`with FeedServer() as server: url = server.add("/a.xml", Route(body=...))`"""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1"):
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
+        self.connections = self.max_connections = 0
         self._lock = threading.Lock()
-        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.httpd = _QuietServer((host, 0), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
@@ -89,6 +92,17 @@ class FeedServer:
 
             def log_message(self, *args):  # quiet
                 pass
+
+            def setup(self):  # one per connection
+                super().setup()
+                with server._lock:
+                    server.connections += 1
+                    server.max_connections = max(server.max_connections, server.connections)
+
+            def finish(self):
+                with server._lock:
+                    server.connections -= 1
+                super().finish()
 
             def do_GET(self):
                 path = self.path.split("?", 1)[0]

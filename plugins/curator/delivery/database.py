@@ -182,6 +182,8 @@ class Database:
     def _connect(self):
         if self.kind == "sqlite":
             os.makedirs(os.path.dirname(self.location.target), mode=0o700, exist_ok=True)
+            # Subscriber data: the owner only, whatever the umask (SQLite gives -wal and -shm the same mode).
+            os.close(os.open(self.location.target, os.O_RDWR | os.O_CREAT, 0o600))
             conn = sqlite3.connect(self.location.target, timeout=self.timeout, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
