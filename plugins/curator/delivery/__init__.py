@@ -23,5 +23,6 @@ Readers by themselves (issue 15):
     endpoint.py     the list endpoint, a WSGI application (subscribe, confirm, one-click unsubscribe)
     listen.py       `openhand listen` (waitress)
     reports.py      what a message in the list's mailbox asks for (RFC 3464 DSN, RFC 5965 ARF, mailto:)
-    inbox.py        `openhand inbox` (IMAP)
+    imap.py         the mailbox's settings (OPENHAND_IMAP_*) and one IMAP session
+    inbox.py        `openhand inbox`: each message read, handled once, moved
 """
