@@ -188,12 +188,23 @@ def configure(settings: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
+def is_loopback(host: str) -> bool:
+    """A host on this machine: only an IP literal on 127/8 or ::1, or `localhost` (no name is resolved to decide).
+    The relay, the mailbox and LIST_ENDPOINT allow plain text only to such a host."""
+    import ipaddress
+
+    if host.rstrip(".").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _check_readers(settings: dict[str, Any]) -> None:
     """LIST_ENDPOINT (normalised without its trailing slash), LIST_TRUSTED_PROXIES, INBOX_HANDLED_FOLDER."""
     import ipaddress
     from urllib.parse import urlsplit
-
-    from .delivery.relay import is_loopback
 
     value = settings["LIST_ENDPOINT"]
     example = "e.g. LIST_ENDPOINT = 'https://list.example.com'"

@@ -21,9 +21,12 @@ import hmac
 import os
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..settings import SettingsError
-from .relay import Secret
+
+if TYPE_CHECKING:  # the build imports this module for PLACEHOLDER, and must not import the relay's
+    from .relay import Secret
 
 SECRET_ENV = "OPENHAND_LIST_SECRET"
 MIN_SECRET = 32
@@ -57,6 +60,8 @@ class Token:
 
 def list_secret(environ=os.environ) -> Secret:
     """OPENHAND_LIST_SECRET, or a SettingsError saying how to make one (the value is never shown)."""
+    from .relay import Secret
+
     value = environ.get(SECRET_ENV, "")
     if not value.strip():
         raise SettingsError(f"set {SECRET_ENV} in the environment (never in a file): a random string of at least "
