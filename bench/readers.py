@@ -16,7 +16,6 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from urllib.parse import urlencode
 
 import measure
 from sending import Relay
-from support.endpoint import SECRET, make_list_site
+from support.endpoint import SECRET, make_list_site, start_listen
 from support.project import OPENHAND
 from support.smtp import free_port
 
@@ -48,19 +47,6 @@ def _project(work: Path, port: int, subscribed: int) -> Path:
     if run.returncode != 0:
         raise RuntimeError(run.stderr[-2000:])
     return project
-
-
-def _wait(port: int, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"openhand listen stopped: {proc.stderr.read()[-2000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("openhand listen did not answer in 60 s")
 
 
 class Client(threading.Thread):
@@ -134,10 +120,8 @@ def bench_readers(quick: bool, work: Path) -> dict:
     relay = Relay(0.0)
     env = {**os.environ, "OPENHAND_LIST_SECRET": SECRET, "OPENHAND_SMTP_HOST": "127.0.0.1",
            "OPENHAND_SMTP_PORT": str(relay.port)}
-    proc = subprocess.Popen([str(OPENHAND), "--settings", "pelicanconf.py", "listen", "--port", str(port)],
-                            cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = start_listen(project, port, env)
     try:
-        _wait(port, proc)
         start = threading.Barrier(cfg["clients"] + 1)
         clients = [Client(port, plan, start) for plan in plans]
         for client in clients:

@@ -11,7 +11,7 @@ from email.parser import BytesParser
 import pytest
 
 from support.browser import MARKS, guarded_page, serve
-from support.endpoint import SECRET, endpoint_env, list_settings, make_list_site, request, serving
+from support.endpoint import SECRET, endpoint_env, list_settings, make_list_site, request, serving, start_listen
 from support.sending import Cli, state
 from support.smtp import SmtpServer, free_port
 
@@ -324,29 +324,6 @@ def test_the_checks_before_a_send_catch_a_copy_that_differs_or_lacks_its_link(si
     no_link = head + b"\r\n\r\n" + body[:start] + binascii.b2a_qp(plain, istext=True) + body[end:]
     with pytest.raises(SendError, match="the text/plain part has no unsubscribe link"):
         preflight(settings, mail.Built(built.path, no_link, built.sender, "x"), "dental")
-
-
-def start_listen(project, port: int, env: dict[str, str]):
-    """`openhand listen` as a user runs it; returns the process once it answers."""
-    import socket
-    import subprocess
-    import time
-
-    from support.project import OPENHAND
-
-    proc = subprocess.Popen([str(OPENHAND), "--settings", "pelicanconf.py", "listen", "--port", str(port)],
-                            cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"openhand listen stopped: {proc.stderr.read()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except OSError:
-            time.sleep(0.02)
-    proc.kill()
-    raise AssertionError("openhand listen did not answer in 60 s")
 
 
 def test_listen_killed_mid_request_loses_nothing_and_starts_again(site, tmp_path):

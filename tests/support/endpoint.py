@@ -6,12 +6,15 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import socket
+import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from .project import ROOT, build, copy_project, write
+from .project import OPENHAND, ROOT, build, copy_project, write
 from .sending import ISSUE, SETTINGS
 
 SECRET = "test-list-secret-8c1f4e0b9a7d6c5e4f3a2b1c0d9e8f7a"
@@ -53,6 +56,23 @@ def serving(app, port: int):
         server.close()
         server.task_dispatcher.shutdown()
         thread.join(timeout=10)
+
+
+def start_listen(project: Path, port: int, env: dict[str, str], timeout: float = 60) -> subprocess.Popen:
+    """`openhand listen` as a user runs it, in its own process; returned once it accepts connections."""
+    proc = subprocess.Popen([str(OPENHAND), "--settings", "pelicanconf.py", "listen", "--port", str(port)],
+                            cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"openhand listen stopped: {proc.stderr.read()[-2000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.02)  # polling for the port, not waiting a fixed time
+    proc.kill()
+    raise RuntimeError(f"openhand listen did not answer in {timeout:g} s")
 
 
 def endpoint_env(smtp, **extra) -> dict[str, str]:
