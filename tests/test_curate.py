@@ -380,3 +380,17 @@ def test_a_warm_run_reuses_the_cached_entries_without_cleaning_them_again(tmp_pa
     (feed,) = second.feeds.values()
     assert feed.status == "not modified" and len(feed.entries) == 30
     assert cleaned == []
+
+
+def test_upper_case_schemes_in_the_editors_files_are_links_written_lower_case(tmp_path):
+    from curator.picks import load_pick
+
+    niche = load_niche(str(write(tmp_path / "niches" / "shop.md",
+                                 niche_text([("HTTPS://Feed.example/a.xml", "A", 1.0)], keywords=["payroll"]))))
+    (feed,) = niche.feeds
+    assert feed.url == feed.location == "https://Feed.example/a.xml" and feed.is_remote
+    pick = write(tmp_path / "links" / "guide.md", PICK.replace('url: "https://', 'url: "HTTPS://'))
+    assert load_pick(str(pick), {"shop": niche}).url == "https://www.dol.gov/tips-fact-sheet?utm_source=newsletter"
+    issue = write(tmp_path / "newsletters" / "shop" / "2026-10-01.md",
+                  EARLIER.replace('"https://a.example/', '"HtTp://a.example/'))
+    assert [link.url for link in load_issue(str(issue)).links] == ["http://a.example/payroll-calendar"]

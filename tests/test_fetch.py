@@ -239,6 +239,100 @@ def test_a_page_that_is_not_a_feed_backs_off_like_any_failure(tmp_path, server):
     assert waits[1] == pytest.approx(2 * waits[0], rel=0.05)
 
 
+def _entity_bomb(value_bytes: int, references: int) -> bytes:
+    """One internal entity of value_bytes, referenced `references` times: small to send, huge expanded."""
+    per_item = references // 10
+    items = b"".join(b"<item><title>Bomb payroll %d</title><link>https://bomb.example/%d</link><description>"
+                     % (i, i) + b"&big;" * per_item + b"</description></item>" for i in range(10))
+    return (b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY big "' + b"A" * value_bytes + b'">\n]>\n'
+            b'<rss version="2.0"><channel><title>Bomb</title>' + items + b"</channel></rss>")
+
+
+RSS091 = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
+<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+<rss version="0.91"><channel><title>Old</title><link>https://old.example/</link><description>d</description>
+<language>en</language><item><title>Old payroll tip</title><link>https://old.example/1</link></item></channel></rss>"""
+
+
+def test_a_feed_that_declares_xml_entities_is_refused_and_the_others_go_on(tmp_path, server, caplog):
+    """A 132 KB body expanding to 800 MB, and one declaring a single small entity, are each one warning
+    naming the feed and the reason; a DOCTYPE without an internal subset (RSS 0.91's) is read as usual."""
+    bomb = server.add("/bomb.xml", body=_entity_bomb(80_000, 10_000))
+    small = server.add("/small.xml", body=b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY e "payroll">]>'
+                                          b'<rss version="2.0"><channel><title>s</title><item><title>&e; tip</title>'
+                                          b'<link>https://small.example/1</link></item></channel></rss>')
+    old = server.add("/old.xml", body=RSS091)
+    good = server.add("/good.xml", body=GOOD)
+    root = project_with(tmp_path, [(bomb, "Bomb", 1.0), (small, "Small", 1.0), (old, "Old", 1.0), (good, "Good", 1.0)],
+                        max_links=10)
+    with caplog.at_level(logging.WARNING):
+        result = curate(load_settings(root), date=DATE)
+    for url in (bomb, small):
+        (said,) = warnings_about(caplog, url)
+        assert "declares XML entities (an entity-expansion attack); refused" in said
+        assert result.feeds[url].status == fetch.FAILED
+    assert not warnings_about(caplog, old) and not warnings_about(caplog, good)
+    links = [link.url for link in load_issue(result.niches[0].draft.path).links]
+    assert sorted(links) == ["https://news.example/good/%d" % i for i in range(5)] + ["https://old.example/1"]
+
+
+JSON_FEED = {
+    "version": "https://jsonfeed.org/version/1.1", "title": "JSON", "home_page_url": "https://json.example/",
+    "items": [
+        {"id": "j1", "url": "https://json.example/1?utm_source=feed", "title": "Payroll in <b>HTML</b>? No: text",
+         "content_html": "<p>Pay <b>on time</b>.</p><script>steal()</script>", "date_published": "2026-11-20T10:00:00Z"},
+        {"id": "j2", "external_url": "https://elsewhere.example/payroll", "summary": "Payroll, linked from a blog.",
+         "content_text": "Ann Example <ann@example.org> writes about payroll.", "date_modified": "2026-11-19T12:00:00+02:00"},
+        {"id": "https://json.example/3", "title": "Payroll with only an id"},
+        {"id": "j4", "url": ["not", "a", "string"], "title": "Payroll with a list for a url"},
+        "not an item",
+    ],
+}
+
+
+@pytest.mark.parametrize("content_type", ["application/feed+json", "application/json", "application/rss+xml"])
+def test_a_json_feed_is_read_as_a_feed_and_cleaned_like_any(tmp_path, server, caplog, content_type):
+    url = server.add("/feed.json", body=json.dumps(JSON_FEED).encode(), content_type=content_type)
+    root = project_with(tmp_path, [(url, "JSON", 1.0)])
+    with caplog.at_level(logging.WARNING):
+        result = curate(load_settings(root), date=DATE)
+    (said,) = warnings_about(caplog, url)
+    assert "had 3 of 5 entries skipped" in said
+    links = {link.url: link for link in load_issue(result.niches[0].draft.path).links}
+    assert sorted(links) == ["https://elsewhere.example/payroll", "https://json.example/1"]
+    first, second = links["https://json.example/1"], links["https://elsewhere.example/payroll"]
+    assert (first.title, first.summary) == ("Payroll in <b>HTML</b>? No: text", "Pay on time.")
+    assert (second.title, second.summary) == ("Payroll, linked from a blog.", "Payroll, linked from a blog.")
+    assert "published 2026-11-20" in first.why and "published 2026-11-19" in second.why
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"tags": ' + b"[" * 50_000 + b"]" * 50_000 + b"}]}",
+     "is JSON nested too deeply to read"),
+    (b'{"version": "https://jsonfeed.org/version/1.1", "items": "none"}', "is a JSON Feed whose items is not a list"),
+    (b'{"version": 1.1, "items": []}', "got JSON, but not a JSON Feed"),
+    (b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": ' + b"9" * 10_000 + b"}]}",
+     "is not valid JSON"),
+    (b'{"version": "https://jsonfeed.org/version/1.1", "items": [', "is not valid JSON"),
+    (b'{"version": "https://jsonfeed.org/version/1.1", "title": "\xff\xfe", "items": []}', "is not valid JSON"),
+])
+def test_a_hostile_json_feed_is_one_warning_never_a_traceback(tmp_path, server, caplog, body, reason):
+    url = server.add("/bad.json", body=body, content_type="application/feed+json")
+    good = server.add("/good.xml", body=GOOD)
+    root = project_with(tmp_path, [(url, "Bad JSON", 1.0), (good, "Good", 1.0)])
+    with caplog.at_level(logging.WARNING):
+        result = curate(load_settings(root), date=DATE)
+    (said,) = warnings_about(caplog, url)
+    assert reason in said and "Traceback" not in said
+    assert result.feeds[url].status == fetch.FAILED and len(result.feeds[good].entries) == 5
+
+
+def test_a_feed_url_with_an_upper_case_scheme_is_fetched_not_read_as_a_file(tmp_path, server):
+    url = server.add("/good.xml", body=GOOD)
+    root = project_with(tmp_path, [(url.replace("http://", "HTTP://"), "Good", 1.0)])
+    result = curate(load_settings(root), date=DATE)
+    assert len(server.hits_for("/good.xml")) == 1
+    assert result.niches[0].draft is not None and len(load_issue(result.niches[0].draft.path).links) == 5
 # ---------------------------------------------------------------- politeness: connections per host
 
 def test_at_most_four_connections_at_once_to_one_host(tmp_path, server):

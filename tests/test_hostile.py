@@ -118,6 +118,47 @@ def test_markup_in_titles_becomes_its_text_and_scripts_vanish(corpus):
 
 OUTPUTS = pytest.mark.parametrize("output", ["output", "output-published"])
 
+# Fields a feed declared as text (Atom type="text", JSON Feed's title and content_text, an RSS title with
+# nothing in it that reads as markup): (case, link, title, summary) as the feed wrote them.
+TEXT_FIELDS = [
+    ("text-type", "https://hostile.example/text-type/1", "Ledger: the history of the <blink> tag",
+     "Ann Example <ann@example.org> explains the ledger."),
+    ("text-type-rss", "https://hostile.example/text-type-rss/1", "Ledger: the <blink> tag, from RSS", "About the ledger."),
+    ("json-feed", "https://hostile.example/json-feed/2", "Ledger: the <blink> tag, as JSON text",
+     "Ann Example <ann@example.org> keeps the ledger."),
+]
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("name, url, title, summary", TEXT_FIELDS)
+def test_text_fields_keep_their_words_and_are_escaped_wherever_they_are_output(corpus, name, url, title, summary):
+    import email
+    import email.policy
+
+    import feedparser
+    from bs4 import BeautifulSoup
+
+    niche = case(corpus, name).niche
+    issue = corpus.issues[niche]
+    (link,) = [link for link in issue.links if link.url == url]
+    assert (link.title, link.summary) == (title, summary)
+    page = corpus.project / "output-published" / "newsletters" / niche / str(issue.number) / "index.html"
+    message = email.message_from_bytes((corpus.project / "mail" / niche / f"{issue.number}.eml").read_bytes(),
+                                       policy=email.policy.default)
+    feed = feedparser.parse((corpus.project / "output-published" / "feeds" / "newsletters" / f"{niche}.atom.xml")
+                            .read_bytes(), sanitize_html=False)
+    htmls = {"page": page.read_text(encoding="utf-8"), "email": message.get_body(("html",)).get_content(),
+             "feed": feed.entries[0].content[0].value}
+    for where, markup in htmls.items():
+        soup = BeautifulSoup(markup, "html.parser")
+        assert soup.find("blink") is None and soup.find("ann@example.org") is None, where
+        assert title in _words(soup.get_text(" ")), where
+    assert title in _words(message.get_body(("plain",)).get_content())
+    assert summary in _words(BeautifulSoup(htmls["page"], "html.parser").get_text(" "))
+
 
 @OUTPUTS
 def test_no_page_carries_anything_dangerous(corpus, output):

@@ -4,17 +4,64 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from curator.score import _SAME_CASE, _fold, _pattern, matches
+from curator.score import _IS_UNSPACED, _SAME_CASE, _fold, _pattern, matches
+
+# Scripts written without spaces between words, by the names Unicode gives their letters.
+UNSPACED_NAMES = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "CJK RADICAL", "KANGXI RADICAL",
+                  "CJK STROKE", "IDEOGRAPHIC", "HANGZHOU NUMERAL", "VERTICAL KANA", "VERTICAL IDEOGRAPHIC",
+                  "HIRAGANA", "KATAKANA", "HALFWIDTH KATAKANA", "HENTAIGANA", "BOPOMOFO", "THAI ", "LAO ", "TIBETAN",
+                  "MYANMAR", "KHMER", "TAI LE ", "NEW TAI LUE", "TAI THAM", "BALINESE", "JAVANESE", "YI ", "TANGUT",
+                  "KHITAN", "NUSHU", "OLD CHINESE")
+
+
+def unspaced(ch: str) -> bool:
+    if len(ch) != 1:
+        return False
+    name = unicodedata.name(ch, "")
+    # Tangut and Khitan letters have no names in unicodedata.
+    return name.startswith(UNSPACED_NAMES) or (not name and 0x17000 <= ord(ch) <= 0x18D7F)
+
+
+def old_reference(words: tuple[str, ...], text: str) -> list[str]:
+    """The first matcher, one regex per keyword per text: whole words everywhere."""
+    return [w for w in words if w and re.compile(
+        r"(?<![\w])" + r"\s+".join(map(re.escape, w.split())) + r"(?:s|es)?(?![\w])", re.I).search(text)]
+
+
+def _class(chars: list[int]) -> str:
+    """A regex character class body for these code points, as ranges."""
+    out, i = [], 0
+    while i < len(chars):
+        j = i
+        while j + 1 < len(chars) and chars[j + 1] == chars[j] + 1:
+            j += 1
+        out.append(re.escape(chr(chars[i])) + ("-" + re.escape(chr(chars[j])) if j > i else ""))
+        i = j + 1
+    return "".join(out)
+
+
+# Every letter of those scripts.
+_NAMED_UNSPACED = _class([c for c in range(0x110000) if unspaced(chr(c))])
+_SPACED = f"[^\\W{_NAMED_UNSPACED}]"
 
 
 def reference(words: tuple[str, ...], text: str) -> list[str]:
-    """The old matcher, one regex per keyword per text, kept as the definition of a match."""
-    return [w for w in words if w and re.compile(
-        r"(?<![\w])" + r"\s+".join(map(re.escape, w.split())) + r"(?:s|es)?(?![\w])", re.I).search(text)]
+    """The definition of a match: whole words, any spacing, a plural -s/-es allowed; but an edge of the
+    keyword in a script written without spaces needs no boundary, and a letter of one is a boundary."""
+    found = []
+    for w in (w for w in words if w):
+        parts = w.split()
+        first, last = (parts[0][0], parts[-1][-1]) if parts else ("", "")
+        pattern = ("" if unspaced(first) else f"(?<!{_SPACED})") + r"\s+".join(map(re.escape, parts)) + (
+            "" if unspaced(last) else f"(?:s|es)?(?!{_SPACED})")
+        if re.search(pattern, text, re.I):
+            found.append(w)
+    return found
 
 
 # Pieces that stress the edges: case, plurals, near-plurals, digits, underscores, hyphens, apostrophes,
@@ -23,7 +70,8 @@ STEMS = ["grant", "Grant", "GRANTS", "granted", "grantes", "cash", "flow", "cash
          "tax", "taxes", "taxs", "bus", "buses", "class", "classes", "e", "es", "s", "a", "i", "I", "ı", "İ",
          "ſ", "ſtaff", "staff", "Staffs", "café", "CAFÉ", "cafés", "straße", "STRASSE", "ΟΔΟΣ", "οδος", "οδοσ",
          "µ", "μ", "Μ", "\u0345", "ι", "Ꙋ", "ᲈ", "k", "K", "x_y", "_", "covid-19", "o'brien", "O’Brien",
-         "don't", "c++", ".net", "e-mail", "2024", "x2", "日本", "naïve", "nai\u0308ve"]
+         "don't", "c++", ".net", "e-mail", "2024", "x2", "日本", "naïve", "nai\u0308ve", "经济", "全球经济恢复放缓",
+         "AI芯片", "芯片", "ภาษี", "การยื่นภาษี", "帳簿", "会計帳簿の", "カタカナ", "ລາວ", "ខ្មែរ"]
 SEPS = [" ", "  ", "\t", "\n", "\u00a0", "\u2003", "", "-", "'", "’", ",", ". ", " - ", "/", "(", ")", "\x1c"]
 
 piece = st.sampled_from(STEMS) | st.text(alphabet="aAbBsSeE_19-' \u00e9\u0131\u017f\u03c2\u03a3", max_size=6)
@@ -44,6 +92,35 @@ def test_matches_agrees_with_one_regex_per_keyword(words, text):
 @given(keywords, st.text(max_size=40))
 def test_matches_agrees_on_arbitrary_unicode(words, text):
     assert matches(words, text) == reference(words, text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(keywords, texts | st.text(max_size=40))
+def test_in_scripts_with_spaces_a_match_is_what_it_always_was(words, text):
+    if not any(unspaced(ch) for ch in text + "".join(words)):
+        assert reference(words, text) == old_reference(words, text)
+
+
+@pytest.mark.parametrize("words, text, found", [
+    (("经济",), "…全球经济恢复放缓", ["经济"]),
+    (("经济", "恢复"), "全球经济恢复放缓", ["经济", "恢复"]),
+    (("ai", "芯片"), "国产AI芯片出货", ["ai", "芯片"]),
+    (("ai",), "Said the AIs", ["ai"]),
+    (("ai",), "Said the aim", []),
+    (("帳簿",), "会計帳簿の付け方", ["帳簿"]),
+    (("カタカナ",), "これはカタカナです", ["カタカナ"]),
+    (("ภาษี",), "การยื่นภาษีออนไลน์", ["ภาษี"]),
+    (("税务 申报",), "个人税务 申报指南", ["税务 申报"]),
+    (("grant",), "助成金grant申請", ["grant"]),
+])
+def test_keywords_in_scripts_without_spaces_match_inside_text(words, text, found):
+    assert matches(words, text) == reference(words, text) == found
+
+
+def test_the_scripts_without_spaces_are_the_ones_unicode_names():
+    wrong = [hex(c) for c in range(0x110000)
+             if re.match(r"\w", chr(c)) and bool(_IS_UNSPACED.match(chr(c))) != unspaced(chr(c))]
+    assert wrong == []
 
 
 @pytest.mark.parametrize("words, text, found", [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -258,6 +259,36 @@ def test_the_database_is_wal_durable_migrated_once_and_backed_up_consistently(sq
                      "schema_migrations)")
     newer = run(cli, sqlite_project, "count")
     assert newer.returncode == 2 and "schema version 99" in newer.stderr and "upgrade Openhand" in newer.stderr
+
+
+def test_closing_the_database_closes_every_threads_connection(sqlite_project, cli, tmp_path):
+    """The sender's threads each have a connection; close() must close them all at once. One left open until
+    garbage collection made a process forked meanwhile (a WSGI server's workers, the kill -9 test) believe it
+    held that connection's locks, and the child's commits were lost when the parent's last connection closed."""
+    import threading
+
+    from curator.delivery.database import Database, Location
+
+    run(cli, sqlite_project, "import", str(write(tmp_path / "a.csv", "email\na@x.example\n")), "--niche", "dental")
+    path = sqlite_project / "state" / "openhand.db"
+    db = Database(Location("sqlite", str(path), str(path)), 5)
+
+    def open_files() -> int:
+        found = 0
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                found += os.readlink(f"/proc/self/fd/{fd}").startswith(str(path))
+            except OSError:
+                pass
+        return found
+
+    worker = threading.Thread(target=lambda: db.connection().execute("SELECT COUNT(*) FROM subscribers").fetchone())
+    worker.start()
+    worker.join()
+    db.connection().execute("SELECT 1")
+    assert open_files() >= 2
+    db.close()
+    assert open_files() == 0
 
 
 def test_backup_of_a_postgresql_database_points_to_pg_dump(postgres_server, sqlite_project, cli, tmp_path):

@@ -7,7 +7,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from curator.tracking import clean_link, is_click_redirect, strip_tracking, tracking_params, unwrap_redirect
+from curator.tracking import (clean_link, is_click_redirect, is_web_url, strip_tracking, tracking_params,
+                              unwrap_redirect, web_url)
 
 
 @pytest.mark.parametrize(
@@ -91,7 +92,24 @@ def test_cleaning_is_idempotent_adds_nothing_and_leaves_clean_links_alone(url):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=40))
+@given(st.text(max_size=40) | st.builds(lambda s, rest: s + rest, st.sampled_from(["HTTP://", "HtTpS://", "https://"]),
+                                        st.text(max_size=30)))
 def test_anything_at_all_comes_out_as_http_or_nothing(text):
     out = clean_link(text)
     assert out is None or out.startswith(("http://", "https://"))
+
+
+@pytest.mark.parametrize("url, web", [
+    ("HTTP://Example.org/x", "http://Example.org/x"),
+    ("HtTpS://Example.org/A?B=C", "https://Example.org/A?B=C"),
+    ("https://example.org/", "https://example.org/"),
+    ("HTTP:/missing-slash", None), ("ftp://example.org/", None), ("/local/path.xml", None), ("", None), (None, None),
+])
+def test_an_http_url_is_one_whatever_the_case_of_its_scheme_and_is_written_lower_case(url, web):
+    assert is_web_url(url) is (web is not None)
+    assert web_url(url) == web
+    if web is not None:
+        assert clean_link(url) == web
+        assert clean_link(url.replace("://", "://www.google.com/url?q=HTTP%3A%2F%2Ft.example%2Fp&x=")) \
+            == "http://t.example/p"
+

@@ -1,11 +1,15 @@
 """Cleaning: everything from a feed becomes plain text and a safe, untracked http(s) link.
 
 Every field that reaches an issue passes through here, because feeds come from
-strangers and Pelican's templates do not autoescape. Titles and summaries lose
-all markup (nh3, with <script>/<style> contents dropped), control and bidi
-override characters, and are cut at a word boundary; links are resolved against
-the entry's base, unwrapped, stripped of tracking parameters and kept only when
-they are http(s) (`tracking.clean_link`, the one list of what to strip).
+strangers. A field the feed declares as text (Atom `type="text"`, JSON Feed's
+content_text, an RSS title with nothing in it that reads as markup) is text:
+"History of the <blink> tag" stays that, and the templates escape it wherever
+it is output. An HTML field loses all markup (nh3, with <script>/<style>
+contents dropped, after `nesting.flatten` keeps the sanitiser linear). Both lose
+control and bidi override characters and are cut at a word boundary; links are
+resolved against the entry's base, unwrapped, stripped of tracking parameters
+and kept only when they are http(s) (`tracking.clean_link`, the one list of
+what to strip).
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from .tracking import clean_link, is_click_redirect, url_key
+from .nesting import flatten
+from .tracking import clean_link, is_click_redirect, is_web_url, url_key
 
 TITLE_MAX_CHARS = 200
 # A stranger's feed must not be able to blow up an issue (or its email past EMAIL_MAX_BYTES):
@@ -43,7 +48,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\
 
 
 def _strip_markup(text: str) -> str:
-    cleaned = nh3.clean(text, tags=set(), clean_content_tags=_DROP_CONTENT, attributes={},
+    cleaned = nh3.clean(flatten(text), tags=set(), clean_content_tags=_DROP_CONTENT, attributes={},
                         strip_comments=True)
     return html.unescape(cleaned)
 
@@ -57,6 +62,28 @@ def plain_text(value: Any) -> str:
     if "<" not in text and "&" not in text:  # no tag, no entity: nothing for the sanitiser to do
         return _one_line(_visible(text))
     return _plain_markup(text)
+
+
+TEXT, HTML = "text", "html"  # what a field of a parsed entry holds (its "title_type", "summary_type")
+# What reads as markup in a field that did not say what it holds (an RSS title): a closing tag, an
+# entity or character reference, a comment or declaration, or a start tag with attributes. Not "<blink>"
+# alone, nor "<ann@example.org>": text that mentions a tag, or an address.
+_MARKUP = re.compile(r"</[a-zA-Z]|&#?\w+;|<[!?]|<[a-zA-Z][^\t\n\f\r />]*[\t\n\f\r /]+[^\t\n\f\r />]")
+
+
+def looks_like_markup(text: str) -> bool:
+    """Whether text a feed did not declare as text or HTML carries markup (so it is read as HTML)."""
+    return ("<" in text or "&" in text) and _MARKUP.search(_visible(text)) is not None
+
+
+def text_field(value: Any) -> str:
+    """A field the feed declared as text: kept as written, on one line, without controls or bidi tricks."""
+    return _one_line(_visible("" if value is None else str(value)))
+
+
+def field_text(value: Any, kind: str) -> str:
+    """A field as plain text: text kept as written, HTML without its markup."""
+    return text_field(value) if kind == TEXT else plain_text(value)
 
 
 def _plain_markup(text: str) -> str:
@@ -106,12 +133,14 @@ def absolute_link(link: str, *bases: str) -> str | None:
     link = (link or "").strip()
     if not link or len(link) > URL_MAX_CHARS:
         return None
-    scheme = urlsplit(link).scheme.lower()
-    if not scheme:
-        base = next((b for b in bases if b and b.lower().startswith(("http://", "https://"))), None)
-        if base is None:
-            return None
-        link = urljoin(base, link)
+    try:
+        if not urlsplit(link).scheme:
+            base = next((b for b in bases if is_web_url(b)), None)
+            if base is None:
+                return None
+            link = urljoin(base, link)
+    except ValueError:  # urllib cannot read it ("//[x")
+        return None
     url = clean_link(link)
     # A click-counting host with no target inside (bit.ly, feedproxy...) is not a link Openhand
     # can send: the no-strings check would refuse the whole build over it.
@@ -135,24 +164,36 @@ def clean_text_links(text: str) -> str:
 
 
 def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_words: int) -> dict[str, Any] | None:
-    """One parsed entry as Openhand keeps it, or None when it has no usable link or title."""
+    """One parsed entry as Openhand keeps it, or None when it has no usable link or title. A field that
+    was text says so ("title_type": "text"), so that cleaning it again keeps it as it is."""
     url = absolute_link(raw.get("link", ""), raw.get("base", ""), feed_url, feed_link)
     if url is None:
         return None
-    title = cut_chars(clean_text_links(plain_text(raw.get("title"))), TITLE_MAX_CHARS)
-    summary = cut_chars(cut_words(clean_text_links(plain_text(raw.get("summary"))), summary_words),
+    title_type, summary_type = _kind(raw.get("title_type")), _kind(raw.get("summary_type"))
+    title = cut_chars(clean_text_links(field_text(raw.get("title"), title_type)), TITLE_MAX_CHARS)
+    summary = cut_chars(cut_words(clean_text_links(field_text(raw.get("summary"), summary_type)), summary_words),
                         summary_words * SUMMARY_CHARS_PER_WORD)
     if not title:
-        title = cut_chars(cut_words(summary, 12), TITLE_MAX_CHARS)
+        title, title_type = cut_chars(cut_words(summary, 12), TITLE_MAX_CHARS), summary_type
     if not title:
         return None
     guid = plain_text(raw.get("guid"))[:500]
-    return {"title": title, "url": url, "summary": summary, "guid": guid, "date": raw.get("date"),
-            "key": url_key(url)}
+    entry = {"title": title, "url": url, "summary": summary, "guid": guid, "date": raw.get("date"),
+             "key": url_key(url)}
+    if title_type == TEXT:
+        entry["title_type"] = TEXT
+    if summary_type == TEXT and summary:
+        entry["summary_type"] = TEXT
+    return entry
+
+
+def _kind(value: Any) -> str:
+    return TEXT if value == TEXT else HTML
 
 
 # Bump whenever clean_entry changes what it keeps: caches stamped by an older cleaner are cleaned again.
-CLEANER_VERSION = 3
+# 4: text fields kept as text; an unclosed iframe/object no longer swallows the rest of a field.
+CLEANER_VERSION = 4
 
 
 def cleaned_stamp(entries: list[dict[str, Any]], summary_words: int) -> str:
@@ -166,7 +207,8 @@ def cleaned_stamp(entries: list[dict[str, Any]], summary_words: int) -> str:
 def reclean_entries(entries: Any, summary_words: int, stamp: Any = None) -> list[dict[str, Any]]:
     """Entries reused from the cache go through this step again unless their stamp shows this
     cleaner wrote them, unchanged since: a cache written by an older cleaner, for another summary
-    length, or edited by hand must not bypass it."""
+    length, or edited by hand must not bypass it. A field the entry marks as text is cleaned again
+    as text, the rest as HTML (as a hand edit may have put markup there)."""
     if isinstance(entries, list) and isinstance(stamp, str) and stamp == cleaned_stamp(entries, summary_words):
         return entries
     out = []
@@ -175,7 +217,8 @@ def reclean_entries(entries: Any, summary_words: int, stamp: Any = None) -> list
             continue
         date = entry.get("date") if isinstance(entry.get("date"), str) else None
         again = clean_entry({"title": str(entry.get("title") or ""), "link": str(entry.get("url") or ""),
-                             "summary": entry.get("summary"), "guid": entry.get("guid"), "date": date},
+                             "summary": entry.get("summary"), "guid": entry.get("guid"), "date": date,
+                             "title_type": entry.get("title_type"), "summary_type": entry.get("summary_type")},
                             "", "", summary_words)
         if again is not None:
             out.append(again)

@@ -97,7 +97,7 @@ def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int) -
     parsed = parse_feed(body, headers)
     entries = clean_entries(parsed.entries, url, parsed.link, summary_words)
     return {"entries": entries, "cleaned": cleaned_stamp(entries, summary_words), "parsed": len(parsed.entries),
-            "problem": parsed.problem,
+            "problem": parsed.problem, "refused": parsed.refused,
             "is_feed": parsed.is_feed, "dropped": len(parsed.entries) - len(entries)}
 
 
@@ -258,7 +258,8 @@ def _digested(result: fetching.Fetched, state: dict[str, Any], cached: list, out
     if isinstance(out, Stopped) or (not out["is_feed"] and not out["entries"]):
         # Not a feed, or a limit stopped it: fetched in full again next time (no validators), after a back-off.
         stopped = isinstance(out, Stopped)
-        reason = _stopped_reason(out, limits) if stopped else _not_a_feed(result.headers, result.body)
+        reason = (_stopped_reason(out, limits) if stopped
+                  else out["refused"] or _not_a_feed(result.headers, result.body))
         failures = int(state.get("failures", 0)) + 1
         state.update(etag=None, last_modified=None, file_stamp=None, failures=failures, last_error=reason)
         if loc.startswith(("http://", "https://")):

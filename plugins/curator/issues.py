@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .documents import ContentError, Fields, gather, load, raise_all
 from .niches import Niche, require_niche
+from .tracking import web_url
 
 STATUSES = ("draft", "published")
 FILE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})\.md$")
@@ -78,9 +79,10 @@ def load_issue(path: str) -> IssueFile:
 
 
 def _link(lf: Fields) -> IssueLink:
-    url = lf.text("url", example="'https://example.org/guide'")
-    if not url.startswith(("http://", "https://")):
-        raise lf.error("url", f"must be an http(s) link, not {url!r}", "'https://example.org/guide'")
+    given = lf.text("url", example="'https://example.org/guide'")
+    url = web_url(given)
+    if url is None:
+        raise lf.error("url", f"must be an http(s) link, not {given!r}", "'https://example.org/guide'")
     return IssueLink(url=url, title=lf.text("title", url), **{k: lf.keep(lf.text, k, "", default="") for k in LINK_KEYS[2:]})
 
 

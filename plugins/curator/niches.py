@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from .documents import ContentError, Fields, gather, inside, load, raise_all
 from .headers import mailbox, one_line, unsubscribe_uri
+from .tracking import is_web_url, web_url
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class FeedSource:
 
     @property
     def is_remote(self) -> bool:
-        return self.location.startswith(("http://", "https://"))
+        return is_web_url(self.location)
 
 
 @dataclass(frozen=True)
@@ -154,10 +155,11 @@ def load_niche(path: str, root: str | None = None) -> Niche:
 def _feed(f: Fields, niche_path: str, root: str | None) -> FeedSource:
     url = f.text("url", example="https://example.org/feed.xml")
     parts = urlsplit(url)
-    if parts.scheme in ("http", "https"):
-        if not parts.netloc or " " in url:
+    if parts.scheme in ("http", "https"):  # urlsplit lowercases it: HTTP://Example.org/x is a URL too
+        location = web_url(url)
+        if location is None or not parts.netloc or " " in url:
             raise f.error("url", f"is not a URL: {url!r}", "https://example.org/feed.xml")
-        location = url
+        url = location
     elif parts.scheme and len(parts.scheme) > 1:
         raise f.error("url", f"must be an http(s) URL or a file path, not {parts.scheme}:", "https://example.org/feed.xml")
     else:

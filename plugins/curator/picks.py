@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .documents import ContentError, Fields, gather, load, markdown_files, raise_all
 from .niches import Niche, require_niche
+from .tracking import web_url
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,10 @@ def load_pick(path: str, niches: dict[str, Niche]) -> Pick:
     except OSError as exc:  # a dangling link, a file removed meanwhile, no permission
         raise ContentError(path, f"cannot be read ({exc.strerror})", fix="restore the file or remove it") from None
     f = Fields(path, post.metadata)
-    url = f.text("url", example="'https://example.org/guide'")
-    if not url.startswith(("http://", "https://")):
-        raise f.error("url", f"must be an http(s) link, not {url!r}", "'https://example.org/guide'")
+    given = f.text("url", example="'https://example.org/guide'")
+    url = web_url(given)
+    if url is None:
+        raise f.error("url", f"must be an http(s) link, not {given!r}", "'https://example.org/guide'")
     note = f.text("note", "")
     if not note:
         raise f.error("note", "is missing: say in a sentence why this link helps the reader",

@@ -39,10 +39,28 @@ class Candidate:
     key: str = ""  # tracking.url_key(url) when the cache already holds it
 
 
+# Scripts written without spaces between words (Han, Hiragana, Katakana, Bopomofo, Thai, Lao, Tibetan,
+# Myanmar, Khmer, Yi, Tai scripts, Javanese, Balinese): there a word has no boundary to look for, so a
+# keyword's edge in one of them matches inside a run of letters (经济 in 全球经济恢复放缓), and a letter of
+# one of them next to a keyword's edge is a boundary (AI in AI芯片).
+_UNSPACED = ("\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u1950-\u19ff\u1a20-\u1aaf\u1b00-\u1b7f"
+             "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3038-\u303b\u3040-\u30ff\u3100-\u312f"
+             "\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\ua980-\ua9ff\uaa60-\uaa7f\uf900-\ufaff"
+             "\uff66-\uff9f\U00016fe0-\U00016fe4\U00017000-\U00018d7f\U0001aff0-\U0001b2ff\U0001d372-\U0001d376\U00020000-\U000323af")
+_IS_UNSPACED = re.compile(f"[{_UNSPACED}]")
+_SPACED_WORD = f"[^\\W{_UNSPACED}]"  # a word character of a script that separates its words
+
+
 @lru_cache(maxsize=4096)
 def _pattern(word: str) -> re.Pattern[str]:
-    """Whole words, any spacing, a plural -s/-es allowed: 'grant' matches 'Grants', not 'granted'."""
-    return re.compile(r"(?<![\w])" + r"\s+".join(map(re.escape, word.split())) + r"(?:s|es)?(?![\w])", re.I)
+    """Whole words, any spacing, a plural -s/-es allowed: 'grant' matches 'Grants', not 'granted'; an
+    edge in a script without spaces needs no boundary (see _UNSPACED)."""
+    parts = word.split()
+    body = r"\s+".join(map(re.escape, parts))
+    first, last = (parts[0][0], parts[-1][-1]) if parts else ("", "")
+    before = "" if _IS_UNSPACED.match(first) else f"(?<!{_SPACED_WORD})"
+    after = "" if _IS_UNSPACED.match(last) else f"(?:s|es)?(?!{_SPACED_WORD})"
+    return re.compile(before + body + after, re.I)
 
 
 # Matching every keyword's regex against every text was most of a curate run, so each text is folded
@@ -61,7 +79,8 @@ _SAME_CASE = str.maketrans({  # re._casefix: letters re.IGNORECASE treats as equ
     "\u1c85": "\u0442", "\u1c86": "\u044a", "\u1c87": "\u0463", "\u1c88": "\ua64b", "\u1e9b": "\u1e61",
     "\ufb05": "\ufb06",
 })
-# U+0345 is not a word character, yet re.IGNORECASE lets it stand for iota: texts holding it use the regex.
+# U+0345 is not a word character, yet re.IGNORECASE lets it stand for iota: texts holding it use the regex,
+# as do texts in a script without spaces (their runs of letters are not words).
 _ODD = "\u0345"
 
 
@@ -79,7 +98,7 @@ def _fold(text: str) -> str:
 @lru_cache(maxsize=16384)  # an entry's texts are matched ~10 times for one niche, again for the next
 def _words(text: str) -> tuple[str, frozenset[str]] | None:
     """The folded text and its words; None for the rare text the lookup cannot answer exactly (see _ODD)."""
-    if _ODD in text:
+    if not text.isascii() and (_ODD in text or _IS_UNSPACED.search(text)):
         return None
     folded = _fold(text)
     return folded, frozenset(_WORD.findall(folded))

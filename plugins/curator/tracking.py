@@ -62,6 +62,23 @@ CLICK_REDIRECT_HOSTS = frozenset({
 })
 
 
+_WEB_SCHEME = re.compile(r"https?://", re.I)
+
+
+def is_web_url(url: object) -> bool:
+    """True for an http(s) URL, whatever the case of its scheme (HTTP://Example.org/x is one). The one
+    test of "is this a web link" for niche feeds, picks, issue links and the cleaner."""
+    return isinstance(url, str) and _WEB_SCHEME.match(url) is not None
+
+
+def web_url(url: object) -> str | None:
+    """An http(s) URL with its scheme written lowercase (the rest as it was), or None for anything else."""
+    if not is_web_url(url):
+        return None
+    scheme, rest = url.split(":", 1)
+    return scheme.lower() + ":" + rest
+
+
 def _host(netloc: str) -> str:
     host = netloc.rsplit("@", 1)[-1].split(":", 1)[0].lower().rstrip(".")
     return host[4:] if host.startswith("www.") else host
@@ -114,11 +131,11 @@ def unwrap_redirect(url: str, _depth: int = 0) -> str:
         return url
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     for key in REDIRECT_WRAPPERS[domain]:
-        target = query.get(key, "")
-        if target.startswith(("http://", "https://")):
+        target = web_url(query.get(key, ""))
+        if target is not None:
             return unwrap_redirect(target, _depth + 1)
-    if domain == "href.li" and parts.query.startswith(("http://", "https://")):
-        return unwrap_redirect(unquote(parts.query), _depth + 1)
+    if domain == "href.li" and is_web_url(parts.query):
+        return unwrap_redirect(web_url(unquote(parts.query)), _depth + 1)
     return url
 
 
@@ -134,18 +151,18 @@ def is_click_redirect(url: str) -> bool:
 
 
 def clean_link(url: str | None) -> str | None:
-    """An outgoing link as Openhand publishes it: unwrapped, untracked, http(s) only, else None."""
+    """An outgoing link as Openhand publishes it: unwrapped, untracked, http(s) only (scheme in
+    lowercase), else None (also for what urllib cannot read, such as "https://[")."""
     if not url:
         return None
-    url = url.strip()
-    if any(ch in url for ch in "\r\n\t\x00 "):
+    url = web_url(url.strip())
+    if url is None or any(ch in url for ch in "\r\n\t\x00 "):
         return None
-    if not url.lower().startswith(("http://", "https://")):
+    try:
+        url = strip_tracking(unwrap_redirect(url))
+        return url if urlsplit(url).netloc else None
+    except ValueError:  # "Invalid IPv6 URL", a port that is no number...
         return None
-    url = strip_tracking(unwrap_redirect(url))
-    if not urlsplit(url).netloc:
-        return None
-    return url
 
 
 @lru_cache(maxsize=65536)

@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 DATE = dt.date(2026, 11, 22)
 GROUP_SIZE = 10
 KEYWORD = "ledger"
+KEYWORDS = [KEYWORD, "台账", "帳簿"]   # "ledger" in Chinese and Japanese, which are written without spaces
 MAX_BYTES = 1_000_000
 SETTINGS = f'''
 # hostile corpus: short timeouts and a 1 MB cap so faults are quick
@@ -66,10 +67,31 @@ GENERATED = {
         "description": "the one that matters"}],
     "deep-nesting": lambda: [{"title": "Ledger deeply nested summary", "link": f"{H}/deep-nesting/1", "date": DATED,
                               "description": "&lt;div&gt;" * 15000 + "ledger" + "&lt;/div&gt;" * 15000}],
+    # 24,000 open <ul><li><blockquote><div> and 6,000 <p><b id=...> never closed (each <b> reopened in
+    # every later paragraph): each cost a sanitiser the square of its depth.
+    "deep-blocks": lambda: [{"title": "Ledger in deeply nested blocks", "link": f"{H}/deep-blocks/1", "date": DATED,
+                             "description": "&lt;ul&gt;&lt;li&gt;&lt;blockquote&gt;&lt;div&gt;" * 6000 + "ledger"
+                             + "&lt;/div&gt;&lt;/blockquote&gt;&lt;/li&gt;&lt;/ul&gt;" * 6000}],
+    "deep-formatting": lambda: [{"title": "Ledger in reopened formatting", "link": f"{H}/deep-formatting/1",
+                                 "date": DATED, "description": "ledger " + "".join(
+                                     f"&lt;p&gt;&lt;b id={i}&gt;x&lt;/p&gt;" for i in range(6000))}],
     "long-word-summary": lambda: [{"title": "Ledger with one enormous word", "link": f"{H}/long-word-summary/1",
                                    "date": DATED, "description": "ledger " + "A" * 120_000}],
     "long-url": lambda: [{"title": "Ledger with an enormous URL", "link": f"{H}/long-url/1?q=" + "a" * 60_000,
                           "date": DATED, "description": "x"}],
+}
+
+
+# Bodies made at test time that are not RSS items.
+RAW = {
+    "entity-bomb": lambda: (b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY big "' + b"A" * 80_000 + b'">\n]>\n'
+                            b"<rss version=\"2.0\"><channel><title>bomb</title>" + b"".join(
+                                b"<item><title>Ledger bomb %d</title><link>%s/entity-bomb/%d</link><description>"
+                                % (i, H.encode(), i) + b"&big;" * 1000 + b"</description></item>" for i in range(10))
+                            + b"</channel></rss>"),
+    "json-feed-deep": lambda: (b'{"version": "https://jsonfeed.org/version/1.1", "title": "deep", "items": [{"id": "1",'
+                               b' "url": "https://hostile.example/json-feed-deep/1", "title": "Ledger", "tags": '
+                               + b"[" * 100_000 + b"]" * 100_000 + b"}]}"),
 }
 
 
@@ -85,6 +107,8 @@ def _body(spec: dict) -> bytes:
         return gzip.compress(b"\0" * 100_000_000, 9)   # 100 MB of zeros in ~100 KB
     if kind in GENERATED:
         return rss(kind, GENERATED[kind]())
+    if kind in RAW:
+        return RAW[kind]()
     if spec.get("file"):
         return (HERE / spec["file"]).read_bytes()
     return b""
@@ -143,7 +167,7 @@ def build_corpus(tmp: Path) -> Corpus:
                                   [link.format(**fill) for link in spec.get("links") or []], spec))
                 feeds.append((url, f"Case {spec['name']}", 1.0))
             write(project / "content" / "niches" / f"{niche}.md",
-                  niche_text(feeds, keywords=[KEYWORD], title=f"Hostile {number}", max_links=100, per_source=10,
+                  niche_text(feeds, keywords=KEYWORDS, title=f"Hostile {number}", max_links=100, per_source=10,
                              sections=[("Money", ["ledger"])]))
         proc = openhand(project, "curate", "--date", DATE.isoformat(), check=False, timeout=120)
     drafts = {}

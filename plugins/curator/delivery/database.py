@@ -184,7 +184,11 @@ class Database:
             os.makedirs(os.path.dirname(self.location.target), mode=0o700, exist_ok=True)
             # Subscriber data: the owner only, whatever the umask (SQLite gives -wal and -shm the same mode).
             os.close(os.open(self.location.target, os.O_RDWR | os.O_CREAT, 0o600))
-            conn = sqlite3.connect(self.location.target, timeout=self.timeout, isolation_level=None)
+            # check_same_thread=False: each thread uses only its own connection, but close() closes them all
+            # from one thread; refused, a connection stayed open until garbage collection, and a process
+            # forked meanwhile inherited SQLite's belief that it held that connection's locks.
+            conn = sqlite3.connect(self.location.target, timeout=self.timeout, isolation_level=None,
+                                   check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
                 raise StateError(f"{self.display}: cannot switch the database to WAL mode; put DATABASE on a "
