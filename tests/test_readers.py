@@ -203,6 +203,24 @@ def test_only_posts_change_anything_and_every_page_is_first_party(endpoint, site
     assert status(project, "g@x.example") is None
 
 
+def test_a_replayed_confirmation_never_undoes_a_later_unsubscribe(endpoint, site):
+    import time
+
+    from curator.delivery.tokens import signer
+
+    project, _ = site
+    sign, reader = signer(list_settings(project), {"OPENHAND_LIST_SECRET": SECRET}), "replay@clinic.example"
+    old = f"{endpoint}/confirm/{sign.confirm('dental', reader, now=time.time() - 60)}"
+    assert request(old, "POST", b"").status == 200 and status(project, reader) == "subscribed"
+    assert request(old, "POST", b"").status == 200 and status(project, reader) == "subscribed"  # a repeat: harmless
+    leave = request(f"{endpoint}/u/{sign.unsubscribe('dental', reader)}", "POST", b"List-Unsubscribe=One-Click")
+    assert leave.status == 200 and status(project, reader) == "unsubscribed"
+    replayed = request(old, "POST", b"")  # the old confirmation mail, pressed again (or forwarded to someone)
+    assert replayed.status == 410 and "out of date" in replayed.text and status(project, reader) == "unsubscribed"
+    fresh = request(f"{endpoint}/confirm/{sign.confirm('dental', reader)}", "POST", b"")  # asked again: a new link
+    assert fresh.status == 200 and status(project, reader) == "subscribed"
+
+
 def test_the_hub_form_posts_only_to_the_endpoint_and_the_check_says_so(site, cli):
     from bs4 import BeautifulSoup
 

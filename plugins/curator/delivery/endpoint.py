@@ -177,7 +177,10 @@ class ListApp:
         if purpose == CONFIRM:
             if method != "POST":
                 return self.page("confirm", 200, niche, address=found.address, action=action)
-            confirm(self.db, found.niche, found.address)
+            if confirm(self.db, found.niche, found.address, found.issued) is Outcome.STALE:
+                return self.problem(410, "This link is out of date", "This address left the newsletter after this "
+                                    "link was sent, so the link no longer subscribes it; nothing was changed. To come "
+                                    "back, subscribe again on the newsletter's page and use the new link.", niche=niche)
             return self.page("confirmed", 200, niche, address=found.address)
         if method != "POST":
             return self.page("unsubscribe", 200, niche, address=found.address, action=action)

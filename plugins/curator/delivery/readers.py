@@ -6,7 +6,8 @@ The list endpoint and `openhand inbox` both come here:
   its status until the reader confirms. One address is sent at most one confirmation per
   LIST_CONFIRM_INTERVAL, on every instance (the gate is a row in the database, keyed by a digest).
 * confirm: `subscribed`, whatever the address was before: the reader pressed Confirm in a mail sent
-  to that address. Its soft bounces are forgotten.
+  to that address. Its soft bounces are forgotten. A confirmation link made before the address left
+  (unsubscribed, bounced, complained) is STALE: replaying an old link never undoes a later no.
 * leave: `unsubscribed` (bounced and complained stay as they are).
 * bounce / soft_bounce / complain: `bounced` at once; `bounced` after INBOX_SOFT_BOUNCES reports
   (each report counted once, however often it is read); `complained` over anything else.
@@ -22,7 +23,7 @@ import enum
 
 from .database import Database, now
 from .ratelimit import release_gate, take_gate
-from .subscribers import RANK, address_key, ensure, set_status
+from .subscribers import RANK, STICKY, address_key, ensure, set_status
 
 SOURCE = "list endpoint"
 
@@ -33,11 +34,16 @@ class Outcome(str, enum.Enum):
     CHANGED = "changed"
     ALREADY = "already"      # nothing to change (a repeat, or a status that stays)
     COUNTED = "counted"      # a soft bounce counted, not yet enough
+    STALE = "stale"          # a confirmation older than the address's unsubscribe, bounce or complaint
 
 
 def _stamp(seconds_from_now: float) -> str:
-    moment = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds_from_now)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _at(dt.datetime.now(dt.timezone.utc).timestamp() + seconds_from_now)
+
+
+def _at(epoch: float) -> str:
+    """Seconds since the epoch as stored in the *_at columns (database.now's format)."""
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ask(db: Database, niche: str, address: str, gate: str, interval: float) -> Outcome:
@@ -65,7 +71,16 @@ def housekeeping(db: Database, confirm_seconds: float) -> tuple[int, int]:
     return stale, limits
 
 
-def confirm(db: Database, niche: str, address: str) -> Outcome:
+def confirm(db: Database, niche: str, address: str, issued: float | None = None) -> Outcome:
+    """Subscribed; STALE (nothing written) when the link was made (`issued`, epoch seconds) before the address
+    left. The check and the write are two transactions: only the reader's own unsubscribe in the same instant
+    as their press of an old Confirm could fall between them."""
+    if issued is not None:
+        with db.transaction(write=False) as tx:
+            row = tx.one("SELECT status, updated_at FROM subscribers WHERE niche = ? AND address_key = ?",
+                         (niche, address_key(address)))
+        if row and row[0] in STICKY and row[1] > _at(issued):
+            return Outcome.STALE
     outcome, _ = set_status(db, niche, address, "subscribed", source=SOURCE, force=True)
     with db.transaction() as tx:
         tx.execute("DELETE FROM soft_bounces WHERE niche = ? AND address_key = ?", (niche, address_key(address)))
