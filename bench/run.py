@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py --quick    # a few feeds, a few pages: checks the harness works
     .venv/bin/python bench/run.py --only curation --runs 5
     .venv/bin/python bench/run.py --only sending      # openhand send: sequential vs concurrent, 25 ms and 0 ms
+    .venv/bin/python bench/run.py --only readers      # the list endpoint: 50 clients subscribing and leaving
 
 Every figure is a median over several runs, with min and max; every ratio is
 taken between runs made in the same process, interleaved, against the same
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT / "plugins"))
 
 import corpus  # noqa: E402
 import measure  # noqa: E402
+import readers  # noqa: E402
 import sending  # noqa: E402
 from measure import summary  # noqa: E402
 from support.project import OPENHAND, PELICAN, copy_project  # noqa: E402
@@ -374,6 +376,8 @@ def verdicts(results: dict, cfg: dict) -> list[dict]:
         add("email render", "failed", "runs", False, email.get("error", "")[-300:])
     if results.get("sending"):
         sending.verdicts(results["sending"], add)
+    if results.get("readers"):
+        readers.verdicts(results["readers"], add)
     return out
 
 
@@ -423,6 +427,8 @@ def table(results: dict) -> str:
                                          f"({email.get('function', '')})" if "ms" in email else f"FAILED {email.get('error', '')[-300:]!r}"))
     if results.get("sending"):
         lines.extend(sending.table(results["sending"]))
+    if results.get("readers"):
+        lines.extend(readers.table(results["readers"]))
     lines.append("Targets")
     for v in results.get("targets", []):
         lines.append(f"  [{'met' if v['met'] else 'MISSED'}] {v['target']}: {v['value']} (target {v['limit']})"
@@ -433,8 +439,8 @@ def table(results: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small size, to check the harness works")
-    parser.add_argument("--only", default="curation,build,email,sending",
-                        help="comma-separated: curation,build,email,sending")
+    parser.add_argument("--only", default="curation,build,email,sending,readers",
+                        help="comma-separated: curation,build,email,sending,readers")
     parser.add_argument("--runs", type=int, help="runs per measurement (default 3, quick 1)")
     parser.add_argument("--feeds", help="feed counts for curation, e.g. 25,100,400 (the middle one is compared)")
     parser.add_argument("--articles", help="article counts for the build, e.g. 250,1000 (the last one is compared)")
@@ -471,6 +477,8 @@ def main(argv=None) -> int:
         results["email"] = bench_email(cfg, work, today)
     if "sending" in parts:
         results["sending"] = sending.bench_sending(args.quick, work)
+    if "readers" in parts:
+        results["readers"] = readers.bench_readers(args.quick, work)
     results["meta"]["loadavg_end"] = os.getloadavg()
     results["meta"]["cpu_loop_s_end"] = measure.cpu_speed()
     results["meta"]["seconds"] = time.perf_counter() - start
