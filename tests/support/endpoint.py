@@ -44,6 +44,7 @@ def list_settings(project: Path, **overrides):
 @contextlib.contextmanager
 def serving(app, port: int):
     """`app` under waitress on 127.0.0.1:port, in a thread; yields the base URL."""
+    from waitress import wasyncore
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=port, threads=4, channel_timeout=10,
@@ -53,9 +54,11 @@ def serving(app, port: int):
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.close()
-        server.task_dispatcher.shutdown()
+        # Closed from inside its own loop (the trigger runs the thunk there): closed from this thread, the
+        # loop's select() could still be waiting on the sockets, and fail with EBADF.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
 
 
 def start_listen(project: Path, port: int, env: dict[str, str], timeout: float = 60) -> subprocess.Popen:
