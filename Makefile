@@ -25,6 +25,7 @@ ifeq ($(RELATIVE), 1)
 endif
 
 PORT ?= 8000
+LIST_PORT ?= 8080
 SERVER ?= 0.0.0.0
 NICHE ?=
 ISSUE ?=
@@ -48,7 +49,7 @@ help: ## List the targets
 	@echo 'Openhand: a free resource site and no-strings newsletters'
 	@echo
 	@grep -E '^[a-z_-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | expand -t 18 | sed 's/^/  make /' \
-		| sed -e 's/\$$(PORT)/$(PORT)/g' -e 's/\$$(SERVER)/$(SERVER)/g'
+		| sed -e 's/\$$(PORT)/$(PORT)/g' -e 's/\$$(SERVER)/$(SERVER)/g' -e 's/\$$(LIST_PORT)/$(LIST_PORT)/g'
 	@echo
 	@echo '  make curate NICHE=dental ARGS="--date 2026-12-20 --force"   one niche, options passed on'
 	@echo '  make send NICHE=dental ISSUE=3      send one issue to its subscribers'
@@ -107,11 +108,17 @@ send: $(STAMP) ## Send an issue: make send NICHE=slug ISSUE=n
 	@test -n "$(NICHE)" -a -n "$(ISSUE)" || { echo 'usage: make send NICHE=dental ISSUE=3' >&2; exit 2; }
 	"$(OPENHAND)" --settings "$(CONFFILE)" send --niche "$(NICHE)" --issue "$(ISSUE)" $(ARGS)
 
+listen: $(STAMP) ## Serve the list endpoint (publishconf.py's LIST_ENDPOINT) on 127.0.0.1:$(LIST_PORT)
+	"$(OPENHAND)" --settings "$(PUBLISHCONF)" listen --host 127.0.0.1 --port $(LIST_PORT)
+
+inbox: $(STAMP) ## Read the list's mailbox: mailto: unsubscribes, bounces, complaints (ARGS=--dry-run)
+	"$(OPENHAND)" --settings "$(PUBLISHCONF)" inbox $(ARGS)
+
 test: $(STAMP) ## Run the whole test suite
 	"$(BIN)/python" -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP) ## Measure curation, build and sending against the peers
+bench: $(STAMP) ## Measure curation, build, sending and the list endpoint against their targets
 	"$(BIN)/python" bench/run.py
 
 .PHONY: help install html clean regenerate serve serve-global devserver devserver-global publish rsync_upload \
-	check curate send test bench
+	check curate send listen inbox test bench

@@ -23,3 +23,8 @@ SITEMAP = {"format": "xml", "exclude": [r"^404\.html$", r"^robots\.txt$"]}
 
 DELETE_OUTPUT_DIRECTORY = True
 PREVIEW_PATH = None  # draft issues are previewed only in local builds
+
+# The list endpoint (`openhand listen`, README "Readers"): a subscribe form on each hub and one-click
+# unsubscribe links in every email. Off until you run one:
+# LIST_ENDPOINT = "https://list.clearwater-advisory.example"
+# LIST_TRUSTED_PROXIES = ["127.0.0.1", "::1"]  # the TLS reverse proxy in front of it (docs/readers.md)

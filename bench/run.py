@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py --quick    # a few feeds, a few pages: checks the harness works
     .venv/bin/python bench/run.py --only curation --runs 5
     .venv/bin/python bench/run.py --only sending      # openhand send: sequential vs concurrent, 25 ms and 0 ms
+    .venv/bin/python bench/run.py --only readers      # the list endpoint: 50 clients subscribing and leaving
     .venv/bin/python bench/run.py --only relevance    # the labelled corpus, today's scorer vs the new one
 
 Every figure is a median over several runs, with min and max; every ratio is
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT / "plugins"))
 
 import corpus  # noqa: E402
 import measure  # noqa: E402
+import readers  # noqa: E402
 import sending  # noqa: E402
 from measure import summary  # noqa: E402
 from support.project import OPENHAND, PELICAN, copy_project  # noqa: E402
@@ -387,6 +389,8 @@ def verdicts(results: dict, cfg: dict) -> list[dict]:
         add("email render", "failed", "runs", False, email.get("error", "")[-300:])
     if results.get("sending"):
         sending.verdicts(results["sending"], add)
+    if results.get("readers"):
+        readers.verdicts(results["readers"], add)
     for name, value, limit, met in results.get("relevance", {}).get("targets", []):
         add(name, value, limit, met)
     return out
@@ -438,6 +442,8 @@ def table(results: dict) -> str:
                                          f"({email.get('function', '')})" if "ms" in email else f"FAILED {email.get('error', '')[-300:]!r}"))
     if results.get("sending"):
         lines.extend(sending.table(results["sending"]))
+    if results.get("readers"):
+        lines.extend(readers.table(results["readers"]))
     if results.get("relevance"):
         lines.extend(results["relevance"]["table"])
     lines.append("Targets")
@@ -450,8 +456,8 @@ def table(results: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small size, to check the harness works")
-    parser.add_argument("--only", default="curation,build,email,sending,relevance",
-                        help="comma-separated: curation,build,email,sending,relevance")
+    parser.add_argument("--only", default="curation,build,email,sending,readers,relevance",
+                        help="comma-separated: curation,build,email,sending,readers,relevance")
     parser.add_argument("--runs", type=int, help="runs per measurement (default 3, quick 1)")
     parser.add_argument("--feeds", help="feed counts for curation, e.g. 25,100,400 (the middle one is compared)")
     parser.add_argument("--articles", help="article counts for the build, e.g. 250,1000 (the last one is compared)")
@@ -488,6 +494,8 @@ def main(argv=None) -> int:
         results["email"] = bench_email(cfg, work, today)
     if "sending" in parts:
         results["sending"] = sending.bench_sending(args.quick, work)
+    if "readers" in parts:
+        results["readers"] = readers.bench_readers(args.quick, work)
     if "relevance" in parts:
         results["relevance"] = bench_relevance()
     results["meta"]["loadavg_end"] = os.getloadavg()

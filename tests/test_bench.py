@@ -152,3 +152,7 @@ def test_quick_bench_runs_every_part_and_writes_results(tmp_path):
     for name, run in runs.items():  # the relay counted one copy per subscriber, and the send said how long it took
         assert run["messages"] == run["recipients"] == run["expected"] and run["duplicates"] == 0, name
         assert run["send_s"] is not None and run["commits"] >= 1, name
+    readers = results["readers"]  # the endpoint answered every request and the database holds what it should
+    assert readers["ok"] == readers["requests"] == readers["joining"] + readers["leaving"]
+    assert readers["lost_or_wrong"] == readers["doubled"] == readers["others_changed"] == 0
+    assert readers["confirmations"] == readers["joining"] and readers["p99_ms"] >= readers["p50_ms"] > 0

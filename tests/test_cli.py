@@ -23,6 +23,8 @@ COMMANDS = {
     ("subscribers", "list"): ["--niche", "dental"],
     ("subscribers", "count"): [],
     ("backup",): ["state-copy.db"],
+    ("listen",): [],
+    ("inbox",): [],
 }
 
 
@@ -74,5 +76,5 @@ def test_version_names_openhand_and_pelican():
 
 def test_help_lists_every_command_with_what_it_does():
     text = openhand(ROOT, "--help").stdout
-    for name in ("curate", "check", "send", "serve", "subscribers", "backup"):
+    for name in ("curate", "check", "send", "serve", "subscribers", "backup", "listen", "inbox"):
         assert f"    {name} " in text or f"    {name}\n" in text, name

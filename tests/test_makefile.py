@@ -20,7 +20,8 @@ VENV = sys.prefix  # the test run's own .venv: nothing is installed
 TARGETS = {
     "html": [], "publish": [], "regenerate": [], "serve": [], "serve-global": [], "devserver": [],
     "devserver-global": [], "check": [], "curate": ["NICHE=dental"], "send": ["NICHE=dental", "ISSUE=1"],
-    "clean": [], "rsync_upload": ["SSH_HOST=example.org", "SSH_TARGET_DIR=/var/www/site"],
+    "clean": [], "rsync_upload": ["SSH_HOST=example.org", "SSH_TARGET_DIR=/var/www/site"], "listen": [],
+    "inbox": ["ARGS=--dry-run"],
 }
 
 

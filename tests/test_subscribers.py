@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from curator.delivery.database import MIGRATIONS, Database, Location
 from curator.delivery import subscribers as subs
 from support.project import ROOT, write
 from support.sending import Cli, state
@@ -242,8 +243,7 @@ def test_the_database_is_wal_durable_migrated_once_and_backed_up_consistently(sq
     path = sqlite_project / "state" / "openhand.db"
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
-    from curator.delivery.database import Database, Location
+        assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(v,) for v, _, _ in MIGRATIONS]
 
     db = Database(Location("sqlite", str(path), str(path)), 5)
     assert db.connection().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
@@ -255,7 +255,8 @@ def test_the_database_is_wal_durable_migrated_once_and_backed_up_consistently(sq
         assert copy.execute("SELECT address FROM subscribers ORDER BY id").fetchall() == [("a@x.example",),
                                                                                           ("b@x.example",)]
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE schema_migrations SET version = 99")
+        conn.execute("UPDATE schema_migrations SET version = 99 WHERE version = (SELECT MAX(version) FROM "
+                     "schema_migrations)")
     newer = run(cli, sqlite_project, "count")
     assert newer.returncode == 2 and "schema version 99" in newer.stderr and "upgrade Openhand" in newer.stderr
 

@@ -1,4 +1,5 @@
-"""`openhand`: the command line for what the build does not do (curate, check, send, subscribers, backup, serve).
+"""`openhand`: the command line for what the build does not do (curate, check, send, subscribers, backup, serve,
+listen, inbox).
 
 Argument parsing lives here; each command's work lives in its own module and is
 imported only when that command runs, so `openhand --help` stays instant.
@@ -113,6 +114,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="the address to listen on (default: BIND, Pelican's 127.0.0.1; 0.0.0.0 for every interface)")
     serve.add_argument("--output", "-o", default=None, metavar="DIR", help="the built site (default: OUTPUT_PATH)")
     serve.add_argument("--regenerate", "-r", action="store_true", help="rebuild on every change, as `pelican -r` does")
+    listen = sub.add_parser("listen", help="serve the list endpoint: subscribe (double opt-in) and one-click unsubscribe")
+    listen.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1; put a TLS "
+                                                             "reverse proxy in front)")
+    listen.add_argument("--port", type=int, default=8080, help="the port (default: 8080)")
+
+    inbox = sub.add_parser("inbox", help="read the list's mailbox (IMAP): mailto: unsubscribes, bounces, complaints")
+    inbox.add_argument("--dry-run", action="store_true", help="say what it would do; change and move nothing")
     _accept_common_options_after(sub)
     return parser
 
@@ -154,6 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .delivery.backup import run
         elif args.command == "serve":
             from .serve import run
+        elif args.command == "listen":
+            from .delivery.listen import run
+        elif args.command == "inbox":
+            from .delivery.inbox import run
         else:
             from .delivery.subscribers import run
         return run(settings, args)

@@ -59,7 +59,10 @@ def headers(issue, settings) -> list[tuple[str, str]]:
     when its file was read (headers.py's rules); the subject is checked here, a ContentError naming the file."""
     niche = issue.niche
     domain = site_domain(settings)
-    unsubscribe = [u for u in (niche.unsubscribe_mailto, niche.unsubscribe_https) if u]
+    # With a list endpoint its one-click link comes first (RFC 8058); the niche's own addresses keep their order.
+    order = (niche.unsubscribe_https, niche.unsubscribe_mailto) if niche.list_endpoint else (
+        niche.unsubscribe_mailto, niche.unsubscribe_https)
+    unsubscribe = [u for u in order if u]
     values = [
         ("Subject", rules.one_line(issue.subject, issue.path, "subject", "Subject")),
         ("From", niche.niche.email.from_),

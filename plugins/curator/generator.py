@@ -38,6 +38,7 @@ from pelican.generators import Generator
 
 from . import markup
 from .content import load_content
+from .delivery.tokens import PLACEHOLDER
 from .documents import gather, raise_all, write_atomic
 from .feeds import write_niche_feeds
 from .issues import IssueFile, IssueLink
@@ -117,6 +118,7 @@ class NicheView:
     unsubscribe_mailto: str | None
     unsubscribe_https: str | None
     lang: str
+    list_endpoint: str | None = None  # LIST_ENDPOINT: the hub's subscribe form, each reader's unsubscribe link
     issues: list["IssueView"] = field(default_factory=list)  # published, latest first
     drafts: list["IssueView"] = field(default_factory=list)
 
@@ -183,6 +185,12 @@ class IssueView:
         return self.content_html
 
 
+def unsubscribe_link(settings) -> str | None:
+    """With a list endpoint, every email's one-click link: the place of each reader's token (message.personalise)."""
+    endpoint = settings.get("LIST_ENDPOINT")
+    return f"{endpoint}/u/{PLACEHOLDER}" if endpoint else None
+
+
 def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[IssueFile]]) -> list[NicheView]:
     """Pure: niche and issue view objects with urls, prev/next and grouped links."""
     render = markup.renderer(settings)
@@ -200,8 +208,8 @@ def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[Issue
             feed_rss=settings["NICHE_FEED_RSS"].format(**fmt) if settings.get("NICHE_FEED_RSS") else None,
             subscribe_mailto=f"mailto:{subscribe_to}?subject={quote('Subscribe: ' + niche.title)}",
             unsubscribe_mailto=niche.email.unsubscribe_mailto,
-            unsubscribe_https=niche.email.unsubscribe_https,
-            lang=niche.lang or settings.get("DEFAULT_LANG", "en"),
+            unsubscribe_https=unsubscribe_link(settings) or niche.email.unsubscribe_https,
+            lang=niche.lang or settings.get("DEFAULT_LANG", "en"), list_endpoint=settings.get("LIST_ENDPOINT"),
         )
         order = [s.name for s in niche.sections]
         for issue in issues.get(slug, []):

@@ -7,7 +7,8 @@ problem as `file:line: severity: [rule] detail`.
 
 Rules: tracking-param, click-redirect (tracking.py's lists), tracking-pixel,
 third-party (a script, iframe, font, stylesheet, image or CSS url() from
-another host), email-size (EMAIL_MAX_BYTES), hard-sell (HARD_SELL_PHRASES; a
+another host), form (a form that POSTs anywhere but LIST_ENDPOINT's subscribe
+URL, or sends readers' input to another host), email-size (EMAIL_MAX_BYTES), hard-sell (HARD_SELL_PHRASES; a
 warning unless NO_STRINGS_STRICT / --strict), and on the editor's own words
 (editorial.py) unsafe-markup, no-links and missing-note. Findings in draft issue
 files are warnings: a draft is the editor's work in progress, and it is checked
@@ -171,13 +172,19 @@ def check_niche_files(settings, root: str, loaded=None) -> list[Finding]:
             for found in editorial.niche_findings(niche, _read(niche.path), render)]
 
 
-def check_output(output: str, hosts, root: str) -> list[Finding]:
+def form_targets(settings) -> tuple[str, ...]:
+    """Where a page's form may POST: the list endpoint's subscribe URL, when there is one."""
+    endpoint = settings.get("LIST_ENDPOINT")
+    return (f"{endpoint}/subscribe",) if endpoint else ()
+
+
+def check_output(output: str, hosts, root: str, forms=()) -> list[Finding]:
     findings = []
     for folder, _, files in os.walk(output):
         for name in sorted(files):
             path = os.path.join(folder, name)
             if name.endswith((".html", ".htm")):
-                found = scan_html(_read(path), hosts)
+                found = scan_html(_read(path), hosts, forms)
             elif name.endswith(".css"):
                 found = scan_css(_read(path), hosts)
             else:
@@ -224,7 +231,7 @@ def check_project(settings, *, strict: bool | None = None, output: str | None = 
     findings = check_issue_files(settings, strict, root, staged.issues if staged else None)
     findings += check_niche_files(settings, root, staged.niches if staged else None)
     if os.path.isdir(output):
-        findings += check_output(output, hosts, root)
+        findings += check_output(output, hosts, root, form_targets(settings))
     mail = project_dir(settings, "MAIL_PATH")
     if staged is not None:
         parts = staged.mail.parts()

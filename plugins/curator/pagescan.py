@@ -112,8 +112,36 @@ def _blank(match: re.Match) -> str:
     return re.sub(r"[^\n]", " ", match.group(0))
 
 
-def scan_html(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
-    """(line, rule, detail) for every tracking link, pixel and third-party load in an HTML document."""
+def _attrs(text: str) -> dict[str, str]:
+    attrs = {}
+    for attr in _ATTR_RE.finditer(text or ""):
+        value = next((v for v in attr.group(2, 3, 4) if v is not None), "")
+        attrs[attr.group(1).lower()] = html.unescape(value) if "&" in value else value
+    return attrs
+
+
+def form_problems(attrs: dict[str, str], site_hosts, endpoints=()) -> list[tuple[str, str]]:
+    """(rule, detail) for a form that would send what a reader types anywhere but where it may go: a form
+    that POSTs only to one of `endpoints` (the list endpoint's subscribe URL), one that GETs only to this site."""
+    action = attrs.get("action", "").strip()
+    method = attrs.get("method", "get").strip().lower() or "get"
+    if method == "dialog":
+        return []
+    if method != "get":
+        if not any(action == e or action.startswith(e.rstrip("/") + "/") for e in endpoints):
+            where = ", which is not LIST_ENDPOINT's subscribe form" if endpoints else " (no LIST_ENDPOINT is set)"
+            return [("form", f"a form posts what readers type to {action or 'this page'}{where}: no form may send "
+                             "it anywhere else")]
+        return []
+    host = host_of("https:" + action if action.startswith("//") else action) if is_remote(action) else None
+    if host and host not in site_hosts:
+        return [("form", f"a form sends what readers type to another host ({host}): {action}")]
+    return []
+
+
+def scan_html(text: str, site_hosts=frozenset(), forms=()) -> list[tuple[int, str, str]]:
+    """(line, rule, detail) for every tracking link, pixel, third-party load and form that sends readers'
+    input elsewhere in an HTML document; `forms` are the URLs a form may POST to (LIST_ENDPOINT's)."""
     found: list[tuple[int, str, str]] = []
     newlines = [m.start() for m in re.finditer("\n", text)]
 
@@ -133,12 +161,11 @@ def scan_html(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
 
     for tag in _TAG_RE.finditer(body):
         name = tag.group(1).lower()
+        if name == "form":
+            add(tag.start(), form_problems(_attrs(tag.group(2)), site_hosts, forms))
         if name != "img" and "//" not in tag.group(2) and "?" not in tag.group(2):
             continue  # no other host and no query: nothing in it can track
-        attrs = {}
-        for attr in _ATTR_RE.finditer(tag.group(2) or ""):
-            value = next((v for v in attr.group(2, 3, 4) if v is not None), "")
-            attrs[attr.group(1).lower()] = html.unescape(value) if "&" in value else value
+        attrs = _attrs(tag.group(2))
         at = tag.start()
         if name in LINK_ELEMENTS and LINK_ELEMENTS[name] in attrs:
             add(at, link_problems(attrs[LINK_ELEMENTS[name]]))

@@ -98,6 +98,23 @@ DEFAULTS: dict[str, Any] = {
     "SEND_CONNECTIONS": 10,
     "SEND_DEADLINE": 60.0,
     "SEND_MAX_FAILURES": 10,
+    # Readers (delivery/endpoint.py, `openhand listen`; delivery/inbox.py, `openhand inbox`). LIST_ENDPOINT is
+    # the list endpoint's public base URL (https, or http on this machine); None keeps the hubs' feeds and
+    # mailto: only. A confirmation link works for LIST_CONFIRM_HOURS; one address is sent at most one
+    # confirmation per LIST_CONFIRM_INTERVAL minutes (kept in the database, so every instance shares it);
+    # one client address may ask LIST_CLIENT_LIMIT times per LIST_CLIENT_WINDOW seconds (in memory, per
+    # process); X-Forwarded-For is believed only from LIST_TRUSTED_PROXIES (addresses or networks);
+    # LIST_THREADS requests are served at once. The inbox moves what it handled to INBOX_HANDLED_FOLDER
+    # and marks an address bounced after INBOX_SOFT_BOUNCES temporary failures.
+    "LIST_ENDPOINT": None,
+    "LIST_CONFIRM_HOURS": 48,
+    "LIST_CONFIRM_INTERVAL": 15,
+    "LIST_CLIENT_LIMIT": 10,
+    "LIST_CLIENT_WINDOW": 600,
+    "LIST_TRUSTED_PROXIES": [],
+    "LIST_THREADS": 8,
+    "INBOX_HANDLED_FOLDER": "Openhand",
+    "INBOX_SOFT_BOUNCES": 3,
 }
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -128,13 +145,21 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "SEND_CONNECTIONS": int,
     "SEND_DEADLINE": (int, float),
     "SEND_MAX_FAILURES": int,
+    "LIST_CONFIRM_HOURS": (int, float),
+    "LIST_CONFIRM_INTERVAL": (int, float),
+    "LIST_CLIENT_LIMIT": int,
+    "LIST_CLIENT_WINDOW": (int, float),
+    "LIST_TRUSTED_PROXIES": (list, tuple),
+    "LIST_THREADS": int,
+    "INBOX_HANDLED_FOLDER": str,
+    "INBOX_SOFT_BOUNCES": int,
 }
 
 _ZERO_ALLOWED = {"CURATE_RUNNERS_UP"}  # 0 turns runner-ups off
 # Below these a setting cannot work (a worker needs some memory just to read an ordinary feed).
 _MINIMUMS = {"CURATE_FEED_MEMORY_MB": 16}
 
-_OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH"}
+_OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH", "LIST_ENDPOINT"}
 
 
 class SettingsError(ValueError):
@@ -169,7 +194,53 @@ def configure(settings: dict[str, Any]) -> dict[str, Any]:
     for key, fields in (("NICHE_SAVE_AS", "{slug}"), ("ISSUE_SAVE_AS", "{number}")):
         if fields not in settings[key]:
             raise SettingsError(f"{key} must contain {fields}, or every page lands on one file; e.g. {key} = {DEFAULTS[key]!r}")
+    _check_readers(settings)
     return settings
+
+
+def is_loopback(host: str) -> bool:
+    """A host on this machine: only an IP literal on 127/8 or ::1, or `localhost` (no name is resolved to decide).
+    The relay, the mailbox and LIST_ENDPOINT allow plain text only to such a host."""
+    import ipaddress
+
+    if host.rstrip(".").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_readers(settings: dict[str, Any]) -> None:
+    """LIST_ENDPOINT (normalised without its trailing slash), LIST_TRUSTED_PROXIES, INBOX_HANDLED_FOLDER."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    value = settings["LIST_ENDPOINT"]
+    example = "e.g. LIST_ENDPOINT = 'https://list.example.com'"
+    if value is not None:
+        if not isinstance(value, str) or not value.strip():
+            raise SettingsError(f"LIST_ENDPOINT must be the list endpoint's public URL or None, not {value!r}; {example}")
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
+            raise SettingsError(f"LIST_ENDPOINT {value!r} must be an https:// URL with no query, fragment or user; {example}")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise SettingsError(f"LIST_ENDPOINT {value!r} must use https:// (http:// only on this machine, e.g. "
+                                f"http://127.0.0.1:8080): readers' addresses and links would cross the network in clear")
+        if len(value) > 200 or not value.isascii() or any(c in value for c in ' <>,"\\'):
+            raise SettingsError(f"LIST_ENDPOINT {value!r} must be at most 200 ASCII characters without spaces, "
+                                f"<, >, commas or quotes (it goes into every email's List-Unsubscribe); {example}")
+        settings["LIST_ENDPOINT"] = value.strip().rstrip("/")
+    for entry in settings["LIST_TRUSTED_PROXIES"]:
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError:
+            raise SettingsError(f"LIST_TRUSTED_PROXIES: {entry!r} is not an IP address or network; "
+                                "e.g. LIST_TRUSTED_PROXIES = ['127.0.0.1', '10.0.0.0/8']") from None
+    folder = settings["INBOX_HANDLED_FOLDER"]
+    if not folder.strip() or any(ord(c) < 32 or c in '"\\' for c in folder):
+        raise SettingsError(f"INBOX_HANDLED_FOLDER must be a mailbox folder name without quotes or control "
+                            f"characters, not {folder!r}; e.g. INBOX_HANDLED_FOLDER = 'Openhand'")
 
 
 def _type_name(expected) -> str:

@@ -71,6 +71,25 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             imported_at TEXT NOT NULL,
             summary TEXT NOT NULL)""",
     )),
+    # Readers (issue 15). No table holds an IP address or anything beyond address, niche, status and
+    # times: a limit's bucket and a handled message's key are keyed digests, and each limit row is
+    # deleted once its time is up.
+    (2, "readers: confirmation limits, handled inbox messages, soft bounces", (
+        """CREATE TABLE rate_limits (
+            bucket TEXT PRIMARY KEY,
+            until TEXT NOT NULL)""",
+        "CREATE INDEX rate_limits_until ON rate_limits (until)",
+        """CREATE TABLE inbox_handled (
+            message_key TEXT PRIMARY KEY,
+            action TEXT NOT NULL,
+            handled_at TEXT NOT NULL)""",
+        """CREATE TABLE soft_bounces (
+            niche TEXT NOT NULL,
+            address_key TEXT NOT NULL,
+            message_key TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (niche, address_key, message_key))""",
+    )),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 MIGRATION_LOCK = 0x6F70656E68  # PostgreSQL advisory lock key held while migrating

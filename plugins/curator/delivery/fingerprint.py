@@ -20,7 +20,7 @@ from ..documents import write_bytes_atomic
 VERSION = 1
 SUFFIX = ".inputs"
 EMAIL_SETTINGS = ("SITEURL", "SITE_DOMAIN", "SITENAME", "DEFAULT_LANG", "TIMEZONE", "NICHE_URL", "ISSUE_URL",
-                  "MARKDOWN")
+                  "MARKDOWN", "LIST_ENDPOINT")
 WHAT = {"issue": "the issue file {issue}", "niche": "the niche's title, sections or email settings in {niche}",
         "templates": "the email templates in {templates}", "settings": "the settings that reach the email",
         "eml": "the .eml itself"}

@@ -8,10 +8,9 @@ name is resolved to decide), or with OPENHAND_SMTP_INSECURE=1.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
-from ..settings import SettingsError
+from ..settings import SettingsError, is_loopback
 
 ENV = "OPENHAND_SMTP_"
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
@@ -51,23 +50,18 @@ class SmtpConfig:
         return f"{self.host}:{self.port} ({mode}){who}"
 
 
-def _flag(environ, name: str) -> bool:
-    value = environ.get(ENV + name, "").strip().lower()
+def env_flag(environ, variable: str) -> bool:
+    """A 1/0 (true/false, yes/no, on/off) switch from the environment; unset is off."""
+    value = environ.get(variable, "").strip().lower()
     if value in TRUE:
         return True
     if value in FALSE:
         return False
-    raise SettingsError(f"{ENV}{name} must be 1 or 0 (or true/false), not {value!r}")
+    raise SettingsError(f"{variable} must be 1 or 0 (or true/false), not {value!r}")
 
 
-def is_loopback(host: str) -> bool:
-    """Only an IP literal on 127/8 or ::1, or `localhost`: no name is resolved to decide."""
-    if host.rstrip(".").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+def _flag(environ, name: str) -> bool:
+    return env_flag(environ, ENV + name)
 
 
 def smtp_config(environ, timeout: float = 30.0, deadline: float = 60.0) -> SmtpConfig:

@@ -25,7 +25,7 @@ from . import deliveries
 from .database import StateError
 from .fingerprint import stale
 from .legacy import open_state
-from .message import Built, MessageError, Recipient, as_test, load, personalise, problems
+from .message import Built, MessageError, Recipient, as_test, load, needs_token, per_recipient_problems, personalise, problems
 from .sender import Plan, Sender, Tally
 from .relay import smtp_config
 from .smtp import Connection, ConnectError, Result
@@ -73,6 +73,27 @@ def rendered_email(settings, slug: str, number: int) -> Built:
     view = next(i for n in generator.niches if n.slug == slug for i in n.issues + n.drafts if i.number == number)
     renderer = EmailRenderer(generator.html_env, settings)
     return load(f"{view.path} (rendered for the test)", renderer.render(view).eml)
+
+
+def preflight(settings, built: Built, niche: str, dry_run: bool = False):
+    """Before anything connects: two readers' copies differ only in To and the unsubscribe token (each has
+    its own, in List-Unsubscribe and both bodies), and one passes the no-strings check. The tokens' Signer
+    when the email carries them (OPENHAND_LIST_SECRET is then needed, but for a dry run), else None."""
+    import secrets
+
+    from .relay import Secret
+    from .tokens import Signer, signer as make_signer
+
+    signer = None
+    if needs_token(built.data):
+        signer = Signer(Secret(secrets.token_urlsafe(32)), 1) if dry_run else make_signer(settings)
+    readers = [Recipient(niche, a, n, signer.unsubscribe(niche, a) if signer else "")
+               for a, n in (("reader@example.org", ""), ("another.reader@example.net", "A. Reader"))]
+    found = per_recipient_problems(built.data, *readers)
+    if found:
+        raise SendError(f"{built.path}: " + "; ".join(found) + "; nothing was sent (rebuild it with make html)")
+    check_bytes(personalise(built.data, readers[0]), settings, built.path)
+    return None if dry_run else signer
 
 
 def check_bytes(data: bytes, settings, where: str) -> None:
@@ -164,7 +185,7 @@ def _run(settings, args) -> int:
         raise ContentError(issue.path, f"is {issue.status!r}; only published issues are sent", key="status",
                            fix="set status: published, run make html, then send again (or try it with --test ADDRESS)")
     built = built_email(settings, niche, issue)
-    check_bytes(personalise(built.data, Recipient(niche.slug, "reader@example.org")), settings, built.path)
+    signer = preflight(settings, built, niche.slug, args.dry_run)
     config = None if args.dry_run else smtp_config(os.environ, settings["SEND_TIMEOUT"], settings["SEND_DEADLINE"])
     db = open_state(settings)
     label = f"issue {issue.number} of {niche.slug}"
@@ -180,7 +201,7 @@ def _run(settings, args) -> int:
     except deliveries.Busy as exc:
         raise SendError(f"{label}: {exc}; wait for it to finish (or stop it), then run again") from None
     try:
-        return _send(settings, db, args, built, start, run_id, config, label, niche.slug, issue.number)
+        return _send(settings, db, args, built, start, run_id, config, label, niche.slug, issue.number, signer)
     finally:
         deliveries._ACTIVE.discard(run_id.id)
         try:
@@ -212,7 +233,7 @@ def dry_run(db, niche: str, number: int, args, label: str) -> int:
     return 0
 
 
-def _send(settings, db, args, built, start, run_id, config, label, niche, number) -> int:
+def _send(settings, db, args, built, start, run_id, config, label, niche, number, signer) -> int:
     if start.recovered:
         print(f"{len(start.recovered)} messages were in flight when the last run of {label} stopped; they are now "
               f"unknown (the relay may have them): {', '.join(start.recovered)}", file=sys.stderr)
@@ -224,7 +245,7 @@ def _send(settings, db, args, built, start, run_id, config, label, niche, number
     total = min(pending, args.limit) if args.limit else pending
     plan = Plan(niche, number, built, args.connections or settings["SEND_CONNECTIONS"], args.rate, args.limit,
                 args.retry_unknown, settings["SEND_RETRIES"], settings["SEND_RETRY_DELAY"],
-                settings["SEND_MAX_FAILURES"])
+                settings["SEND_MAX_FAILURES"], signer)
     tally = Tally()
     if total:
         print(f"sending {label} to {total} subscribers through {config.describe()}, {min(plan.connections, total)} "
@@ -291,7 +312,9 @@ def test_send(settings, niche, issue, address: str) -> int:
     except SendError:
         built = None
     built = built or rendered_email(settings, niche.slug, issue.number)
-    data = personalise(as_test(built.data, settings), Recipient(niche.slug, to))
+    signer = preflight(settings, built, niche.slug)
+    data = personalise(as_test(built.data, settings), Recipient(niche.slug, to, "",
+                                                                signer.unsubscribe(niche.slug, to) if signer else ""))
     check_bytes(data, settings, built.path)
     config = smtp_config(os.environ, settings["SEND_TIMEOUT"], settings["SEND_DEADLINE"])
     connection = Connection(config)

@@ -52,6 +52,7 @@ class Plan:
     retries: int
     retry_delay: float
     max_failures: int
+    tokens: object = None  # a tokens.Signer when the email carries one-click unsubscribe links, else None
 
 
 @dataclass
@@ -134,7 +135,9 @@ class Feed:
         self.exhausted = len(rows) < PAGE
         if rows:
             self.after = rows[-1][0]
-        self.buffer.extend(Item(Recipient(p.niche, address, name), key) for _, key, address, name in rows)
+        sign = p.tokens.unsubscribe if p.tokens else (lambda niche, address: "")
+        self.buffer.extend(Item(Recipient(p.niche, address, name, sign(p.niche, address)), key)
+                           for _, key, address, name in rows)
 
     def _take(self) -> Item | None:
         if self.front:

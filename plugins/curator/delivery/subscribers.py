@@ -195,6 +195,17 @@ def set_status(db: Database, niche: str, email: str, status: str, *, name: str =
         return "changed", row
 
 
+def ensure(tx, niche: str, address: str, status: str, source: str, today: str | None = None) -> Subscriber:
+    """The address's row in this transaction, added with `status` if it is not on the list (never changed if it
+    is). Two requests at once for one address add one row (ON CONFLICT: no error on PostgreSQL either)."""
+    stamp = now()
+    tx.execute("INSERT INTO subscribers (niche, address, address_key, name, status, since, source, created_at, "
+               "updated_at) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?) ON CONFLICT (niche, address_key) DO NOTHING",
+               (niche, address, address_key(address), status, today or dt.date.today().isoformat(), source, stamp,
+                stamp))
+    return _current(tx, niche, address_key(address))
+
+
 def listing(db: Database, niche: str, status: str | None = None, page: int = 500):
     """Every subscriber of a niche in the order they were added, read a page at a time (memory stays flat)."""
     last = 0
