@@ -19,6 +19,7 @@ from curator.settings import HARD_SELL_PHRASES
 from curator.stories import group, shingles
 from curator.terms import analyzer
 from curator.tracking import url_key
+from test_score import UNSPACED_CASES
 
 EN = analyzer("en")
 DATE = dt.date(2026, 11, 22)
@@ -117,18 +118,7 @@ def test_a_keyword_salad_loses_to_a_guide_in_the_niches_own_words():
     assert "hard-sell wording 'Limited time'" in why and "a 2-word summary (-30%)" in why
 
 
-@pytest.mark.parametrize("words, text, found", [   # score.matches' cases for scripts without spaces
-    (("经济",), "…全球经济恢复放缓", ["经济"]),
-    (("经济", "恢复"), "全球经济恢复放缓", ["经济", "恢复"]),
-    (("ai", "芯片"), "国产AI芯片出货", ["ai", "芯片"]),
-    (("ai",), "Said the AIs", ["ai"]),
-    (("ai",), "Said the aim", []),
-    (("帳簿",), "会計帳簿の付け方", ["帳簿"]),
-    (("カタカナ",), "これはカタカナです", ["カタカナ"]),
-    (("ภาษี",), "การยื่นภาษีออนไลน์", ["ภาษี"]),
-    (("税务 申报",), "个人税务 申报指南", ["税务 申报"]),
-    (("grant",), "助成金grant申請", ["grant"]),
-])
+@pytest.mark.parametrize("words, text, found", UNSPACED_CASES)   # score.matches' cases
 def test_keywords_in_scripts_without_spaces_meet_the_text_as_the_exclusion_matcher_finds_them(words, text, found):
     n = niche(keywords=words, lang="zh" if not words[0].isascii() else "en")
     got = scores(n, [entry(text, "x"), entry("Other", "y")])[text]
