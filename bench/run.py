@@ -5,6 +5,7 @@
     .venv/bin/python bench/run.py --only curation --runs 5
     .venv/bin/python bench/run.py --only sending      # openhand send: sequential vs concurrent, 25 ms and 0 ms
     .venv/bin/python bench/run.py --only readers      # the list endpoint: 50 clients subscribing and leaving
+    .venv/bin/python bench/run.py --only relevance    # the labelled corpus, today's scorer vs the new one
 
 Every figure is a median over several runs, with min and max; every ratio is
 taken between runs made in the same process, interleaved, against the same
@@ -312,6 +313,18 @@ def bench_email(cfg: dict, work: Path, today: dt.date) -> dict:
     return data
 
 
+# --- relevance --------------------------------------------------------------------------
+
+def bench_relevance() -> dict:
+    """Precision, nDCG and duplicates per niche and round on the labelled corpus (bench/relevance/)."""
+    from relevance import bench as relevance
+
+    results = relevance.run()
+    results["targets"] = relevance.verdicts(results)
+    results["table"] = relevance.table(results)
+    return results
+
+
 # --- report -----------------------------------------------------------------------------
 
 def _fmt(s: dict | None, unit: str = "s", digits: int = 2) -> str:
@@ -378,6 +391,8 @@ def verdicts(results: dict, cfg: dict) -> list[dict]:
         sending.verdicts(results["sending"], add)
     if results.get("readers"):
         readers.verdicts(results["readers"], add)
+    for name, value, limit, met in results.get("relevance", {}).get("targets", []):
+        add(name, value, limit, met)
     return out
 
 
@@ -429,6 +444,8 @@ def table(results: dict) -> str:
         lines.extend(sending.table(results["sending"]))
     if results.get("readers"):
         lines.extend(readers.table(results["readers"]))
+    if results.get("relevance"):
+        lines.extend(results["relevance"]["table"])
     lines.append("Targets")
     for v in results.get("targets", []):
         lines.append(f"  [{'met' if v['met'] else 'MISSED'}] {v['target']}: {v['value']} (target {v['limit']})"
@@ -439,8 +456,8 @@ def table(results: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small size, to check the harness works")
-    parser.add_argument("--only", default="curation,build,email,sending,readers",
-                        help="comma-separated: curation,build,email,sending,readers")
+    parser.add_argument("--only", default="curation,build,email,sending,readers,relevance",
+                        help="comma-separated: curation,build,email,sending,readers,relevance")
     parser.add_argument("--runs", type=int, help="runs per measurement (default 3, quick 1)")
     parser.add_argument("--feeds", help="feed counts for curation, e.g. 25,100,400 (the middle one is compared)")
     parser.add_argument("--articles", help="article counts for the build, e.g. 250,1000 (the last one is compared)")
@@ -479,6 +496,8 @@ def main(argv=None) -> int:
         results["sending"] = sending.bench_sending(args.quick, work)
     if "readers" in parts:
         results["readers"] = readers.bench_readers(args.quick, work)
+    if "relevance" in parts:
+        results["relevance"] = bench_relevance()
     results["meta"]["loadavg_end"] = os.getloadavg()
     results["meta"]["cpu_loop_s_end"] = measure.cpu_speed()
     results["meta"]["seconds"] = time.perf_counter() - start

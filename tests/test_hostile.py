@@ -125,7 +125,7 @@ TEXT_FIELDS = [
      "Ann Example <ann@example.org> explains the ledger."),
     ("text-type-rss", "https://hostile.example/text-type-rss/1", "Ledger: the <blink> tag, from RSS", "About the ledger."),
     ("json-feed", "https://hostile.example/json-feed/2", "Ledger: the <blink> tag, as JSON text",
-     "Ann Example <ann@example.org> keeps the ledger."),
+     "A JSON Feed's text: <b>ledger</b> stays as written."),   # not the text-type case's words: two stories
 ]
 
 

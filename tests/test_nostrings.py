@@ -199,6 +199,21 @@ def test_hard_sell_warns_by_default_and_fails_when_strict(tmp_path):
     assert failed.returncode != 0 and "[hard-sell]" in failed.stdout + failed.stderr
 
 
+def test_runner_ups_are_not_checked_until_the_editor_moves_one_up_into_links(tmp_path):
+    """Runner-ups under `more:` are never rendered, published or sent: what they say is not the issue's."""
+    project = copy_project(tmp_path, content=False)
+    write_niche(project)
+    runner_up = {"url": "https://example.org/deal?utm_source=feed", "title": "Act now: limited time",
+                 "source": "Vendor", "summary": "Last chance.", "why": "matches 'claims' in the title"}
+    path = write_issue(project, 1, more=[runner_up])
+    assert "Act now" in path.read_text() and "more:" in path.read_text()
+    proc = openhand(project, "check", "--strict")
+    assert "0 error(s), 0 warning(s)" in proc.stdout
+    write_issue(project, 1, links=[link(1), {**runner_up, "note": "Moved up."}])
+    moved = openhand(project, "check", "--strict", check=False)
+    assert moved.returncode == 1 and "[hard-sell]" in moved.stdout and "[tracking-param]" in moved.stdout
+
+
 def test_the_check_can_be_switched_off(tmp_path):
     project = copy_project(tmp_path, content=False)
     write_niche(project)

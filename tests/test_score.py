@@ -101,7 +101,8 @@ def test_in_scripts_with_spaces_a_match_is_what_it_always_was(words, text):
         assert reference(words, text) == old_reference(words, text)
 
 
-@pytest.mark.parametrize("words, text, found", [
+# (keywords, text, what a match finds): also the relevance model's cases (test_relevance.py).
+UNSPACED_CASES = [
     (("经济",), "…全球经济恢复放缓", ["经济"]),
     (("经济", "恢复"), "全球经济恢复放缓", ["经济", "恢复"]),
     (("ai", "芯片"), "国产AI芯片出货", ["ai", "芯片"]),
@@ -112,7 +113,10 @@ def test_in_scripts_with_spaces_a_match_is_what_it_always_was(words, text):
     (("ภาษี",), "การยื่นภาษีออนไลน์", ["ภาษี"]),
     (("税务 申报",), "个人税务 申报指南", ["税务 申报"]),
     (("grant",), "助成金grant申請", ["grant"]),
-])
+]
+
+
+@pytest.mark.parametrize("words, text, found", UNSPACED_CASES)
 def test_keywords_in_scripts_without_spaces_match_inside_text(words, text, found):
     assert matches(words, text) == reference(words, text) == found
 

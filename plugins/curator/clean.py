@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 
 from .nesting import flatten
+from .terms import analyzer
 from .tracking import clean_link, is_click_redirect, is_web_url, url_key
 
 TITLE_MAX_CHARS = 200
@@ -191,25 +192,44 @@ def _kind(value: Any) -> str:
     return TEXT if value == TEXT else HTML
 
 
-# Bump whenever clean_entry changes what it keeps: caches stamped by an older cleaner are cleaned again.
-# 4: text fields kept as text; an unclosed iframe/object no longer swallows the rest of a field.
-CLEANER_VERSION = 4
+# Bump whenever clean_entry or the analysis changes what it keeps: caches stamped by an older cleaner are
+# cleaned again. 4: text fields kept as text; an unclosed iframe/object no longer swallows the rest of a
+# field. 5: each entry carries its terms per language (analyse_entries).
+CLEANER_VERSION = 5
 
 
-def cleaned_stamp(entries: list[dict[str, Any]], summary_words: int) -> str:
+def analyse_entries(entries: list[dict[str, Any]], languages: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Each entry with its title and summary as index terms for each of the given languages (the
+    languages of the niches reading the feed): "terms": {"english": ["title terms", "summary terms"]}.
+    Done once, where the feed is cleaned (in the parser workers), so that choosing links for every
+    niche and every later run reads the terms instead of working them out again."""
+    analyzers = {a.key: a for a in map(analyzer, languages)}
+    for entry in entries if analyzers else ():
+        entry["terms"] = {key: a.fields(entry["title"], entry.get("summary", "")) for key, a in sorted(analyzers.items())}
+    return entries
+
+
+def analysed_keys(languages: tuple[str, ...]) -> str:
+    """The analyses entries carry for these languages, as the stamp names them ('english,french')."""
+    return ",".join(sorted({analyzer(lang).key for lang in languages}))
+
+
+def cleaned_stamp(entries: list[dict[str, Any]], summary_words: int, languages: tuple[str, ...] = ()) -> str:
     """What the cache stores beside entries this cleaner produced: the cleaner's version, the summary
-    length and a digest of the entries, so a newer cleaner, a new setting or a hand edit all mismatch."""
+    length, the analyses and a digest of the entries, so a newer cleaner, a new setting, a niche in
+    another language or a hand edit all mismatch."""
     data = json.dumps(entries, sort_keys=True, separators=(",", ":"))  # ASCII: the encoder's fast path
     digest = hashlib.sha256(data.encode("ascii")).hexdigest()[:32]
-    return f"{CLEANER_VERSION}:{summary_words}:{digest}"
+    return f"{CLEANER_VERSION}:{summary_words}:{analysed_keys(languages)}:{digest}"
 
 
-def reclean_entries(entries: Any, summary_words: int, stamp: Any = None) -> list[dict[str, Any]]:
+def reclean_entries(entries: Any, summary_words: int, stamp: Any = None,
+                    languages: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Entries reused from the cache go through this step again unless their stamp shows this
     cleaner wrote them, unchanged since: a cache written by an older cleaner, for another summary
-    length, or edited by hand must not bypass it. A field the entry marks as text is cleaned again
-    as text, the rest as HTML (as a hand edit may have put markup there)."""
-    if isinstance(entries, list) and isinstance(stamp, str) and stamp == cleaned_stamp(entries, summary_words):
+    length or other languages, or edited by hand must not bypass it. A field the entry marks as
+    text is cleaned again as text, the rest as HTML (as a hand edit may have put markup there)."""
+    if isinstance(entries, list) and isinstance(stamp, str) and stamp == cleaned_stamp(entries, summary_words, languages):
         return entries
     out = []
     for entry in entries if isinstance(entries, list) else []:
@@ -222,7 +242,7 @@ def reclean_entries(entries: Any, summary_words: int, stamp: Any = None) -> list
                             "", "", summary_words)
         if again is not None:
             out.append(again)
-    return out
+    return analyse_entries(out, languages)
 
 
 def clean_entries(raws: list[dict[str, Any]], feed_url: str, feed_link: str, summary_words: int) -> list[dict[str, Any]]:

@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     curate.add_argument("--date", metavar="YYYY-MM-DD", help="the draft's date (default: today)")
     curate.add_argument("--offline", action="store_true", help="use only the feed cache, fetch nothing")
     curate.add_argument("--force", action="store_true", help="write a draft even if the cadence says it is too soon")
+    curate.add_argument("--forget", action="append", metavar="SLUG",
+                        help="reset what curation learned from the editor's choices for this niche (repeatable); "
+                             "curates nothing")
     curate.add_argument("--retry", action="store_true",
                         help="fetch feeds that are backing off after failures too (once you fixed one)")
 

@@ -2,16 +2,18 @@
 
 The thin command over the pipeline: fetch (threads) -> parse + clean (every feed
 in a worker process under a memory ceiling and a CPU-time limit, `pools.LimitedPool`,
-started only when some feed sends a body) -> score, dedupe and select per niche
-(in forked workers, for many entries and several niches; on a warm run already
-while the feeds download, from the cache) -> write the draft. Each feed's trouble
-is one warning naming the feed and the reason (a limit it hit names the setting);
-it never stops the other feeds or niches, nor does a bad hand-picked link file.
+started only when some feed sends a body) -> score, group and select per niche
+(`choice.choose`, in forked workers for many entries and several niches; on a warm
+run already while the feeds download, from the cache) -> record what the draft
+offers, write the draft. Each feed's trouble is one warning naming the feed and the
+reason (a limit it hit names the setting); it never stops the other feeds or
+niches, nor does a bad hand-picked link file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import sys
@@ -22,16 +24,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import fetch as fetching
-from .clean import clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
+from . import offers
+from .choice import Options, choose, niche_language, pick_section
+from .clean import analyse_entries, clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
 from .documents import ContentError, remove_abandoned_temp_files
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
-from .issues import load_all_issues, sent_urls
+from .issues import load_all_issues
+from .learning import offered_links
 from .niches import Niche, load_niches
 from .picks import Pick, read_picks
 from .pools import CPU, MEMORY, TIME, LimitedPool, Limits, Stopped, die_with_parent, fork_pool
-from .score import Candidate, best_section, parse_date, reference_time, score_entry
-from .selection import dedupe, select
-from .settings import SettingsError, cache_dir, content_dir, project_root
+from .score import Candidate
+from .settings import SettingsError, cache_dir, content_dir, project_dir, project_root
 from .tracking import clean_link
 
 logger = logging.getLogger(__name__)
@@ -64,6 +68,7 @@ class NicheReport:
     stopped: list[str] = field(default_factory=list)   # feeds a limit stopped
     draft: DraftResult | None = None
     links: list[Candidate] = field(default_factory=list)
+    more: list[Candidate] = field(default_factory=list)   # runner-ups
     problem: str = ""
     nothing_new: bool = False   # no draft, and rightly so: the feeds were read, nothing new matched
 
@@ -90,15 +95,27 @@ class CurateResult:
 
 # ---------------------------------------------------------------- parsing (maybe in other processes)
 
-def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int) -> dict[str, Any]:
-    """Parse and clean one feed's bytes; pure, picklable in and out."""
+def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int,
+           languages: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Parse, clean and analyse (for the languages of the niches reading it) one feed's bytes; pure,
+    picklable in and out."""
     from .parse import parse_feed  # feedparser is imported only by a run that has something to parse
 
     parsed = parse_feed(body, headers)
-    entries = clean_entries(parsed.entries, url, parsed.link, summary_words)
-    return {"entries": entries, "cleaned": cleaned_stamp(entries, summary_words), "parsed": len(parsed.entries),
-            "problem": parsed.problem, "refused": parsed.refused,
+    entries = analyse_entries(clean_entries(parsed.entries, url, parsed.link, summary_words), languages)
+    return {"entries": entries, "cleaned": cleaned_stamp(entries, summary_words, languages),
+            "parsed": len(parsed.entries), "problem": parsed.problem, "refused": parsed.refused,
             "is_feed": parsed.is_feed, "dropped": len(parsed.entries) - len(entries)}
+
+
+def feed_languages(settings: dict[str, Any], niches: dict[str, Niche]) -> dict[str, tuple[str, ...]]:
+    """By feed location, the languages of every niche reading it (not only the niches due now, so
+    a feed's analyses do not change with which niches a run curates)."""
+    out: dict[str, set[str]] = {}
+    for niche in niches.values():
+        for feed in niche.feeds:
+            out.setdefault(feed.location, set()).add(niche_language(settings, niche))
+    return {loc: tuple(sorted(langs)) for loc, langs in out.items()}
 
 
 def feed_limits(settings: dict[str, Any]) -> Limits:
@@ -170,12 +187,15 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
         for feed in niche.feeds:
             names.setdefault(feed.location, f"{feed.name} <{feed.url}>")
     processes = int(settings["CURATE_PARSE_PROCESSES"])
-    base = ChoiceRun(settings, {}, all_issues, date)
-    niche_picks = {n.slug: pick_candidates(picks, n) for n in due}  # a bad pick is logged once, here
+    state = project_dir(settings, "CURATOR_STATE_PATH")
+    records = {n.slug: offers.load(state, n.slug) for n in due}
+    base = ChoiceRun(settings, {}, all_issues, date, records)
+    niche_picks = {n.slug: pick_candidates(picks, n, niche_language(settings, n)) for n in due}  # a bad pick is logged once, here
     early_choice = EarlyChoice(base, due, niche_picks, processes)
     try:
         feeds = (fetch_and_digest(settings, locations, names, offline=offline, retry=retry, progress=progress,
-                                  before_fetch=early_choice.start) if locations else {})
+                                  before_fetch=early_choice.start, languages=feed_languages(settings, niches))
+                 if locations else {})
         run = replace(base, feeds=feeds)
         choices = early_choice.finish(run)
     finally:
@@ -186,7 +206,8 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
         if early[niche.slug] is not None:
             reports.append(NicheReport(niche.slug, draft=early[niche.slug]))
             continue
-        reports.append(write_choice(niche, choices[niche.slug], all_issues[niche.slug], newsletters_dir, date, force))
+        reports.append(write_choice(niche, choices[niche.slug], all_issues[niche.slug], newsletters_dir, date, force,
+                                    state, records[niche.slug]))
     return CurateResult(reports, feeds, pick_errors)
 
 
@@ -202,16 +223,20 @@ def _picks(folder: str, niches: dict[str, Niche], root: str) -> tuple[list[Pick]
 
 
 def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict[str, str], *,
-                     offline: bool, retry: bool = False, progress=None, before_fetch=None) -> dict[str, FeedReport]:
+                     offline: bool, retry: bool = False, progress=None, before_fetch=None,
+                     languages: dict[str, tuple[str, ...]] | None = None) -> dict[str, FeedReport]:
     """Every feed's report. `before_fetch(cached, bodies)`, if given, is called with the entries the
     cache holds (the very lists a feed that answers 304 reports) and how many feeds will likely send
-    a body, before any thread starts."""
+    a body, before any thread starts. `languages`: by location, the languages its entries are
+    analysed for (those of the niches reading it)."""
     options = replace(fetching.FetchOptions.from_settings(settings), retry=retry)
     folder = cache_dir(settings)
     words = int(settings["CURATE_SUMMARY_WORDS"])
     limits = feed_limits(settings)
+    languages = languages or {}
     states = {loc: fetching.load_state(folder, loc) for loc in locations}
-    cached_entries = {loc: reclean_entries(st.get("entries"), words, st.get("cleaned")) for loc, st in states.items()}
+    cached_entries = {loc: reclean_entries(st.get("entries"), words, st.get("cleaned"), languages.get(loc, ()))
+                      for loc, st in states.items()}
     bodies = fetching.likely_bodies(states, offline, retry=retry)
     if before_fetch is not None:
         before_fetch(cached_entries, bodies)
@@ -224,7 +249,8 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
 
     def on_done(result: fetching.Fetched) -> None:
         if result.status == fetching.OK:
-            pool.submit(result.location, result.body, result.headers, result.url, words)
+            pool.submit(result.location, result.body, result.headers, result.url, words,
+                        languages.get(result.location, ()))
         if progress:
             progress(names.get(result.location, result.location), len(locations))
 
@@ -240,7 +266,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
         if cached is not state.get("entries") and isinstance(state.get("entries"), list):
             # Cleaned again (an older cleaner, another summary length, a hand edit): keep the result,
             # stamped, so the next run reuses it as it is.
-            state.update(entries=cached, cleaned=cleaned_stamp(cached, words))
+            state.update(entries=cached, cleaned=cleaned_stamp(cached, words, languages.get(loc, ())))
         if result.status == fetching.OK:
             report = _digested(result, state, cached, digested[loc], names.get(loc, loc), limits)
         else:
@@ -299,7 +325,7 @@ def _not_digested(result: fetching.Fetched, cached: list, name: str) -> FeedRepo
     return report
 
 
-def _pick_candidate(pick: Pick, niche: Niche, order: int) -> Candidate | None:
+def _pick_candidate(pick: Pick, niche: Niche, order: int, lang: str) -> Candidate | None:
     url = clean_link(pick.url)
     if url is None:
         logger.warning("%s: url %r is not an http(s) link once cleaned; skipped", pick.path, pick.url)
@@ -307,16 +333,16 @@ def _pick_candidate(pick: Pick, niche: Niche, order: int) -> Candidate | None:
     title = cut_chars(plain_text(pick.title), TITLE_MAX_CHARS) or url
     host = urlsplit(url).netloc.lower()
     host = host[4:] if host.startswith("www.") else host
-    section = pick.section or best_section(niche, title, pick.note)
+    section = pick.section or pick_section(niche, title, plain_text(pick.note), lang)
     return Candidate(url=url, title=title, summary="", guid="", date=None, source=host, score=0.0,
                      section=section, why="hand-picked by the editor", order=order, hand_picked=True,
                      note=plain_text(pick.note))
 
 
-def pick_candidates(picks: list[Pick], niche: Niche) -> list[Candidate]:
+def pick_candidates(picks: list[Pick], niche: Niche, lang: str) -> list[Candidate]:
     """The niche's hand-picked links as candidates, in the editor's order; an unusable one is logged."""
     niche_picks = [p for p in picks if niche.slug in p.niches]
-    return [c for c in (_pick_candidate(p, niche, i) for i, p in enumerate(niche_picks)) if c is not None]
+    return [c for c in (_pick_candidate(p, niche, i, lang) for i, p in enumerate(niche_picks)) if c is not None]
 
 
 @dataclass
@@ -327,6 +353,7 @@ class ChoiceRun:
     feeds: dict[str, FeedReport]
     issues: dict[str, list]
     date: dt.date
+    records: dict[str, offers.Record] = field(default_factory=dict)   # what earlier drafts offered
 
 
 def count_feeds(report: NicheReport, niche: Niche, feeds: dict[str, FeedReport]) -> NicheReport:
@@ -349,26 +376,14 @@ def count_feeds(report: NicheReport, niche: Niche, feeds: dict[str, FeedReport])
 
 
 def choose_links(run: ChoiceRun, niche: Niche, picks: list[Candidate]) -> NicheReport:
-    """Score, dedupe and select one niche's links (no I/O, no logging: it may run in a worker)."""
+    """Score, group and select one niche's links (no I/O, no logging: it may run in a worker)."""
     report = count_feeds(NicheReport(niche.slug), niche, run.feeds)
     tagged = [(feed, entry) for feed in niche.feeds for entry in run.feeds[feed.location].entries]
-    report.seen = len(tagged)
-    reference = reference_time([parse_date(e.get("date")) for _, e in tagged], run.date)
-    half_life = float(run.settings["CURATE_HALF_LIFE_DAYS"])
-    max_age = float(run.settings["CURATE_MAX_AGE_DAYS"])
-
-    def scored(order: int, explain: bool) -> Candidate | None:
-        feed, entry = tagged[order]
-        return score_entry(entry, niche, feed.name, feed.weight, reference, half_life, max_age, order,
-                           explain=explain)
-
-    candidates = [c for c in (scored(order, False) for order in range(len(tagged))) if c is not None]
-    history = sent_urls([i for i in run.issues[niche.slug] if i.date != run.date])
-    ranked = dedupe(candidates, history)
-    report.kept = len(ranked)
-    chosen = select(picks, ranked, history, max_links=niche.max_links, per_source=niche.per_source)
-    # Sections and `why` only for the links the draft takes (the same score, now explained).
-    report.links = [c if c.hand_picked else scored(c.order, True) for c in chosen]
+    record = run.records.get(niche.slug) or offers.Record(niche.slug, {})
+    choice = choose(niche, tagged, picks, run.issues[niche.slug], record, run.date,
+                    Options.from_settings(run.settings, niche))
+    report.seen, report.kept = choice.seen, choice.kept
+    report.links, report.more = choice.links, choice.more
     report.picked = len(report.links)
     return report
 
@@ -390,6 +405,9 @@ def _choose_in_workers(run: ChoiceRun, niches: list[Niche], picks: dict[str, lis
     if processes < 2 or len(niches) < 2 or entries < POOL_MIN_ENTRIES:
         return None, {}
     _RUN = run  # the first submit forks every worker, with this set
+    # Frozen, what this process holds is never scanned by the workers' garbage collector, so its pages
+    # stay shared instead of being copied one by one (the first niches a worker chose cost twice the rest).
+    gc.freeze()
     try:
         pool = fork_pool(min(processes, len(niches)), die_with_parent)
         if pool is None:
@@ -399,6 +417,7 @@ def _choose_in_workers(run: ChoiceRun, niches: list[Niche], picks: dict[str, lis
         logger.debug("choosing links in this process (%s)", exc)
         return None, {}
     finally:
+        gc.unfreeze()
         _RUN = None
 
 
@@ -469,7 +488,9 @@ class EarlyChoice:
 
 
 def write_choice(niche: Niche, report: NicheReport, issues: list, newsletters_dir: str, date: dt.date,
-                 force: bool) -> NicheReport:
+                 force: bool, state: str, record: offers.Record) -> NicheReport:
+    """Write the draft, recording first what it offers (a kill between the two leaves a record and no
+    draft, which the next run replaces; never a draft whose offers were not recorded)."""
     if not report.links:
         if report.stopped:
             report.problem = (f"could not be curated: {', '.join(report.stopped)} stopped at a limit, "
@@ -484,15 +505,27 @@ def write_choice(niche: Niche, report: NicheReport, issues: list, newsletters_di
             return report
         logger.warning("niche %s: %s; no draft written", niche.slug, report.problem)
         return report
+    recorded = _record(state, offers.with_offer(record, date.isoformat(), offered_links(report.links, report.more)))
     try:
-        report.draft = write_draft(newsletters_dir, niche, issues, date, report.links, force=force)
+        report.draft = write_draft(newsletters_dir, niche, issues, date, report.links, more=report.more, force=force)
     except OSError as exc:
         report.problem = f"could not write the draft: {exc}"
         logger.error("niche %s: %s", niche.slug, report.problem)
-        return report
-    if report.draft.status != WRITTEN:
+    if recorded and (report.draft is None or report.draft.status != WRITTEN):
+        _record(state, record)  # no draft of ours: what it would have offered is not to be learned from
+    if report.draft is not None and report.draft.status != WRITTEN:
         logger.debug("niche %s: %s", niche.slug, report.draft.message)
     return report
+
+
+def _record(state: str, record: offers.Record) -> bool:
+    try:
+        offers.save(state, record)
+        return True
+    except OSError as exc:
+        logger.warning("niche %s: could not record what the draft offers in %s (%s); the draft is still "
+                       "written, but curation will not learn from it", record.slug, state, exc)
+        return False
 
 
 # ---------------------------------------------------------------- the command
@@ -534,7 +567,25 @@ def print_summary(result: CurateResult, root: str, tty: bool, stream=None) -> No
               file=stream)
 
 
+def forget(settings: dict[str, Any], slugs: list[str], stream=None) -> int:
+    """`--forget`: delete the niches' records of what their drafts offered, so they learn from scratch."""
+    niches_dir = content_dir(settings, "NICHES_PATH")
+    known = load_niches(niches_dir)
+    state = project_dir(settings, "CURATOR_STATE_PATH")
+    for slug in slugs:
+        if slug not in known and not os.path.exists(offers.record_path(state, slug)):
+            raise SettingsError(f"--forget {slug}: no such niche in {niches_dir} (known: {', '.join(sorted(known))})")
+    for slug in dict.fromkeys(slugs):
+        path = os.path.relpath(offers.record_path(state, slug), project_root(settings))
+        done = offers.forget(state, slug)
+        print(f"{slug}: {'forgot what the editor taught it (removed ' + path + ')' if done else 'had learned nothing yet'}",
+              file=stream or sys.stdout)
+    return 0
+
+
 def run(settings: dict[str, Any], args) -> int:
+    if getattr(args, "forget", None):
+        return forget(settings, args.forget)
     date = _parse_date(getattr(args, "date", None))
     tty = sys.stdout.isatty() and sys.stderr.isatty()
     started = time.monotonic()

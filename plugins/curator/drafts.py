@@ -50,8 +50,9 @@ def draft_path(newsletters_dir: str, niche: Niche, date: dt.date) -> str:
     return os.path.join(newsletters_dir, niche.slug, f"{date.isoformat()}.md")
 
 
-def render(niche: Niche, number: int, date: dt.date, chosen: list[Candidate]) -> str:
-    """The draft's text: front matter the editor completes, an empty body for the letter."""
+def render(niche: Niche, number: int, date: dt.date, chosen: list[Candidate], more: list[Candidate] = ()) -> str:
+    """The draft's text: front matter the editor completes, an empty body for the letter. Runner-ups go
+    under `more:`, below `links:`: the editor moves one up to use it; the rest are never published."""
     links = []
     for cand in chosen:
         links.append({
@@ -77,6 +78,9 @@ def render(niche: Niche, number: int, date: dt.date, chosen: list[Candidate]) ->
         "intro": "",
         "links": links,
     }
+    if more:
+        meta["more"] = [{"url": c.url, "title": c.title, "source": c.source, "summary": c.summary, "why": c.why}
+                        for c in more]
     return dumps(meta, "")
 
 
@@ -94,12 +98,12 @@ def precheck(newsletters_dir: str, niche: Niche, issues: list[IssueFile], date: 
 
 
 def write_draft(newsletters_dir: str, niche: Niche, issues: list[IssueFile], date: dt.date,
-                chosen: list[Candidate], *, force: bool = False) -> DraftResult:
+                chosen: list[Candidate], *, more: list[Candidate] = (), force: bool = False) -> DraftResult:
     """Write the draft unless the file exists (editor's) or the cadence says it is too soon."""
     early = precheck(newsletters_dir, niche, issues, date, force=force)
     if early is not None:
         return early
     path, number = draft_path(newsletters_dir, niche, date), next_number(issues)
-    if not write_atomic(path, render(niche, number, date, chosen), overwrite=False):
+    if not write_atomic(path, render(niche, number, date, chosen, more), overwrite=False):
         return DraftResult(EXISTS, path, number, f"{path} appeared while curating; left untouched")
     return DraftResult(WRITTEN, path, number, f"wrote {path}")

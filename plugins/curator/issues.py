@@ -2,6 +2,8 @@
 
 The issue files are the newsletter's whole history: curation reads them to
 number the next issue and to never pick a link twice; the build renders them.
+A draft's runner-ups (`more:`) are read too, for curation to learn from, and
+are never rendered: nothing but `links:` reaches a page, a feed or an email.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class IssueFile:
     intro: str
     links: tuple[IssueLink, ...]
     body: str
+    more: tuple[IssueLink, ...] = ()   # runner-ups: read, never rendered or sent
 
     @property
     def published(self) -> bool:
@@ -55,13 +58,8 @@ def load_issue(path: str) -> IssueFile:
     """Read one issue file; raises ContentError naming the key that is wrong (every wrong key at once)."""
     post = load(path)
     f = Fields(path, post.metadata)
-    links = []
-    records = f.keep(f.records, "links", (), "[{url: 'https://example.org/a', title: A guide, note: Why it helps}]",
-                     default=())
-    for i, rec in enumerate(records):
-        link = f.keep(_link, f.nested("links", rec, i))
-        if link:
-            links.append(link)
+    links = _links(f, "links")
+    more = _links(f, "more")
     issue = IssueFile(
         path=path,
         niche=f.keep(f.text, "niche", example="dental", default=""),
@@ -71,8 +69,9 @@ def load_issue(path: str) -> IssueFile:
         subject=f.keep(f.text, "subject", "", "'Five links for a calmer month-end'", default=""),
         preheader=f.keep(f.text, "preheader", "", default=""),
         intro=f.keep(f.text, "intro", "", default=""),
-        links=tuple(links),
+        links=links,
         body=post.content,
+        more=more,
     )
     f.done()
     return issue
@@ -84,6 +83,18 @@ def _link(lf: Fields) -> IssueLink:
     if url is None:
         raise lf.error("url", f"must be an http(s) link, not {given!r}", "'https://example.org/guide'")
     return IssueLink(url=url, title=lf.text("title", url), **{k: lf.keep(lf.text, k, "", default="") for k in LINK_KEYS[2:]})
+
+
+def _links(f: Fields, key: str) -> tuple[IssueLink, ...]:
+    """The issue's `links:` or `more:` records (each bad one reported, the good ones kept)."""
+    links = []
+    records = f.keep(f.records, key, (), "[{url: 'https://example.org/a', title: A guide, note: Why it helps}]",
+                     default=())
+    for i, rec in enumerate(records):
+        link = f.keep(_link, f.nested(key, rec, i))
+        if link:
+            links.append(link)
+    return tuple(links)
 
 
 def issue_paths(folder: str) -> list[str]:

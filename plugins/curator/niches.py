@@ -72,7 +72,7 @@ class Niche:
     feeds: tuple[FeedSource, ...]
     email: EmailSettings
     body: str = ""
-    lang: str = "en"
+    lang: str = ""   # empty: the site's DEFAULT_LANG (`language`)
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -146,7 +146,7 @@ def load_niche(path: str, root: str | None = None) -> Niche:
         feeds=feeds,
         email=f.keep(_email, f),
         body=post.content,
-        lang=f.keep(f.text, "lang", "en", "en", default="en"),
+        lang=f.keep(f.text, "lang", "", "en", default=""),
     )
     f.done()
     return niche

@@ -34,6 +34,7 @@ from .documents import ContentError
 from .issues import issue_paths, load_issue
 from .niches import read_niches
 from .pagescan import host_of, link_problems, scan_css, scan_html
+from .phrases import phrase_patterns
 from .settings import content_dir, project_dir
 
 logger = logging.getLogger(__name__)
@@ -62,16 +63,6 @@ class NoStringsError(Exception):
 
 
 # --- pure rules -----------------------------------------------------------------------------------
-
-def phrase_patterns(phrases) -> list[tuple[str, re.Pattern]]:
-    """HARD_SELL_PHRASES as regexes: case-insensitive, any spacing, ' or ’, "{n}" = a number."""
-    patterns = []
-    for phrase in phrases:
-        parts = [re.escape(word).replace("'", "['’]") for word in str(phrase).split()]
-        regex = r"\s+".join(parts).replace(r"\{n\}", r"\d+")
-        patterns.append((str(phrase), re.compile(r"(?<!\w)" + regex + r"(?!\w)", re.I)))
-    return patterns
-
 
 def _combined(patterns) -> re.Pattern | None:
     """All phrases in one regex (one pass over the text instead of one per phrase)."""
@@ -135,12 +126,33 @@ def check_issue_files(settings, strict: bool, root: str, loaded=None) -> list[Fi
             if issue is None:
                 continue
             draft = not issue.published
-            for line, rule, detail in scan_text(text, patterns):
+            for line, rule, detail in scan_text(without_runner_ups(text), patterns):
                 hard = strict if rule == "hard-sell" else True
                 severity = ERROR if hard and not draft else WARNING
                 findings.append(Finding(rel, line, rule, detail + (" (draft)" if draft else ""), severity))
             findings += [Finding(rel, *found) for found in editorial.issue_findings(issue, text, render, strict)]
     return findings
+
+
+_FRONT_KEY = re.compile(r"^(?:[^\s#\-][^:\n]*|['\"][^'\"\n]*['\"])\s*:", re.M)
+_MORE_KEY = re.compile(r"""^(?:more|"more"|'more')\s*:""")
+
+
+def without_runner_ups(text: str) -> str:
+    """The issue file's text with its front matter's `more:` (the runner-ups) blanked out, line for line:
+    runner-ups are never rendered, published or sent, so what they say is not the issue's. A link moved
+    up into `links:` is checked there."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return text
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), len(lines))
+    inside = False
+    for i in range(1, end):
+        if _FRONT_KEY.match(lines[i]):
+            inside = bool(_MORE_KEY.match(lines[i]))
+        if inside:
+            lines[i] = ""
+    return "\n".join(lines)
 
 
 def _load(path: str, rel: str, findings: list[Finding]):

@@ -1,9 +1,10 @@
-"""Scoring: how well an entry fits a niche, and the `why` an editor reads.
+"""Scoring's shared parts: the Candidate record, keyword matching, dates and recency.
 
-Pure functions. Keywords in the title count three times as much as in the
-summary; an exclusion word drops the entry; recency decays with a half-life,
-measured from the newest entry seen (capped at the run date), so an old demo
-or a quiet month still yields a draft; the source's weight multiplies it all.
+Pure functions. `matches` finds keywords as whole words (a plural -s/-es
+allowed): the niche's exclusion words are matched with it, as a hard filter
+(how an entry meets its keywords is `relevance`). Recency is measured from the newest entry
+seen (capped at the run date), so an old demo or a quiet month still yields a
+draft. How an entry is judged is `choice` (relevance, junk, learning, stories).
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .niches import Niche
 
-TITLE_WEIGHT = 3.0
-SUMMARY_WEIGHT = 1.0
 UNDATED_DECAY = 0.25
 
 
@@ -143,14 +141,19 @@ def matches(words: tuple[str, ...], text: str) -> list[str]:
     return _found(words, text, _words(text))
 
 
-def _joined(title: str, summary: str) -> tuple[str, tuple[str, frozenset[str]] | None]:
-    """`title summary` and its words, from the two texts' own cuts (folding works letter by letter
-    and a space ends a word, so this is what cutting the joined text would give)."""
-    text = f"{title} {summary}"
-    a, b = _words(title), _words(summary)
-    if a is None or b is None:
-        return text, None
-    return text, (f"{a[0]} {b[0]}", a[1] | b[1])
+def may_match(words: tuple[str, ...], text: str) -> bool:
+    """False when `matches(words, text)` is surely empty: no keyword has all its words inside the text,
+    folded as re.IGNORECASE compares (a substring test, far cheaper than cutting the text into words)."""
+    folded = _fold(text)
+    for parts in _folded_parts(tuple(words)):
+        if parts[0] in folded and all(part in folded for part in parts[1:]):
+            return True
+    return False
+
+
+@lru_cache(maxsize=1024)
+def _folded_parts(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(_fold(w).split()) for w in words if w.strip())
 
 
 def _found(words: tuple[str, ...], text: str, cut: tuple[str, frozenset[str]] | None) -> list[str]:
@@ -177,6 +180,7 @@ def _found(words: tuple[str, ...], text: str, cut: tuple[str, frozenset[str]] | 
     return found
 
 
+@lru_cache(maxsize=16384)  # each entry's date is read once per niche, and again for the reference time
 def parse_date(value: str | None) -> dt.datetime | None:
     if not value:
         return None
@@ -199,57 +203,3 @@ def _age_words(date: dt.datetime, days: float) -> str:
         return f"published {date:%Y-%m-%d}, among the newest"
     whole = int(days)
     return f"published {date:%Y-%m-%d}, {whole} day{'s' if whole != 1 else ''} before the newest entry"
-
-
-def score_entry(entry: dict, niche: Niche, source: str, weight: float, reference: dt.datetime,
-                half_life: float, max_age: float, order: int = 0, *, explain: bool = True) -> Candidate | None:
-    """A Candidate, or None when the entry is excluded, off-topic or too old. With explain=False its
-    section and `why` are left empty: worked out for the few links a draft takes, not every entry."""
-    title, summary = entry["title"], entry.get("summary", "")
-    if niche.exclude and _found(niche.exclude, *_joined(title, summary)):
-        return None
-    in_title = matches(niche.keywords, title)
-    in_summary = [w for w in matches(niche.keywords, summary) if w not in in_title]
-    if niche.keywords and not in_title and not in_summary:
-        return None
-    date = parse_date(entry.get("date"))
-    if date is not None and date > reference + dt.timedelta(days=1):
-        date = None  # dated in the future: not trusted for recency
-    if date is not None:
-        age = max(0.0, (reference - date).total_seconds() / 86400)
-        if age > max_age:
-            return None
-        decay = 0.5 ** (age / half_life)
-    else:
-        decay = UNDATED_DECAY
-    # A niche without keywords takes every entry: recency and source weight decide.
-    relevance = TITLE_WEIGHT * len(in_title) + SUMMARY_WEIGHT * len(in_summary) if niche.keywords else 1.0
-    score = round(relevance * weight * (0.5 + decay), 4)
-    section = why = ""
-    if explain:
-        section = best_section(niche, title, summary)
-        why = "; ".join(part for part in (
-            "" if niche.keywords else "the niche has no keywords",
-            _keywords_why(in_title, "title"),
-            _keywords_why(in_summary, "summary"),
-            _age_words(date, age) if date is not None else "undated",
-            f"source weight {weight:g} ({source})",
-        ) if part)
-    return Candidate(url=entry["url"], title=title, summary=summary, guid=entry.get("guid", ""), date=date,
-                     source=source, score=score, section=section, why=why, order=order, key=entry.get("key", ""))
-
-
-def _keywords_why(words: list[str], where: str) -> str:
-    if not words:
-        return ""
-    return f"matches {', '.join(repr(w) for w in words)} in the {where}"
-
-
-def best_section(niche: Niche, title: str, summary: str) -> str:
-    """The section whose keywords match best (title counting more); the first wins a tie; '' if none."""
-    best, best_score = "", 0.0
-    for section in niche.sections:
-        value = TITLE_WEIGHT * len(matches(section.keywords, title)) + SUMMARY_WEIGHT * len(matches(section.keywords, summary))
-        if value > best_score:
-            best, best_score = section.name, value
-    return best

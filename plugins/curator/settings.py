@@ -79,6 +79,10 @@ DEFAULTS: dict[str, Any] = {
     "CURATE_CONNECTIONS_PER_HOST": 4,
     "CURATE_FEED_MEMORY_MB": 512,
     "CURATE_FEED_CPU_SECONDS": 10,
+    # The curator's judgement: runner-ups listed under `more:` in a draft, and where it keeps what each
+    # draft offered (to learn what the editor kept and dropped), relative to the folder that holds PATH.
+    "CURATE_RUNNERS_UP": 5,
+    "CURATOR_STATE_PATH": "state/curator",
     # Sending: tries per recipient on a transient SMTP error, the first back-off
     # (seconds, doubled each try) and the socket timeout.
     "SEND_RETRIES": 5,
@@ -132,6 +136,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "CURATE_CONNECTIONS_PER_HOST": int,
     "CURATE_FEED_MEMORY_MB": int,
     "CURATE_FEED_CPU_SECONDS": (int, float),
+    "CURATE_RUNNERS_UP": int,
     "SEND_RETRIES": int,
     "SEND_RETRY_DELAY": (int, float),
     "SEND_TIMEOUT": (int, float),
@@ -150,6 +155,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "INBOX_SOFT_BOUNCES": int,
 }
 
+_ZERO_ALLOWED = {"CURATE_RUNNERS_UP"}  # 0 turns runner-ups off
 # Below these a setting cannot work (a worker needs some memory just to read an ordinary feed).
 _MINIMUMS = {"CURATE_FEED_MEMORY_MB": 16}
 
@@ -170,7 +176,8 @@ def configure(settings: dict[str, Any]) -> dict[str, Any]:
             raise SettingsError(f"{key} must be a number, not {value!r}; e.g. {key} = {DEFAULTS[key]!r}")
         if not isinstance(value, expected):
             raise SettingsError(f"{key} must be {_type_name(expected)}, not {value!r}; e.g. {key} = {DEFAULTS[key]!r}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0 and not (
+                key in _ZERO_ALLOWED and value == 0):
             raise SettingsError(f"{key} must be above zero, not {value!r}; e.g. {key} = {DEFAULTS[key]!r}")
     for key, least in _MINIMUMS.items():
         if settings[key] < least:
@@ -178,6 +185,9 @@ def configure(settings: dict[str, Any]) -> dict[str, Any]:
     for key in ("NEWSLETTERS_URL", "NEWSLETTERS_SAVE_AS", "NICHE_URL", "NICHE_SAVE_AS", "ISSUE_URL", "ISSUE_SAVE_AS"):
         if not isinstance(settings[key], str) or not settings[key]:
             raise SettingsError(f"{key} must be a non-empty string; e.g. {key} = {DEFAULTS[key]!r}")
+    if not isinstance(settings["CURATOR_STATE_PATH"], str) or not settings["CURATOR_STATE_PATH"]:
+        raise SettingsError(f"CURATOR_STATE_PATH must be a folder name, not {settings['CURATOR_STATE_PATH']!r}; "
+                            f"e.g. CURATOR_STATE_PATH = {DEFAULTS['CURATOR_STATE_PATH']!r}")
     for key in _OPTIONAL_STRINGS:
         if settings[key] is not None and not isinstance(settings[key], str):
             raise SettingsError(f"{key} must be a string or None, not {settings[key]!r}")
@@ -251,7 +261,7 @@ def content_dir(settings: dict[str, Any], key: str) -> str:
 
 
 def project_dir(settings: dict[str, Any], key: str) -> str | None:
-    """An absolute path for MAIL_PATH, SUBSCRIBERS_PATH, PREVIEW_PATH or DATABASE."""
+    """An absolute path for MAIL_PATH, SUBSCRIBERS_PATH, PREVIEW_PATH, DATABASE or CURATOR_STATE_PATH."""
     value = settings.get(key)
     if value is None:
         return None
@@ -267,7 +277,7 @@ def cache_dir(settings: dict[str, Any]) -> str:
 
 
 # Pelican's defaults for the keys curation reads, for `load(..., pelican=False)`.
-PELICAN_DEFAULTS: dict[str, Any] = {"PATH": os.curdir, "CACHE_PATH": "cache", "SITEURL": ""}
+PELICAN_DEFAULTS: dict[str, Any] = {"PATH": os.curdir, "CACHE_PATH": "cache", "SITEURL": "", "DEFAULT_LANG": "en"}
 
 
 def load(settings_path: str | None, overrides: dict[str, Any] | None = None, *, pelican: bool = True) -> dict[str, Any]:

@@ -1,0 +1,318 @@
+"""Choosing one niche's links: relevance, junk, learning and stories make a draft's links and runner-ups.
+
+Pure: the niche, its entries, hand-picks, issues and curation record in; the
+draft's links (hand-picks first, then the best stories, at most `per_source`
+from one source and `max_links` in all) and its runner-ups out, each with its
+`why`. An entry's score is
+
+    relevance (0..1) x source weight x (0.5 + recency) x junk x learning
+
+raised for each further source carrying the same story. No I/O, no logging:
+`curate` runs it per niche (maybe in a forked worker), and the relevance bench
+runs it on its labelled corpus.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections import Counter
+from itertools import chain
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import junk
+from .clean import TEXT
+from .audience import Focus, customer_side, providers, source_focus
+from .issues import IssueFile, sent_urls
+from .learning import Judgement, Learned, decisions, learn
+from .niches import FeedSource, Niche
+from .offers import Record
+from .relevance import Document, Vocabulary, background, best_section, Index, Match, bm25f, document, excluded, term_counts, vocabulary
+from .score import UNDATED_DECAY, Candidate, _age_words, parse_date, reference_time
+from .selection import link_key, title_key
+from .stories import STORY_COMMON, Story, group
+from .terms import Analyzer, analyzer as analyzer_for
+from .tracking import url_key
+
+CONTEXT_WORDS_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class Options:
+    """The settings choosing reads, resolved for one niche."""
+
+    half_life: float
+    max_age: float
+    runners_up: int
+    hard_sell: tuple[str, ...]
+    lang: str
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], niche: Niche) -> "Options":
+        return cls(float(settings["CURATE_HALF_LIFE_DAYS"]), float(settings["CURATE_MAX_AGE_DAYS"]),
+                   int(settings["CURATE_RUNNERS_UP"]), tuple(settings["HARD_SELL_PHRASES"]),
+                   niche_language(settings, niche))
+
+
+def niche_language(settings: dict[str, Any], niche: Niche) -> str:
+    """The language a niche's words are compared in: its `lang:`, else the site's DEFAULT_LANG."""
+    return niche.lang or settings["DEFAULT_LANG"]
+
+
+def pick_section(niche: Niche, title: str, note: str, lang: str) -> str:
+    """The section a hand-picked link without one goes under: the one whose keywords its title and
+    note hold most, read as feed entries are (stems, phrases), the title counting three times."""
+    analyzer = analyzer_for(lang)
+    vocab = vocabulary(niche, analyzer)
+    return best_section(vocab, term_counts(vocab, document(analyzer, title, note)))
+
+
+@dataclass
+class Choice:
+    links: list[Candidate]
+    more: list[Candidate]
+    seen: int = 0
+    kept: int = 0          # stories left once filters, history and dropped links are applied
+
+
+@dataclass(frozen=True)
+class _Detail:
+    """What an entry's score rests on, kept to explain the few links a draft shows."""
+
+    doc: Document
+    match: Match
+    has_keywords: bool
+    signals: tuple[junk.Signal, ...] | None   # None: not judged, the entry could not make the draft
+    judgement: Judgement
+    date: dt.datetime | None
+    age: float
+    weight: float
+    focus: Focus | None = None
+
+
+@dataclass
+class _Run:
+    niche: Niche
+    analyzer: Analyzer
+    learned: Learned
+    options: Options
+    details: dict[int, _Detail] = field(default_factory=dict)
+    vocab: Vocabulary | None = None
+    background: Counter = field(default_factory=Counter)
+    focus: dict[str, Focus] = field(default_factory=dict)
+
+
+def context_texts(niche: Niche, issues: list[IssueFile], date: dt.date) -> list[str]:
+    """The niche's own words: its hub text and what its published issues said."""
+    texts = [niche.body]
+    for issue in issues:
+        if issue.published and issue.date < date:
+            texts.append(f"{issue.subject} {issue.intro}")
+            texts.extend(f"{link.title} {link.summary} {link.note}" for link in issue.links)
+    return texts
+
+
+def choose(niche: Niche, tagged: list[tuple[FeedSource, dict]], picks: list[Candidate], issues: list[IssueFile],
+           record: Record, date: dt.date, options: Options) -> Choice:
+    """The draft's links and runner-ups for `date`."""
+    analyzer = analyzer_for(options.lang)
+    run = _Run(niche, analyzer, learn(decisions(record, issues), analyzer), options)
+    history = sent_urls([i for i in issues if i.date != date])
+    context = context_texts(niche, issues, date)
+    sent = {url_key(u) for u in history}
+    blocked = sent | run.learned.dropped
+    top = 2 * (niche.max_links + options.runners_up + len(picks)) + 5
+    while True:  # only the best candidates are judged in full: enough of them to fill the draft
+        run.details.clear()
+        candidates = _score_all(run, tagged, context, date, top)
+        judged = [c for c in candidates if run.details[c.order].signals is not None]
+        stories = group(candidates, lambda c: _shingles(run, c), blocked, min(top, len(judged)),
+                        lambda c: _rare(run, c), lambda c: _terms(run, c))
+        links, more = _select(picks, stories, sent, niche, options.runners_up,
+                              lambda c: run.details[c.order].signals is not None)
+        if (len(links) >= niche.max_links and len(more) >= options.runners_up) or top >= len(candidates):
+            break
+        top *= 4
+    explained = [c if isinstance(c, Candidate) else _explain(run, c) for c in links]
+    return Choice(explained, [_explain(run, s) for s in more], len(tagged), len(stories))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """An entry still in the running: not excluded, not too old."""
+
+    order: int
+    feed: FeedSource
+    entry: dict
+    date: dt.datetime | None   # None when undated or dated in the future
+    future: bool
+    age: float
+    doc: Document
+
+
+def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[str], date: dt.date,
+               keep: int) -> list[Candidate]:
+    reference = reference_time([parse_date(e.get("date")) for _, e in tagged], date)
+    kept = _in_the_running(run, tagged, reference)
+    run.background = background([k.doc for k in kept])
+    vocab = run.vocab = vocabulary(run.niche, run.analyzer, context, run.background)
+    found_all = [term_counts(vocab, k.doc) for k in kept]
+    index = Index.build(found_all, [k.doc for k in kept], vocab)
+    matches = [bm25f(vocab, index, k.doc, found) for k, found in zip(kept, found_all)]
+    by_source: dict[str, list[float]] = {}
+    for k, match in zip(kept, matches):
+        by_source.setdefault(k.feed.name, []).append(match.relevance if match.eligible else 0.0)
+    run.focus = source_focus(by_source) if vocab.has_keywords else {}
+    scored = []
+    for k, match in zip(kept, matches):
+        if vocab.has_keywords and not match.eligible:
+            continue
+        judgement = run.learned.judge(chain(k.doc.title, k.doc.summary), k.feed.name)
+        decay = UNDATED_DECAY if k.date is None else 0.5 ** (k.age / run.options.half_life)
+        focus = run.focus[k.feed.name].factor if run.focus else 1.0
+        base = (match.relevance if vocab.has_keywords else 1.0) * k.feed.weight * (0.5 + decay) * judgement.factor
+        scored.append((base * focus, k, match, judgement))
+    return _judge_best(run, scored, reference, keep)
+
+
+def _in_the_running(run: _Run, tagged: list[tuple[FeedSource, dict]], reference: dt.datetime) -> list[_Entry]:
+    """The entries not excluded by the niche's words nor too old, with their terms."""
+    kept = []
+    for order, (feed, entry) in enumerate(tagged):
+        title, summary = entry["title"], entry.get("summary", "")
+        if excluded(run.niche, title, summary):
+            continue
+        when = parse_date(entry.get("date"))
+        future = when is not None and when > reference + dt.timedelta(days=1)
+        age = max(0.0, (reference - when).total_seconds() / 86400) if when is not None and not future else 0.0
+        if age > run.options.max_age:
+            continue
+        kept.append(_Entry(order, feed, entry, None if future else when, future, age,
+                           document(run.analyzer, title, summary, entry.get("terms"))))
+    return kept
+
+
+def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> list[Candidate]:
+    """Junk signals only lower a score, so they are looked for best first, until `keep` entries are known
+    to outscore every entry left: those stay in (to be found as copies of a story), unjudged, at 0."""
+    scored.sort(key=lambda s: (-s[0], s[1].order))
+    best: list[float] = []
+    out = []
+    niche, options, providers_ = run.niche, run.options, providers(run.niche, run.analyzer)
+    for base, k, match, judgement in scored:
+        entry = k.entry
+        judged = len(best) < keep or best[0] < base
+        signals = None
+        if judged:
+            customer = customer_side((k.doc.title, k.doc.summary), providers_)
+            signals = junk.signals(entry["title"], entry.get("summary", ""), k.date if not k.future else
+                                   parse_date(entry.get("date")), reference, k.doc.tokens, run.analyzer,
+                                   options.hard_sell, niche.exclude, match.title_keywords, match.title_share,
+                                   entry["url"], _surface(run, entry, customer), entry.get("title_type") == TEXT)
+            (heapq.heappush if len(best) < keep else heapq.heappushpop)(best, base * junk.factor(signals))
+        score = base * junk.factor(signals) if judged else 0.0
+        run.details[k.order] = _Detail(k.doc, match, run.vocab.has_keywords, signals, judgement, k.date, k.age,
+                                       k.feed.weight, run.focus.get(k.feed.name))
+        out.append(Candidate(url=entry["url"], title=entry["title"], summary=entry.get("summary", ""),
+                             guid=entry.get("guid", ""), date=k.date, source=k.feed.name,
+                             score=round(score, 4), section="", why="", order=k.order, key=entry.get("key", "")))
+    return out
+
+
+def _surface(run: _Run, entry: dict, terms: tuple[str, ...]) -> str:
+    """Terms as the entry wrote them ('choos', 'a', 'vet' -> 'choose a vet')."""
+    if not terms:
+        return ""
+    words = run.analyzer.surface(f"{entry['title']} {entry.get('summary', '')}")
+    return " ".join(words.get(t, t) for t in terms).lower()
+
+
+def _rare(run: _Run, cand: Candidate) -> frozenset[str]:
+    """The entry's terms that few entries carry: a copy of a story shares some of them."""
+    return frozenset(t for t in run.details[cand.order].doc.tokens if run.background[t] <= STORY_COMMON)
+
+
+def _terms(run: _Run, cand: Candidate):
+    """The entry's terms, title then summary (an iterable, not a set: most entries need no set)."""
+    doc = run.details[cand.order].doc
+    return chain(doc.title, doc.summary)
+
+
+def _shingles(run: _Run, cand: Candidate) -> frozenset:
+    return run.details[cand.order].doc.shingles
+
+
+def _select(picks: list[Candidate], stories: list[Story], sent: set[str], niche: Niche,
+            runners_up: int, judged=lambda c: True) -> tuple[list, list[Story]]:
+    """Hand-picks not yet sent (in the editor's order), then the best stories, each led by its best copy
+    from a source with room; then the runner-ups, the next best stories (at most per_source from one source)."""
+    chosen: list = []
+    taken: set[str] = set()
+    for pick in picks:
+        key = link_key(pick)
+        if key in sent or key in taken:
+            continue
+        if len(chosen) >= niche.max_links:
+            break
+        chosen.append(pick)
+        taken.add(key)
+    titles = {title_key(c.title) for c in chosen}
+    per, more_per, more = Counter(), Counter(), []
+    for story in stories:
+        if len(chosen) >= niche.max_links and len(more) >= runners_up:
+            break
+        members = story.members
+        if any(link_key(c) in taken or title_key(c.title) in titles for c in members):
+            continue
+        room = next((c for c in members if per[c.source] < niche.per_source and judged(c)), None)
+        if len(chosen) < niche.max_links and room is not None:
+            story = _led_by(story, room)
+            chosen.append(story)
+            per[room.source] += 1
+        elif len(more) < runners_up and more_per[story.lead.source] < niche.per_source:
+            more.append(story)
+            more_per[story.lead.source] += 1
+        else:
+            continue
+        taken.update(link_key(c) for c in members)
+    return chosen, more
+
+
+def _led_by(story: Story, lead: Candidate) -> Story:
+    if lead is story.lead:
+        return story
+    rest = tuple(c for c in story.members if c is not lead)
+    return Story(replace(lead, score=story.lead.score), rest)
+
+
+def _explain(run: _Run, story: Story) -> Candidate:
+    """The story's lead with its section and its `why`: one sentence, clauses joined by semicolons."""
+    lead = story.lead
+    d = run.details[lead.order]
+    m = d.match
+    parts = ["" if d.has_keywords else "the niche has no keywords"]
+    if d.has_keywords:
+        if m.in_title:
+            parts.append(f"matches {', '.join(map(repr, m.in_title))} in the title")
+        if m.in_summary:
+            parts.append(f"matches {', '.join(map(repr, m.in_summary))} in the summary")
+        if m.context:
+            words = run.analyzer.surface(f"{lead.title} {lead.summary}")
+            shown, covered = [], set()
+            for label in m.context:  # strongest first; a word already inside a shown phrase is not repeated
+                if len(shown) == CONTEXT_WORDS_SHOWN or set(label.split()) <= covered:
+                    continue
+                covered.update(label.split())
+                shown.append(" ".join(words.get(t, t) for t in label.split()).lower())
+            parts.append(f"close to the niche's own words ({', '.join(map(repr, shown))})")
+    parts.append(_age_words(d.date, d.age) if d.date is not None else "undated")
+    parts.append(f"source weight {d.weight:g} ({lead.source})")
+    parts.append(d.focus.why if d.focus is not None else "")
+    if story.other_sources:
+        parts.append(f"also in: {', '.join(story.other_sources)}")
+    judgement = run.learned.judge(d.doc.tokens, lead.source, explain=True)
+    parts.append(judgement.why)
+    parts.append(junk.explain(d.signals))
+    section = best_section(run.vocab, term_counts(run.vocab, d.doc)) if run.vocab is not None else ""
+    return replace(lead, section=section, why="; ".join(p for p in parts if p))

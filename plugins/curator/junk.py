@@ -1,0 +1,177 @@
+"""Signals of junk, said out loud: each lowers an entry's score by a fixed share and names itself in `why`.
+
+An editor throws out a link for reasons that have nothing to do with its
+topic: a title with leftover template or markup, one that shouts, one that
+sells, one about the site's own products or awards, one stuffed with
+keywords, one that talks to a machine instead of a reader, a date that has
+not happened yet, a summary too thin to say what the link gives. Each signal
+found multiplies the score by (1 - its share); the shares are below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .phrases import phrase_patterns
+from .terms import ENGLISH, Analyzer
+
+# The share of the score each signal takes away (a score found with two of them keeps (1-a)(1-b)).
+PENALTIES = {
+    "debris": 0.5,        # control characters, markup or template placeholders left in the title
+    "future": 0.3,        # dated more than a day after the run: the date is not trusted either
+    "shouting": 0.3,      # an all-caps title, or one with two or more exclamation marks
+    "selling": 0.5,       # a hard-sell phrase, or a form of one of the niche's exclusion words
+    "injection": 0.8,     # instructions addressed to an AI or to whoever compiles the newsletter
+    "thin": 0.3,          # a summary under SHORT_SUMMARY_WORDS words: it does not say what the link gives
+    "stuffed": 0.6,       # a title made of keywords: at least STUFFED_KEYWORDS, STUFFED_SHARE of its words
+    "self": 0.5,          # the title names the link's own site (launches, awards, customer stories)
+    "promotion": 0.5,     # an invitation to the source's webinar, demo, trial or waiting list
+    "customer": 0.5,      # advice for the niche's customers ('find a dentist'), see audience.py
+}
+SHORT_SUMMARY_WORDS = 8
+STUFFED_KEYWORDS = 4
+STUFFED_SHARE = 0.6
+SELF_MIN_CHARS = 5        # a shorter site name ('irs', 'dol') is too likely a word of a real title
+CAPS_MIN_LETTERS = 12     # a shorter title in capitals is likely an acronym or a name
+CAPS_SHARE = 0.8          # at least this share of the title's letters upper case: shouting
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_MARKUP = re.compile(r"</?[a-z][^>]*>|&(?:[a-z]+|#\d+|#x[0-9a-f]+);|<!\[CDATA", re.I)
+# Template placeholders and mojibake are debris even in a title the feed declared as text.
+_DEBRIS = re.compile(r"\{\{|\}\}|\{%|%\}|\[\[|\]\]|\$\{|%[A-Z_]{3,}%|\ufffd|Ã[\x80-\xbf]|â€")
+# Calls to action of a vendor's own marketing: events, demos, trials, quotes, waiting lists (English).
+_PROMOTION = re.compile(
+    r"\b(?:webinars?|live (?:session|demo|event|stream)|(?:save|reserve|claim|book) (?:your|a) (?:seat|spot|place)"
+    r"|(?:register|sign up|enrol+) (?:now|today|here|for (?:our|the|this) )"
+    r"|(?:join|attend) (?:our|us)\b|(?:book|request|schedule|ask for|get) (?:a|your) (?:free )?(?:demo|quote|consultation)"
+    r"|start (?:your|a) free|(?:join|get on) (?:the|our) (?:waiting ?list|wait ?list|beta)|early access"
+    r"|sign up to (?:be the first|hear|get)|be the first to (?:know|hear|try))", re.I)
+# Words one of which any text _PROMOTION finds holds (an entry holding none is spared the regex).
+_PROMOTION_WORDS = ("webinar webinars live save reserve claim book register sign enrol enroll join attend request "
+                    "schedule ask get start waiting waitlist wait early first")
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\b[^.!?]{0,40}\b(?:instructions|prompts?)\b"
+    r"|\b(?:system prompt|language models?|AI (?:assistants?|curators?|models?)|as an AI)\b"
+    r"|\b(?:rank|list|put|include|feature) this (?:link|article|page|post|story|item|charity|site)\b"
+    r"[^.!?]{0,40}\b(?:first|top)\b", re.I)
+
+
+@lru_cache(maxsize=64)
+def _injection_terms(analyzer: Analyzer) -> frozenset[str]:
+    """Terms one of which any text _INJECTION finds holds (most entries hold none: no regex for them)."""
+    words = "ignore disregard forget system language model models ai rank list put include feature"
+    return frozenset(analyzer.terms(words))
+
+
+@lru_cache(maxsize=64)
+def _promotion_terms(analyzer: Analyzer) -> frozenset[str]:
+    return frozenset(analyzer.terms(_PROMOTION_WORDS))
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    share: float
+    why: str
+
+
+def _debris(title: str, text_title: bool) -> str:
+    """Leftovers of markup or templates; a title the feed declared as text may name a tag ('the <blink>
+    tag'), so only placeholders and mojibake count there."""
+    if _CONTROL.search(title):
+        return "control characters in the title"
+    found = (None if text_title else _MARKUP.search(title)) or _DEBRIS.search(title)
+    return f"markup debris {found.group(0)!r} in the title" if found else ""
+
+
+def site_name(url: str) -> str:
+    """The distinctive part of a link's host: 'https://blog.dentsoft.com/x' -> 'dentsoft'."""
+    host = url.split("/", 3)[2].rsplit("@", 1)[-1].split(":", 1)[0].lower() if url.count("/") >= 2 else ""
+    labels = [label for label in host.split(".")[:-1] if label not in ("www", "blog", "news", "m")]
+    return max(labels, key=len, default="")
+
+
+def _self(title: str, url: str) -> str:
+    name = site_name(url)
+    if len(name) < SELF_MIN_CHARS or name not in re.sub(r"[\W_]+", "", title.casefold()):
+        return ""
+    return f"news about its own site ({name})"
+
+
+def _shouting(title: str) -> str:
+    if title.count("!") >= 2:
+        return "an exclamation-heavy title"
+    letters = sum(map(str.isalpha, title))
+    if letters >= CAPS_MIN_LETTERS and sum(map(str.isupper, title)) >= CAPS_SHARE * letters:
+        return "an all-caps title"
+    return ""
+
+
+@lru_cache(maxsize=64)
+def _selling_patterns(phrases: tuple[str, ...], analyzer: Analyzer) -> tuple[tuple[frozenset[str], re.Pattern], ...]:
+    """Each hard-sell phrase as the no-strings check reads it, with the terms an entry must hold for
+    the phrase to be there at all (a set lookup spares most entries the regex)."""
+    return tuple((frozenset(analyzer.terms(phrase.replace("{n}", " "))), pattern)
+                 for phrase, pattern in phrase_patterns(phrases))
+
+
+def _selling(text: str, tokens: frozenset[str], hard_sell: tuple[str, ...], analyzer: Analyzer,
+             exclude_stems: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    for needed, pattern in _selling_patterns(hard_sell, analyzer):
+        if needed <= tokens:
+            found = pattern.search(text)
+            if found:
+                return f"hard-sell wording {found.group(0)!r}"
+    for label, stems in exclude_stems:
+        if stems and all(s in tokens for s in stems):
+            return f"promotional wording (a form of {label!r})"
+    return ""
+
+
+def signals(title: str, summary: str, date: dt.datetime | None, reference: dt.datetime, tokens: frozenset[str],
+            analyzer: Analyzer, hard_sell: tuple[str, ...], exclude: tuple[str, ...], title_keywords: int = 0,
+            title_share: float = 0.0, url: str = "", customer: str = "", text_title: bool = False) -> tuple[Signal, ...]:
+    """Every junk signal the entry shows, in a fixed order; `tokens` are its index terms, `title_keywords`
+    how many of the niche's keywords its title holds, `title_share` the share of its words they make and
+    `customer` the words that send its reader to one of the niche's own (audience.customer_side);
+    `text_title` says the feed declared its title as text (clean.TEXT)."""
+    out = []
+
+    def add(name: str, why: str) -> None:
+        if why:
+            out.append(Signal(name, PENALTIES[name], why))
+
+    add("debris", _debris(title, text_title))
+    add("self", _self(title, url))
+    add("future", f"dated {date:%Y-%m-%d}, in the future" if date is not None
+        and date > reference + dt.timedelta(days=1) else "")
+    add("shouting", _shouting(title))
+    text = f"{title} {summary}"
+    add("selling", _selling(text, tokens, hard_sell, analyzer, tuple((w, analyzer.terms(w)) for w in exclude)))
+    promotion = (_PROMOTION.search(text) if analyzer.key == ENGLISH and not tokens.isdisjoint(_promotion_terms(analyzer))
+                 else None)
+    add("promotion", f"a call to action {promotion.group(0)!r}" if promotion else "")
+    add("customer", f"advice for the niche's customers ({customer!r})" if customer else "")
+    add("injection", "instructions to a machine in the text"
+        if not tokens.isdisjoint(_injection_terms(analyzer)) and _INJECTION.search(text) else "")
+    add("stuffed", f"a title stuffed with keywords ({title_keywords} keywords, {title_share:.0%} of its words)"
+        if title_keywords >= STUFFED_KEYWORDS and title_share >= STUFFED_SHARE else "")
+    words = len(summary.split())
+    add("thin", f"a {words}-word summary" if words < SHORT_SUMMARY_WORDS else "")
+    return tuple(out)
+
+
+def factor(found: tuple[Signal, ...]) -> float:
+    """What is left of the score once every signal has taken its share."""
+    value = 1.0
+    for signal in found:
+        value *= 1 - signal.share
+    return value
+
+
+def explain(found: tuple[Signal, ...]) -> str:
+    """'an all-caps title (-30%), a 3-word summary (-30%)' for `why`."""
+    return ", ".join(f"{s.why} (-{round(s.share * 100)}%)" for s in found)

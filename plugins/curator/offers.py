@@ -1,0 +1,91 @@
+"""What each draft offered, kept outside the draft so later runs can tell what the editor did with it.
+
+The editor edits the draft in place, so once it is published the draft no
+longer says what curation offered. This module owns the record of it: one JSON
+file per niche under CURATOR_STATE_PATH (state/curator/, git-ignored and kept
+by `make clean`), written atomically and durably (a kill or a power cut leaves
+the old record or the new one, whole). `learning` reads it; `openhand curate
+--forget NICHE` deletes a niche's file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+
+from .documents import write_bytes_atomic
+
+logger = logging.getLogger(__name__)
+
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Offered:
+    """One link a draft offered: in `links:`, or as a runner-up in `more:`."""
+
+    url: str
+    key: str
+    title: str
+    summary: str
+    source: str
+    hand_picked: bool = False
+    runner_up: bool = False
+
+
+@dataclass(frozen=True)
+class Record:
+    """A niche's offers, by the draft's date (ISO)."""
+
+    slug: str
+    drafts: dict[str, tuple[Offered, ...]]
+
+
+def record_path(folder: str, slug: str) -> str:
+    return os.path.join(folder, f"{slug}.json")
+
+
+def load(folder: str, slug: str) -> Record:
+    """The niche's record; an empty one when there is none. A file that is not a record is set aside
+    (renamed *.bad, with one warning) rather than overwritten, so nothing is lost."""
+    path = record_path(folder, slug)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        drafts = {str(date): tuple(Offered(**item) for item in items) for date, items in data["drafts"].items()}
+        if data.get("version") != VERSION or not isinstance(data["drafts"], dict):
+            raise ValueError(f"version {data.get('version')!r}")
+        return Record(slug, drafts)
+    except FileNotFoundError:
+        return Record(slug, {})
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        aside = path + ".bad"
+        try:
+            os.replace(path, aside)
+        except OSError:
+            aside = ""
+        logger.warning("%s is not a curation record (%s): niche %s learns again from its next draft%s",
+                       path, exc.__class__.__name__, slug, f"; the file was moved to {aside}" if aside else "")
+        return Record(slug, {})
+
+
+def save(folder: str, record: Record) -> None:
+    data = {"version": VERSION, "niche": record.slug,
+            "drafts": {date: [asdict(o) for o in offers] for date, offers in sorted(record.drafts.items())}}
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    write_bytes_atomic(record_path(folder, record.slug), text.encode("utf-8"), durable=True)
+
+
+def with_offer(record: Record, date: str, offered: tuple[Offered, ...]) -> Record:
+    return Record(record.slug, {**record.drafts, date: offered})
+
+
+def forget(folder: str, slug: str) -> bool:
+    """Delete the niche's record; True when there was one."""
+    try:
+        os.unlink(record_path(folder, slug))
+        return True
+    except FileNotFoundError:
+        return False

@@ -1,0 +1,169 @@
+"""One story, one slot: the same story from several feeds, under other titles and URLs, is one candidate.
+
+Copies are found by the keys curation always used (canonical URL, GUID,
+normalised title) and by their words: two entries whose title + summary share
+at least `STORY_JACCARD` of their word pairs (Jaccard over 2-word shingles of
+stemmed terms, leaving out shingles so common among the entries that they are
+boilerplate) tell the same story. The best-scored copy leads; the others'
+sources are named in its `why` ("also in: ..."), and every further source
+carrying it counts in its favour (`STORY_BONUS` per source, at most
+`STORY_MAX_SOURCES` of them).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from .score import Candidate
+from .selection import link_key, sort_key, title_key
+
+STORY_JACCARD = 0.3      # same-story copies in the corpus score 0.33-0.58; different stories at most 0.25
+STORY_COMMON = 4          # a shingle in more entries than this is boilerplate ('appeared first on'), not a story
+STORY_MIN_SHINGLES = 12   # fewer distinctive shingles than this (a one-line summary): too short to tell
+                          # two stories from one (e.g. "Ledger for 2025" and "Ledger for 2026"): keys decide
+STORY_BONUS = 0.1
+STORY_MAX_SOURCES = 3
+
+
+@dataclass(frozen=True)
+class Story:
+    lead: Candidate
+    copies: tuple[Candidate, ...] = ()
+
+    @property
+    def members(self) -> tuple[Candidate, ...]:
+        return (self.lead, *self.copies)
+
+    @property
+    def other_sources(self) -> tuple[str, ...]:
+        """Sources that carry the story besides the lead's, in the order their copies rank."""
+        return tuple(dict.fromkeys(c.source for c in self.copies if c.source != self.lead.source))
+
+
+def shingles(terms: tuple[str, ...]) -> frozenset:
+    """The text's 2-word shingles (its single term when it has one)."""
+    if len(terms) < 2:
+        return frozenset(terms)
+    return frozenset(zip(terms, terms[1:]))
+
+
+def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], frozenset],
+          blocked: set[str] = frozenset(), top: int | None = None,
+          rare_of: Callable[[Candidate], frozenset] | None = None,
+          terms_of: Callable[[Candidate], frozenset] | None = None) -> list[Story]:
+    """The candidates as stories, best first (by the lead's score raised for extra sources). A story
+    any copy of which is `blocked` (a link already sent, or one the editor dropped) is left out whole.
+
+    With `top`, only the best `top` candidates not blocked can lead a story; every other candidate is
+    only compared with those (found to be a copy, or left out): a draft takes a few stories, and
+    comparing every entry with every other would be most of a run. Ask again with a larger `top`
+    when the stories returned are too few. `rare_of`, if given, names a leader's uncommon terms and
+    `terms_of` any entry's terms: an entry sharing none of the leaders' uncommon terms is compared by
+    its keys alone (its shingles are not made)."""
+    ranked = sorted(candidates, key=sort_key)
+    if top is not None and top < len(ranked):
+        leaders = [c for c in ranked if link_key(c) not in blocked][:top]
+    else:
+        leaders = ranked
+    chosen = {id(c) for c in leaders}
+    others = [c for c in ranked if id(c) not in chosen]
+    rare = frozenset().union(*map(rare_of, leaders)) if rare_of and others else None
+    shared = terms_of or rare_of
+    lead_sets = [shingles_of(c) for c in leaders]
+    other_sets = [shingles_of(c) if rare is None or not rare.isdisjoint(shared(c)) else frozenset() for c in others]
+    union = frozenset().union(*lead_sets)
+    seen: Counter = Counter()
+    for one in lead_sets:
+        seen.update(one)
+    for one in other_sets:
+        if one:
+            seen.update(one & union)
+    common = {s for s, n in seen.items() if n > STORY_COMMON}
+    grouping = _Grouping(common)
+    for cand, mine in zip(leaders, lead_sets):   # the leaders make the stories, best first
+        grouping.add(cand, mine)
+    for cand, mine in zip(others, other_sets):   # then every other entry joins one, or is left out
+        grouping.join(cand, mine if mine and not union.isdisjoint(mine) else frozenset())
+    stories = []
+    for copies in grouping.members:
+        if any(link_key(c) in blocked for c in copies):
+            continue
+        copies.sort(key=sort_key)
+        lead, rest = copies[0], tuple(copies[1:])
+        story = Story(lead, rest)
+        extra = min(len(story.other_sources), STORY_MAX_SOURCES)
+        if extra:
+            story = Story(replace(lead, score=round(lead.score * (1 + STORY_BONUS * extra), 4)), rest)
+        stories.append(story)
+    return sorted(stories, key=lambda s: sort_key(s.lead))
+
+
+class _Grouping:
+    """Stories as they are found: by key (URL, GUID, title), and by the leaders' shingles."""
+
+    def __init__(self, common: set):
+        self.common = common
+        self.members: list[list[Candidate]] = []
+        self.by_url: dict[str, int] = {}
+        self.by_guid: dict[str, int] = {}
+        self.by_title: dict[str, int] = {}
+        self.shingled: list[tuple[int, frozenset]] = []   # (story, a leader's distinctive shingles)
+
+    def _distinct(self, mine: frozenset) -> frozenset:
+        mine = mine - self.common if self.common and mine else mine
+        return mine if len(mine) >= STORY_MIN_SHINGLES else frozenset()
+
+    def _keyed(self, cand: Candidate) -> tuple[str, str, str, int | None]:
+        url, guid, title = link_key(cand), cand.guid.strip(), title_key(cand.title)
+        story = self.by_url.get(url)
+        if story is None and guid:
+            story = self.by_guid.get(guid)
+        if story is None and title:
+            story = self.by_title.get(title)
+        return url, guid, title, story
+
+    def _similar(self, mine: frozenset) -> int | None:
+        """The story one of whose leaders shares the most (at least STORY_JACCARD) of its shingles
+        with `mine`; of equals, the first."""
+        best, best_value, size = None, STORY_JACCARD, len(mine)
+        for story, other in self.shingled:
+            common = len(mine & other)
+            if not common:
+                continue
+            value = common / (size + len(other) - common)
+            if value > best_value or (best is None and value == best_value):
+                best, best_value = story, value
+        return best
+
+    def _put(self, story: int, cand: Candidate, url: str, guid: str, title: str) -> None:
+        self.members[story].append(cand)
+        self.by_url.setdefault(url, story)
+        if guid:
+            self.by_guid.setdefault(guid, story)
+        if title:
+            self.by_title.setdefault(title, story)
+
+    def add(self, cand: Candidate, mine: frozenset) -> None:
+        """A leader: a copy of a story already found, or a story of its own."""
+        url, guid, title, story = self._keyed(cand)
+        mine = self._distinct(mine)
+        if story is None and mine:
+            story = self._similar(mine)
+        if story is None:
+            story = len(self.members)
+            self.members.append([])
+        self._put(story, cand, url, guid, title)
+        if mine:
+            self.shingled.append((story, mine))
+
+    def join(self, cand: Candidate, mine: frozenset) -> None:
+        """Any other entry: a copy of a story found, or left out (its shingles are compared with the
+        leaders' only)."""
+        url, guid, title, story = self._keyed(cand)
+        if story is None and mine:
+            mine = self._distinct(mine)
+            story = self._similar(mine) if mine else None
+        if story is not None:
+            self._put(story, cand, url, guid, title)
