@@ -15,9 +15,9 @@ import time
 
 import pytest
 
-from curator import fetch
-from curator.curate import curate
-from curator.issues import load_issue
+from curator.curation import fetch
+from curator.curation.curate import curate
+from curator.model.issues import load_issue
 from support.feedserver import FeedServer, Route, load_settings, make_project, niche_text, rss
 from support.project import openhand
 
@@ -377,7 +377,7 @@ def test_feeds_on_different_hosts_are_fetched_side_by_side(tmp_path):
 def public_host(monkeypatch):
     """127.0.0.2 plays a public host (as a feed on the internet would be); every other loopback,
     private and link-local address stays what it is. Nothing else of the check is changed."""
-    from curator import network
+    from curator.curation import network
 
     real = network.address_is_public
     monkeypatch.setattr(network, "address_is_public", lambda address: address == "127.0.0.2" or real(address))
@@ -419,7 +419,7 @@ def test_a_public_feed_that_redirects_into_the_local_network_is_refused(tmp_path
 def test_the_address_connected_to_is_checked_too(tmp_path, server, public_host, monkeypatch):
     """A name that resolves to a public address when checked, then to 127.0.0.1 when connecting
     (DNS rebinding), is refused at the connection, before any request is sent."""
-    from curator import network
+    from curator.curation import network
 
     real = network.resolve
     monkeypatch.setattr(network, "resolve", lambda host, port=None: ["127.0.0.2"] if host == "localhost" else real(host, port))

@@ -20,10 +20,10 @@ import time
 
 import pytest
 
-from curator import fetch
-from curator.curate import STOPPED, curate, exit_code
-from curator.issues import load_issue
-from curator.pools import CPU, CRASH, MEMORY, TIME, LimitedPool, Limits, Stopped
+from curator.curation import fetch
+from curator.curation.curate import STOPPED, curate, exit_code
+from curator.model.issues import load_issue
+from curator.curation.pools import CPU, CRASH, MEMORY, TIME, LimitedPool, Limits, Stopped
 from support.feedserver import CONF, FeedServer, load_settings, make_project, niche_text, rss
 
 DATE = dt.date(2026, 11, 22)
@@ -118,7 +118,7 @@ def test_a_pool_with_nothing_to_do_starts_no_process():
 
 KILLED_PARENT = """
 import sys, time
-from curator.pools import LimitedPool, Limits
+from curator.curation.pools import LimitedPool, Limits
 pool = LimitedPool("time:sleep", 2, Limits(64, 60, float(sys.argv[1])))
 pool.submit("a", 60)
 pool.submit("b", 60)
@@ -158,7 +158,7 @@ def test_a_killed_run_leaves_no_worker_behind():
 
 
 def test_when_no_worker_process_can_start_every_task_is_stopped_not_run_unprotected(monkeypatch):
-    from curator import pools
+    from curator.curation import pools
 
     def no_process(*args, **kwargs):
         raise BlockingIOError(11, "Resource temporarily unavailable")

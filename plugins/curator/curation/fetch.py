@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
-from .documents import write_bytes_atomic
+from ..model.documents import write_bytes_atomic
 from .network import Network, Refused, is_local_origin
 
 logger = logging.getLogger(__name__)

@@ -47,8 +47,8 @@ MEMORY, CPU, TIME, CRASH, ERROR = "memory", "cpu", "time", "crash", "error"
 _OK, _FAILED, _STOPPED = "ok", "failed", "stopped"
 _EXIT_MEMORY = 75                     # a worker's exit code after a MemoryError
 _END = b""                            # parent -> keeper: no more tasks
-_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from curator.pools import _keeper_main; _keeper_main(sys.argv[2:])"
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # plugins/
+_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from curator.curation.pools import _keeper_main; _keeper_main(sys.argv[2:])"
 
 
 @dataclass(frozen=True)

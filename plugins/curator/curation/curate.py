@@ -27,22 +27,22 @@ from . import fetch as fetching
 from . import offers
 from .choice import Options, choose, niche_language, pick_section
 from .clean import analyse_entries, clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
-from .documents import ContentError, remove_abandoned_temp_files
+from ..model.documents import ContentError, remove_abandoned_temp_files
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
-from .issues import load_all_issues
+from ..model.issues import load_all_issues
 from .learning import offered_links
-from .niches import Niche, load_niches
-from .picks import Pick, read_picks
+from ..model.niches import Niche, load_niches
+from ..model.picks import Pick, read_picks
 from .pools import CPU, MEMORY, TIME, LimitedPool, Limits, Stopped, die_with_parent, fork_pool
 from .score import Candidate
-from .settings import SettingsError, cache_dir, content_dir, project_dir, project_root
+from ..model.settings import SettingsError, cache_dir, content_dir, project_dir, project_root
 from .tracking import clean_link
 
 logger = logging.getLogger(__name__)
 
 # Forked workers for choosing cost ~0.05 s to start: worth it only for many entries and several niches.
 POOL_MIN_ENTRIES = 2000
-DIGEST = "curator.curate:digest"   # what the parser workers run (imported there by name)
+DIGEST = "curator.curation.curate:digest"   # what the parser workers run (imported there by name)
 STOPPED = "stopped"                # a feed's status when a limit (or a crash) stopped its parsing
 WALL_FACTOR, WALL_EXTRA = 3, 10.0  # the watchdog: wall seconds per CPU second allowed, and extra
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .niches import Niche
+from ..model.niches import Niche
 from .terms import ENGLISH, Analyzer
 
 FOCUS_FULL = 0.5      # an entry at least this relevant (0..1) counts as wholly about the niche

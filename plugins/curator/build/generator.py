@@ -36,14 +36,14 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 from pelican.generators import Generator
 
-from . import markup
-from .content import load_content
-from .delivery.tokens import PLACEHOLDER
-from .documents import gather, raise_all, write_atomic
+from ..model import markup
+from ..model.content import load_content
+from ..delivery.tokens import PLACEHOLDER
+from ..model.documents import gather, raise_all, write_atomic
 from .feeds import write_niche_feeds
-from .issues import IssueFile, IssueLink
-from .niches import Niche
-from .settings import project_dir
+from ..model.issues import IssueFile, IssueLink
+from ..model.niches import Niche
+from ..model.settings import project_dir
 
 logger = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import css_inline
 
-from . import headers as rules
-from .delivery.fingerprint import record as record_inputs  # what `send` checks the .eml against
-from .documents import write_bytes_atomic
+from ..model import headers as rules
+from ..delivery.fingerprint import record as record_inputs  # what `send` checks the .eml against
+from ..model.documents import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
