@@ -7,7 +7,6 @@ for what a user sees: exit codes, the summary, untouched edited drafts, kills.
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import json
 import os
 import random
