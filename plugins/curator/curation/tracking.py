@@ -145,7 +145,7 @@ def is_click_redirect(url: str) -> bool:
     host = _host(parts.netloc)
     if host == "google.com" and parts.path in ("/url", "/link"):
         return True
-    if host.endswith("substack.com") and parts.path.startswith("/redirect"):
+    if _host_matches(host, ("substack.com",)) and parts.path.startswith("/redirect"):
         return True
     return _host_matches(host, CLICK_REDIRECT_HOSTS) is not None
 
