@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -155,3 +155,35 @@ def test_a_wrapped_link_is_unwrapped_through_several_wrappers_and_then_untracked
     assert unwrap_redirect("https://href.li/?https://a.example/y") == "https://a.example/y"
     assert unwrap_redirect("https://l.facebook.com/l.php?u=javascript:alert(1)") == \
         "https://l.facebook.com/l.php?u=javascript:alert(1)"
+
+
+def wrap(url: str, times: int) -> str:
+    for _ in range(times):
+        url = "https://www.google.com/url?q=" + quote(url, safe="")
+    return url
+
+
+def test_wrappers_are_unwrapped_four_deep_and_a_fifth_is_left_for_the_check_to_refuse():
+    assert unwrap_redirect(wrap("https://a.example/x", 4)) == "https://a.example/x"
+    five = unwrap_redirect(wrap("https://a.example/x", 5))
+    assert five == wrap("https://a.example/x", 1) and is_click_redirect(five)
+
+
+@pytest.mark.parametrize(("url", "target"), [
+    ("https://www.google.com/link?url=https://a.example/x", "https://a.example/x"),
+    ("https://href.li/?https://a.example/y", "https://a.example/y"),
+    ("https://out.reddit.com/?https://a.example/z", "https://out.reddit.com/?https://a.example/z"),  # not its form
+    ("https://href.li/?not-a-link", "https://href.li/?not-a-link"),
+])
+def test_each_wrapper_is_read_its_own_way(url, target):
+    assert unwrap_redirect(url) == target
+
+
+@pytest.mark.parametrize(("url", "redirect"), [
+    ("https://news.substack.com/redirect/2/abc", True),
+    ("https://substack.com/redirect/2/abc", True),
+    ("https://a.example/redirect/2/abc", False),
+    ("https://notsubstack.com/redirect/2/abc", False),   # a name that only ends like it
+])
+def test_substacks_redirect_links_and_only_those_are_click_redirects(url, redirect):
+    assert is_click_redirect(url) is redirect
