@@ -176,7 +176,7 @@ def mutants(source: str) -> list[Mutant]:
         if _skipped(node, parents):
             continue
         for kind, _ in _variants(node, parents):
-            segment = " ".join((ast.get_source_segment(source, node) or ast.unparse(node)).split())[:70]
+            segment = _segment(source, node, parents)
             line = getattr(node, "lineno", None) or getattr(getattr(node, "target", None), "lineno", 0)
             mutant = Mutant(index, kind, line, _where(node, parents), segment)
             seen[mutant.key] = seen.get(mutant.key, 0) + 1
@@ -184,6 +184,16 @@ def mutants(source: str) -> list[Mutant]:
                 mutant = dataclasses.replace(mutant, source=f"{segment} #{seen[mutant.key]}")
             out.append(mutant)
     return sorted(out, key=lambda m: (m.line, m.index, m.kind))
+
+
+def _segment(source: str, node: ast.AST, parents: dict) -> str:
+    """The node's source, or its parent's while that is too short to tell two places apart (`1` -> `x[-1]`)."""
+    text = ""
+    while True:
+        text = " ".join((ast.get_source_segment(source, node) or ast.unparse(node)).split())
+        if len(text) >= 16 or isinstance(node, ast.stmt) or id(node) not in parents:
+            return text[:70]
+        node = parents[id(node)][0]
 
 
 def mutated_tree(source: str, mutant: Mutant) -> ast.Module:
@@ -198,20 +208,53 @@ def mutated_tree(source: str, mutant: Mutant) -> ast.Module:
 # --- running ----------------------------------------------------------------------------------------
 
 def _install(module, tree: ast.Module) -> None:
-    """Run the mutated code in the module's own namespace; rebind the names other modules imported."""
+    """Run the mutated code in the module's own namespace; where another loaded module (the package's, or
+    a test's) imported one of its names, rebind that name to the mutated object. Matched by name and
+    identity, so `import re` or a shared small int is never touched."""
     old = dict(vars(module))
     exec(compile(tree, module.__file__, "exec"), vars(module))
-    swapped = {id(value): vars(module)[name] for name, value in old.items()
+    swapped = {name: (value, vars(module)[name]) for name, value in old.items()
                if name in vars(module) and vars(module)[name] is not value}
-    package = module.__name__.split(".")[0]
     for other in list(sys.modules.values()):
-        name = getattr(other, "__name__", "")
-        if other is module or not (name == package or name.startswith(package + ".")):
+        if other is module or not hasattr(other, "__dict__"):
             continue
-        for attr, value in list(vars(other).items()):
-            new = swapped.get(id(value))
-            if new is not None:
-                setattr(other, attr, new)
+        names = vars(other)
+        for name in swapped.keys() & names.keys():
+            before, after = swapped[name]
+            if names[name] is before:
+                names[name] = after
+
+
+def _warm(tests: list[str], pytest_args: list[str]) -> None:
+    """Collect the tests once in this process, so every child starts with pytest's plugins and the test
+    modules imported (a child then runs in a tenth of the time a fresh pytest takes)."""
+    import contextlib
+    import io
+
+    import pytest
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", *pytest_args, *tests])
+
+
+def _cap_examples(cap: int | None) -> None:
+    """At most `cap` examples per property test (a mutant is usually caught in the first few; `make test`
+    runs them all). Done before the tests are imported, so their @settings(max_examples=...) are capped."""
+    if not cap:
+        return
+    import hypothesis
+
+    init = hypothesis.settings.__init__
+    if getattr(init, "capped", False):
+        return
+
+    def capped(self, parent=None, **kwargs):
+        if kwargs.get("max_examples", 0) > cap:
+            kwargs["max_examples"] = cap
+        init(self, parent, **kwargs)
+
+    capped.capped = True
+    hypothesis.settings.__init__ = capped
 
 
 def _child(module_name: str, tree: ast.Module | None, tests: list[str], pytest_args: list[str]) -> int:
@@ -219,6 +262,7 @@ def _child(module_name: str, tree: ast.Module | None, tests: list[str], pytest_a
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     os.dup2(null, 2)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # also when the parent is itself a pytest capturing output
     try:
         import pytest
 
@@ -272,8 +316,9 @@ def run_module(module_name: str, path: Path, tests: list[str], *, pytest_args=()
                equivalent: dict[str, str] | None = None, timeout: float | None = None, progress=None) -> Result:
     """Every mutant of one module against its tests. The unmutated tests must pass first; the timeout
     per mutant is three times their time plus ten seconds unless given."""
-    importlib.import_module(module_name)  # warm: each child starts with the package already imported
-    import pytest  # noqa: F401  (and pytest too)
+    _cap_examples(int(os.environ.get("MUTATE_MAX_EXAMPLES", "0")))
+    importlib.import_module(module_name)
+    _warm(tests, list(pytest_args))
 
     source = path.read_text(encoding="utf-8")
     result = Result(module_name)
@@ -325,8 +370,10 @@ def read_equivalent(path: Path = EQUIVALENT_FILE) -> dict[str, dict[str, str]]:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        parts = [p.strip() for p in line.split(" | ")]
-        if len(parts) != 3 or not parts[2]:
+        module, _, rest = line.partition(" | ")
+        key, _, reason = rest.rpartition(" | ")  # a key may hold " | " itself (an `a | b` in the source)
+        parts = [module.strip(), key.strip(), reason.strip()]
+        if not all(parts):
             raise SystemExit(f"{path.name}:{number}: write `module | key | reason`, the reason in one line")
         out.setdefault(parts[0], {})[parts[1]] = parts[2]
     return out
@@ -347,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config()
     target = cfg.get("target", 0.85)
     sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
-    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(ROOT / ".hypothesis-mutate"))
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(ROOT / ".hypothesis" / "mutate"))
+    os.environ.setdefault("MUTATE_MAX_EXAMPLES", str(cfg.get("max_examples", 0)))
     os.chdir(ROOT)
     chosen = {name: spec for name, spec in cfg["modules"].items()
               if not args.modules or any(name == m or name.endswith("." + m) for m in args.modules)}
