@@ -24,9 +24,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import fetch as fetching
+from .fetch import FeedState, Status
 from . import offers
 from .choice import Options, choose, niche_language, pick_section
-from .clean import analyse_entries, clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
+from .clean import TITLE_MAX_CHARS, Entry, analyse_entries, clean_entries, cleaned_stamp, cut_chars, plain_text, reclean_entries
 from ..model.documents import ContentError, remove_abandoned_temp_files
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult, precheck, write_draft
 from ..model.issues import load_all_issues
@@ -43,15 +44,14 @@ logger = logging.getLogger(__name__)
 # Forked workers for choosing cost ~0.05 s to start: worth it only for many entries and several niches.
 POOL_MIN_ENTRIES = 2000
 DIGEST = "curator.curation.curate:digest"   # what the parser workers run (imported there by name)
-STOPPED = "stopped"                # a feed's status when a limit (or a crash) stopped its parsing
 WALL_FACTOR, WALL_EXTRA = 3, 10.0  # the watchdog: wall seconds per CPU second allowed, and extra
 
 
 @dataclass
 class FeedReport:
     location: str
-    status: str
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    status: Status
+    entries: list[Entry] = field(default_factory=list)
     parsed: int = 0          # entries parsed this run (0 when not modified or cached)
     reason: str = ""
 
@@ -95,17 +95,29 @@ class CurateResult:
 
 # ---------------------------------------------------------------- parsing (maybe in other processes)
 
+@dataclass(frozen=True)
+class Digest:
+    """What parsing and cleaning one feed's body found (picklable: it comes back from a worker)."""
+
+    entries: list[Entry]
+    cleaned: str        # clean.cleaned_stamp of the entries
+    parsed: int         # entries the parser yielded
+    problem: str        # why the feed is malformed, if it is ("" when not)
+    refused: str        # why the body was refused as a feed ("" when not)
+    is_feed: bool
+    dropped: int        # entries left out (no usable http(s) link, or no title)
+
+
 def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int,
-           languages: tuple[str, ...] = ()) -> dict[str, Any]:
+           languages: tuple[str, ...] = ()) -> Digest:
     """Parse, clean and analyse (for the languages of the niches reading it) one feed's bytes; pure,
     picklable in and out."""
     from .parse import parse_feed  # feedparser is imported only by a run that has something to parse
 
     parsed = parse_feed(body, headers)
     entries = analyse_entries(clean_entries(parsed.entries, url, parsed.link, summary_words), languages)
-    return {"entries": entries, "cleaned": cleaned_stamp(entries, summary_words, languages),
-            "parsed": len(parsed.entries), "problem": parsed.problem, "refused": parsed.refused,
-            "is_feed": parsed.is_feed, "dropped": len(parsed.entries) - len(entries)}
+    return Digest(entries, cleaned_stamp(entries, summary_words, languages), len(parsed.entries),
+                  parsed.problem, parsed.refused, parsed.is_feed, len(parsed.entries) - len(entries))
 
 
 def feed_languages(settings: dict[str, Any], niches: dict[str, Niche]) -> dict[str, tuple[str, ...]]:
@@ -235,7 +247,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
     limits = feed_limits(settings)
     languages = languages or {}
     states = {loc: fetching.load_state(folder, loc) for loc in locations}
-    cached_entries = {loc: reclean_entries(st.get("entries"), words, st.get("cleaned"), languages.get(loc, ()))
+    cached_entries = {loc: reclean_entries(st.entries, words, st.cleaned, languages.get(loc, ()))
                       for loc, st in states.items()}
     bodies = fetching.likely_bodies(states, offline, retry=retry)
     if before_fetch is not None:
@@ -248,7 +260,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
         pool.start()
 
     def on_done(result: fetching.Fetched) -> None:
-        if result.status == fetching.OK:
+        if result.status == Status.OK:
             pool.submit(result.location, result.body, result.headers, result.url, words,
                         languages.get(result.location, ()))
         if progress:
@@ -261,66 +273,59 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
         pool.close()
     reports: dict[str, FeedReport] = {}
     for loc in locations:
-        result, state = fetched[loc], dict(fetched[loc].state)
-        cached = cached_entries[loc]
-        if cached is not state.get("entries") and isinstance(state.get("entries"), list):
-            # Cleaned again (an older cleaner, another summary length, a hand edit): keep the result,
-            # stamped, so the next run reuses it as it is.
-            state.update(entries=cached, cleaned=cleaned_stamp(cached, words, languages.get(loc, ())))
-        if result.status == fetching.OK:
-            report = _digested(result, state, cached, digested[loc], names.get(loc, loc), limits)
+        result = fetched[loc]
+        assert result.state is not None  # fetch_all sets every result's state
+        state, cached = result.state, cached_entries[loc]
+        if cached is not state.entries:
+            state = state.recleaned(cached, cleaned_stamp(cached, words, languages.get(loc, ())))
+        if result.status == Status.OK:
+            report, state = _digested(result, state, cached, digested[loc], names.get(loc, loc), limits)
         else:
             report = _not_digested(result, cached, names.get(loc, loc))
         reports[loc] = report
-        if result.changed or state != result.state:
-            fetching.save_state(folder, state)
+        fetching.keep(folder, result, state)
     return reports
 
 
-def _digested(result: fetching.Fetched, state: dict[str, Any], cached: list, out: Any, name: str,
-              limits: Limits) -> FeedReport:
-    """The report of a feed that sent a body (updating its cache state): one warning at most."""
+def _digested(result: fetching.Fetched, state: FeedState, cached: list[Entry], out: Digest | Stopped, name: str,
+              limits: Limits) -> tuple[FeedReport, FeedState]:
+    """The report of a feed that sent a body, and its state once fetch has taken in what parsing
+    found: one warning at most."""
     loc = result.location
-    if isinstance(out, Stopped) or (not out["is_feed"] and not out["entries"]):
-        # Not a feed, or a limit stopped it: fetched in full again next time (no validators), after a back-off.
+    if isinstance(out, Stopped) or (not out.is_feed and not out.entries):
         stopped = isinstance(out, Stopped)
-        reason = (_stopped_reason(out, limits) if stopped
-                  else out["refused"] or _not_a_feed(result.headers, result.body))
-        failures = int(state.get("failures", 0)) + 1
-        state.update(etag=None, last_modified=None, file_stamp=None, failures=failures, last_error=reason)
-        if loc.startswith(("http://", "https://")):
-            state["next_try"] = time.time() + fetching.backoff(failures)
+        reason = (_stopped_reason(out, limits) if isinstance(out, Stopped)
+                  else out.refused or _not_a_feed(result.headers, result.body))
         extra = f" (using {len(cached)} entries from the last good fetch)" if cached else ""
         logger.warning("feed %s %s: %s%s", name, "stopped" if stopped else "failed", reason, extra)
-        return FeedReport(loc, STOPPED if stopped else fetching.FAILED, cached, 0, reason)
+        report = FeedReport(loc, Status.STOPPED if stopped else Status.FAILED, cached, 0, reason)
+        return report, state.refused(reason, time.time())
     # One warning per feed, whatever is wrong with it: malformed, entries skipped, moved.
     notes = []
-    if out["problem"]:
-        notes.append(f"is malformed ({out['problem']}); using the {out['parsed']} entries it yielded")
-    if out["dropped"]:
-        notes.append(f"had {out['dropped']} of {out['parsed']} entries skipped "
+    if out.problem:
+        notes.append(f"is malformed ({out.problem}); using the {out.parsed} entries it yielded")
+    if out.dropped:
+        notes.append(f"had {out.dropped} of {out.parsed} entries skipped "
                      "(no usable http(s) link, or no title)")
     if result.reason:
         notes.append(result.reason)
     if notes:
         logger.warning("feed %s %s", name, "; ".join(notes))
-    state.update(entries=out["entries"], cleaned=out["cleaned"], failures=0,
-                 fetched_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-    return FeedReport(loc, fetching.OK, out["entries"], out["parsed"])
+    return FeedReport(loc, Status.OK, out.entries, out.parsed), state.parsed(out.entries, out.cleaned, time.time())
 
 
-def _not_digested(result: fetching.Fetched, cached: list, name: str) -> FeedReport:
+def _not_digested(result: fetching.Fetched, cached: list[Entry], name: str) -> FeedReport:
     """The report of a feed that sent nothing to parse: not modified, failed, gone, not fetched."""
     loc = result.location
-    if result.status == fetching.NOT_MODIFIED:
+    if result.status == Status.NOT_MODIFIED:
         if result.reason:
             logger.warning("feed %s %s", name, result.reason)
-        return FeedReport(loc, fetching.NOT_MODIFIED, cached, 0)
-    report = FeedReport(loc, result.status, [] if result.status == fetching.GONE else cached, 0, result.reason)
-    if report.status in (fetching.FAILED, fetching.GONE):
+        return FeedReport(loc, Status.NOT_MODIFIED, cached, 0)
+    report = FeedReport(loc, result.status, [] if result.status == Status.GONE else cached, 0, result.reason)
+    if report.status in (Status.FAILED, Status.GONE):
         extra = f" (using {len(cached)} entries from the last good fetch)" if report.entries else ""
         logger.warning("feed %s failed: %s%s", name, report.reason, extra)
-    elif report.status == fetching.CACHED:
+    elif report.status == Status.NOT_FETCHED:
         logger.warning("feed %s not fetched: %s", name, report.reason)
     return report
 
@@ -361,13 +366,13 @@ def count_feeds(report: NicheReport, niche: Niche, feeds: dict[str, FeedReport])
     report.stopped = []
     for feed in niche.feeds:
         fr = feeds[feed.location]
-        if fr.status == fetching.OK:
+        if fr.status == Status.OK:
             report.feeds_ok += 1
-        elif fr.status == fetching.NOT_MODIFIED:
+        elif fr.status == Status.NOT_MODIFIED:
             report.not_modified += 1
-        elif fr.status in (fetching.FAILED, fetching.GONE, STOPPED):
+        elif fr.status in (Status.FAILED, Status.GONE, Status.STOPPED):
             report.failed += 1
-            if fr.status == STOPPED:
+            if fr.status == Status.STOPPED:
                 report.stopped.append(feed.name)
         else:
             report.feeds_ok += 1 if fr.entries else 0
@@ -463,7 +468,7 @@ class EarlyChoice:
         if bodies:
             return
         self.cached = cached
-        run = replace(self.base, feeds={loc: FeedReport(loc, fetching.CACHED, entries) for loc, entries in cached.items()})
+        run = replace(self.base, feeds={loc: FeedReport(loc, Status.NOT_FETCHED, entries) for loc, entries in cached.items()})
         self.pool, self.futures = _choose_in_workers(run, self.niches, self.picks, self.processes)
 
     def finish(self, run: ChoiceRun) -> dict[str, NicheReport]:
