@@ -21,7 +21,8 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from curator.curation.clean import plain_text
-from curator.curation.curate import curate, digest, digest_all
+from curator.curation.curate import curate, digest_all
+from curator.curation.pipeline import digest
 from curator.curation.drafts import render
 from curator.model.issues import load_issue
 from curator.model.niches import load_niche

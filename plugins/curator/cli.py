@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Curation reads the settings file without importing Pelican; the other commands use Pelican's reader.
         settings = curator_settings.load(_settings_path(args.settings), pelican=args.command != "curate")
         if args.command == "curate":
-            from .curation.curate import run
+            from .curation.command import run
         elif args.command == "check":
             from .build.nostrings import run
         elif args.command == "send":
