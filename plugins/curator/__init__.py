@@ -26,7 +26,7 @@ def get_generators(pelican):
     return NewsletterGenerator
 
 
-def check_output(pelican) -> None:
+def no_strings_check(pelican) -> None:
     """The no-strings check on the built site and this build's emails: a violation fails the build,
     and only a passing check writes the emails to mail/."""
     from .build.generator import staged
@@ -73,5 +73,5 @@ def register() -> None:
     signals.get_generators.connect(get_generators)
     signals.feed_generated.connect(finish_feed)
     signals.all_generators_finalized.connect(steady_lastmod)
-    signals.finalized.connect(check_output)
+    signals.finalized.connect(no_strings_check)
     signals.finalized.connect(index_for_search)

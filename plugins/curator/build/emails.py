@@ -30,6 +30,7 @@ from typing import Any
 
 import css_inline
 
+from ..curation.tracking import is_web_url
 from ..model import headers as rules
 from ..delivery.fingerprint import record as record_inputs  # what `send` checks the .eml against
 from ..model.documents import write_bytes_atomic
@@ -48,8 +49,8 @@ def site_domain(settings) -> str:
 
 def web_base(settings) -> str:
     """Where "read it on the web" points: SITEURL when absolute, else https://SITE_DOMAIN."""
-    siteurl = (settings.get("SITEURL") or "").rstrip("/")
-    if siteurl.startswith(("http://", "https://")):
+    siteurl = settings["SITEURL"].rstrip("/")
+    if is_web_url(siteurl):
         return siteurl
     return f"https://{settings['SITE_DOMAIN']}" if settings.get("SITE_DOMAIN") else siteurl
 
@@ -65,8 +66,8 @@ def headers(issue, settings) -> list[tuple[str, str]]:
     unsubscribe = [u for u in order if u]
     values = [
         ("Subject", rules.one_line(issue.subject, issue.path, "subject", "Subject")),
-        ("From", niche.niche.email.from_),
-        ("Reply-To", niche.niche.email.reply_to),
+        ("From", niche.file.email.from_),
+        ("Reply-To", niche.file.email.reply_to),
         ("Date", format_datetime(issue.date)),
         ("Message-ID", rules.message_id(niche.slug, issue.number, domain)),
         ("List-Id", rules.list_id(niche.title, niche.slug, domain)),
@@ -163,7 +164,7 @@ class EmailRenderer:
         self.text_template = env.get_template(TEXT_TEMPLATE)
         self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self.base = web_base(settings)
-        self.max_bytes = settings.get("EMAIL_MAX_BYTES", 90 * 1024)
+        self.max_bytes = settings["EMAIL_MAX_BYTES"]
 
     def context(self, issue) -> dict:
         niche = issue.niche
@@ -173,7 +174,7 @@ class EmailRenderer:
                 number += 1
                 refs[id(link)] = number
         return {
-            "issue": issue, "niche": niche, "SITENAME": self.settings.get("SITENAME", ""),
+            "issue": issue, "niche": niche, "SITENAME": self.settings["SITENAME"],
             "web_url": f"{self.base}/{issue.url}", "niche_web_url": f"{self.base}/{niche.url}",
             "site_url": f"{self.base}/", "unsubscribe": niche.unsubscribe_https or niche.unsubscribe_mailto,
             "unsubscribe_mailto": niche.unsubscribe_mailto, "unsubscribe_https": niche.unsubscribe_https,
@@ -239,7 +240,7 @@ class MailBatch:
             self.files.replace_bytes(stem + ".txt", rendered.text.encode("utf-8"), kind="email", issue=issue)
             if self.files.replace_bytes(stem + ".eml", rendered.eml, kind="email", issue=issue):
                 logger.info('Writing "%s.eml"', self.stem(issue))
-            record_inputs(self.stem(issue) + ".eml", self.settings, issue.path, issue.niche.niche, rendered.eml)
+            record_inputs(self.stem(issue) + ".eml", self.settings, issue.path, issue.niche.file, rendered.eml)
         self._prune()
 
     def withhold(self, failing: set[str]) -> list[str]:

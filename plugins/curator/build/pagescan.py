@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from ..curation.tracking import is_click_redirect, tracking_params
+from ..curation.tracking import host_matches, is_click_redirect, is_web_url, tracking_params
 
 # Hosts whose only job is counting opens and visits.
 PIXEL_HOSTS = frozenset({
@@ -58,12 +58,12 @@ def host_of(url: str) -> str | None:
 
 
 def _on(host: str | None, domains) -> bool:
-    return bool(host) and any(host == d or host.endswith("." + d) for d in domains)
+    return bool(host) and host_matches(host, domains) is not None
 
 
 def is_remote(url: str) -> bool:
-    low = url.strip().lower()
-    return low.startswith(("http://", "https://", "//"))
+    url = url.strip()
+    return is_web_url(url) or url.startswith("//")
 
 
 @lru_cache(maxsize=65536)

@@ -28,7 +28,6 @@ class YAMLMarkdownReader(MarkdownReader):
     """Markdown with YAML front matter; a file without it is an error, not a guess."""
 
     def read(self, source_path):
-        self._source_path = source_path
         post = load(source_path)  # ContentError names the file and the key
         md_settings = dict(self.settings["MARKDOWN"])
         md_settings["extensions"] = [e for e in md_settings.get("extensions", []) if e != "markdown.extensions.meta"]

@@ -52,20 +52,20 @@ def link_view(render, link: IssueLink) -> LinkView:
 
 
 @dataclass
-class Section:
+class SectionView:
     name: str
     links: list[LinkView]
 
 
-def group_links(links, section_order) -> list[Section]:
+def group_links(links, section_order) -> list[SectionView]:
     """Links by section: the niche's sections in their order, other named sections as met, unsectioned last."""
     groups: dict[str, list[IssueLink]] = {name: [] for name in section_order}
     for link in links:
         groups.setdefault(link.section or "", []).append(link)
     loose = groups.pop("", [])
-    sections = [Section(name, items) for name, items in groups.items() if items]
+    sections = [SectionView(name, items) for name, items in groups.items() if items]
     if loose:
-        sections.append(Section("More worth reading" if sections else "", loose))
+        sections.append(SectionView("More worth reading" if sections else "", loose))
     return sections
 
 
@@ -73,7 +73,7 @@ def group_links(links, section_order) -> list[Section]:
 class NicheView:
     """A niche as the templates and A's home page see it (url relative, e.g. newsletters/dental/)."""
 
-    niche: Niche
+    file: Niche          # the niche file's record (its cadence, email settings...)
     slug: str
     title: str
     summary: str
@@ -121,7 +121,7 @@ class IssueView:
     intro_text: str
     letter_html: Markup
     letter_text: str
-    sections: list[Section]
+    sections: list[SectionView]
     url: str
     save_as: str
     previous: "IssueView | None" = None
@@ -140,7 +140,7 @@ class IssueView:
     def published(self) -> bool:
         return self.issue.published
 
-    # What Pelican's Writer.write_feed reads of an item.
+    # What feeds.FeedItem reads.
     @property
     def summary(self) -> str:
         return str(escape(self.intro_text or self.preheader or self.title))
@@ -148,9 +148,6 @@ class IssueView:
     @property
     def feed_title(self) -> str:
         return str(escape(self.title))  # write_feed strips tags from it, so give it escaped text
-
-    def get_content(self, siteurl: str) -> str:
-        return self.content_html
 
 
 def unsubscribe_link(settings) -> str | None:
@@ -169,7 +166,7 @@ def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[Issue
         fmt = {"slug": slug}
         subscribe_to = mail_address(niche.email.reply_to) or contact or mail_address(niche.email.from_)
         view = NicheView(
-            niche=niche, slug=slug, title=niche.title, summary=niche.summary,
+            file=niche, slug=slug, title=niche.title, summary=niche.summary,
             url=settings["NICHE_URL"].format(**fmt), save_as=settings["NICHE_SAVE_AS"].format(**fmt),
             body_html=render(niche.body).html,
             feed_atom=settings["NICHE_FEED_ATOM"].format(**fmt) if settings.get("NICHE_FEED_ATOM") else None,
@@ -177,7 +174,7 @@ def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[Issue
             subscribe_mailto=f"mailto:{subscribe_to}?subject={quote('Subscribe: ' + niche.title)}",
             unsubscribe_mailto=niche.email.unsubscribe_mailto,
             unsubscribe_https=unsubscribe_link(settings) or niche.email.unsubscribe_https,
-            lang=niche.lang or settings.get("DEFAULT_LANG", "en"), list_endpoint=settings.get("LIST_ENDPOINT"),
+            lang=niche.lang or settings["DEFAULT_LANG"], list_endpoint=settings.get("LIST_ENDPOINT"),
         )
         order = [s.name for s in niche.sections]
         for issue in issues.get(slug, []):

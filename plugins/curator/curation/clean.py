@@ -25,7 +25,7 @@ import nh3
 
 from .nesting import flatten
 from .terms import analyzer
-from .tracking import clean_link, is_click_redirect, is_web_url, url_key
+from .tracking import TEXT_URL, clean_link, is_click_redirect, is_web_url, url_key
 
 
 
@@ -165,10 +165,6 @@ def absolute_link(link: str, *bases: str) -> str | None:
     return None if url is None or is_click_redirect(url) else url
 
 
-# A link written out as text (the no-strings check reads issue text as well as hrefs).
-_TEXT_URL = re.compile(r"""https?://[^\s<>"'`)\]]+""", re.I)
-
-
 def _text_link(match: re.Match) -> str:
     text = match.group(0)
     url, tail = text.rstrip(".,;:"), text[len(text.rstrip(".,;:")):]
@@ -178,7 +174,7 @@ def _text_link(match: re.Match) -> str:
 
 def clean_text_links(text: str) -> str:
     """Links in plain text lose their tracking parameters; click-counting ones go (bit.ly...)."""
-    return _one_line(_TEXT_URL.sub(_text_link, text)) if "://" in text else text
+    return _one_line(TEXT_URL.sub(_text_link, text)) if "://" in text else text
 
 
 def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_words: int) -> Entry | None:

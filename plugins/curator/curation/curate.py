@@ -22,7 +22,7 @@ from typing import Any
 
 from ..model.documents import ContentError, remove_abandoned_temp_files
 from ..model.issues import load_all_issues
-from ..model.niches import Niche, load_niches
+from ..model.niches import Niche, load_niches, no_such_niche
 from ..model.picks import Pick, read_picks
 from ..model.settings import SettingsError, cache_dir, content_dir, project_dir
 from . import fetch as fetching
@@ -42,14 +42,6 @@ logger = logging.getLogger(__name__)
 DIGEST = "curator.curation.pipeline:digest"   # what the parser workers run (imported there by name)
 
 
-def digest_all(jobs: dict[str, tuple], processes: int, limits: Limits) -> dict[str, Any]:
-    """Every job's digest (or Stopped), in worker processes under the limits."""
-    with LimitedPool(DIGEST, processes, limits) as pool:
-        for key, job in jobs.items():
-            pool.submit(key, *job)
-        return pool.results()
-
-
 def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt.date | None = None,
            offline: bool = False, force: bool = False, retry: bool = False, progress=None) -> CurateResult:
     """Curate the chosen niches (all by default); returns what happened, for the table and tests.
@@ -62,7 +54,7 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
         raise SettingsError(f"{niches_dir}: no niche files (*.md) to curate; add one, e.g. content/niches/dental.md")
     for slug in slugs or []:
         if slug not in niches:
-            raise SettingsError(f"--niche {slug}: no such niche in {niches_dir} (known: {', '.join(sorted(niches))})")
+            raise SettingsError(no_such_niche("--niche", slug, niches_dir, niches))
     chosen = [niches[s] for s in dict.fromkeys(slugs)] if slugs else list(niches.values())
     links_dir = content_dir(settings, "LINKS_PATH")
     picks, pick_errors = _picks(links_dir, niches, root)
@@ -141,7 +133,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
 
     def on_done(result: fetching.Fetched) -> None:
         if result.status == Status.OK:
-            pool.submit(result.location, result.body, result.headers, result.url, words,
+            pool.submit(result.location, result.body, result.headers, result.final_url, words,
                         languages.get(result.location, ()))
         if progress:
             progress(names.get(result.location, result.location), len(locations))

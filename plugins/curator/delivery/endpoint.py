@@ -74,7 +74,7 @@ class ListApp:
         self.limiter = ClientLimiter(settings["LIST_CLIENT_LIMIT"], settings["LIST_CLIENT_WINDOW"])
         self.trusted = trusted_networks(settings["LIST_TRUSTED_PROXIES"])
         self.prefix = urlsplit(self.endpoint).path.rstrip("/")
-        self.site = (settings.get("SITEURL") or "").rstrip("/")
+        self.site = settings["SITEURL"].rstrip("/")
         self.swept = 0.0
 
     def __call__(self, environ, start_response):

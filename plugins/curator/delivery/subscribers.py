@@ -84,13 +84,12 @@ def merge_status(current: str | None, incoming: str) -> str:
 
 def require_niche(settings, slug: str) -> None:
     """A typo in --niche must not start a new list: the slug needs a niche file."""
-    from ..model.niches import load_niches
+    from ..model.niches import load_niches, no_such_niche
 
     folder = content_dir(settings, "NICHES_PATH")
     niches = load_niches(folder)
     if slug not in niches:
-        known = ", ".join(sorted(niches)) or "none yet"
-        raise SettingsError(f"--niche {slug}: no such niche in {folder} (known: {known})")
+        raise SettingsError(no_such_niche("--niche", slug, folder, niches))
 
 
 @dataclass

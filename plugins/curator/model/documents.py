@@ -178,7 +178,7 @@ def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True, durabl
             except FileExistsError:
                 return False
         if durable:
-            _fsync_dir(folder)
+            fsync_dir(folder)
         return True
     finally:
         if os.path.lexists(tmp):
@@ -309,7 +309,7 @@ def markdown_files(folder: str, root: str) -> tuple[list[str], list[str]]:
     return sorted(files), sorted(refused)
 
 
-def _fsync_dir(folder: str) -> None:
+def fsync_dir(folder: str) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -30,7 +30,8 @@ class Section:
 
 @dataclass(frozen=True)
 class FeedSource:
-    """One feed a niche reads. `location` is an http(s) URL or an absolute file path."""
+    """One feed a niche reads. `url` is as the niche file writes it (for messages); `location` is what is
+    fetched and the feed cache's key: the http(s) URL, or the file's absolute path."""
 
     url: str
     name: str
@@ -212,12 +213,21 @@ def load_niches(folder: str, root: str | None = None) -> dict[str, Niche]:
     return niches
 
 
+def known_niches(niches) -> str:
+    return ", ".join(sorted(niches)) or "none yet"
+
+
+def no_such_niche(option: str, slug: str, folder: str, niches) -> str:
+    """The one message for a command-line option (--niche, --forget) that names no niche file."""
+    return f"{option} {slug}: no such niche in {folder} (known: {known_niches(niches)})"
+
+
 def require_niche(niches: dict[str, Niche], slug: str, path: str, key: str = "niche") -> Niche:
     """The niche a file points at, or a ContentError listing the ones there are (its `unknown_niche`
     names the slug, so a caller that knows that niche's file is broken can leave the error out)."""
     if slug not in niches:
-        known = ", ".join(sorted(niches)) or "none yet"
-        error = ContentError(path, f"names niche {slug!r}, which has no file in content/niches/ (known: {known})",
+        error = ContentError(path, f"names niche {slug!r}, which has no file in content/niches/ "
+                                   f"(known: {known_niches(niches)})",
                              key=key, fix="use one of the known slugs or add the niche file")
         error.unknown_niche = slug
         raise error

@@ -51,7 +51,9 @@ DEFAULTS: dict[str, Any] = {
     # Feeds per niche; None turns one off.
     "NICHE_FEED_ATOM": "feeds/newsletters/{slug}.atom.xml",
     "NICHE_FEED_RSS": "feeds/newsletters/{slug}.rss.xml",
-    # Email.
+    # Email. SITE_DOMAIN: the domain of Message-ID and List-Id and of the emails' links when SITEURL is
+    # relative (None: SITEURL's host).
+    "SITE_DOMAIN": None,
     "EMAIL_MAX_BYTES": 90 * 1024,
     "EMAIL_TEMPLATES": "email",
     # The no-strings check.
@@ -159,7 +161,7 @@ _ZERO_ALLOWED = {"CURATE_RUNNERS_UP"}  # 0 turns runner-ups off
 # Below these a setting cannot work (a worker needs some memory just to read an ordinary feed).
 _MINIMUMS = {"CURATE_FEED_MEMORY_MB": 16}
 
-_OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH", "LIST_ENDPOINT"}
+_OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH", "LIST_ENDPOINT", "SITE_DOMAIN"}
 
 
 class SettingsError(ValueError):
@@ -270,7 +272,7 @@ def project_dir(settings: dict[str, Any], key: str) -> str | None:
 
 def cache_dir(settings: dict[str, Any]) -> str:
     """The curator's feed cache, inside Pelican's CACHE_PATH."""
-    base = settings.get("CACHE_PATH") or "cache"
+    base = settings["CACHE_PATH"]
     if not os.path.isabs(base):
         base = os.path.join(project_root(settings), base)
     return os.path.join(base, settings["CURATOR_CACHE_DIR"])
