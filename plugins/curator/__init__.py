@@ -41,8 +41,8 @@ class EditorErrorsWithoutTraceback(logging.Filter):
     where and how (one line each): the traceback would only bury it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from .model.documents import ContentError
         from .build.nostrings import NoStringsError
+        from .model.documents import ContentError
 
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, (ContentError, NoStringsError, curator_settings.SettingsError)):

@@ -6,7 +6,8 @@ from its own template (email/issue.txt) as format=flowed text (RFC 3676):
 lines of at most 72 columns for fixed-width readers, each soft break a trailing
 space so a phone's mail client re-flows the paragraph to its own width (an
 unwrapped paragraph would show one 300-column line wherever text is not
-re-wrapped, e.g. a terminal client or the .txt file); numbered link references. The .eml is what sending uses: identical for every
+re-wrapped, e.g. a terminal client or the .txt file); numbered link references. The .eml is what sending uses:
+identical for every
 recipient, with no To (sending fills it in) and no per-recipient token.
 
 Header values follow headers.py's rules (checked when the niche and issue files
@@ -31,8 +32,8 @@ from typing import Any
 import css_inline
 
 from ..curation.tracking import is_web_url
-from ..model import headers as rules
 from ..delivery.fingerprint import record as record_inputs  # what `send` checks the .eml against
+from ..model import headers as rules
 from ..model.documents import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ class Rendered:
     html: str
     text: str
     issue: Any = field(default=None, repr=False)
-    renderer: "EmailRenderer | None" = field(default=None, repr=False)
+    renderer: EmailRenderer | None = field(default=None, repr=False)
 
     @cached_property
     def eml(self) -> bytes:
@@ -227,7 +228,9 @@ class MailBatch:
 
     def parts(self):
         """(issue, path of its .html, HTML, path of its .txt, text) of every email, for the check."""
-        return [(issue, self.stem(issue) + ".html", r.html, self.stem(issue) + ".txt", r.text) for issue, r in self.items]
+        return [
+            (issue, self.stem(issue) + ".html", r.html, self.stem(issue) + ".txt", r.text) for issue, r in self.items
+        ]
 
     def commit(self) -> None:
         if not self.mail_dir:

@@ -122,7 +122,9 @@ class NewsletterGenerator(Generator):
                 for stale in (files.path(issue.save_as), *files.paths(preview_email(issue)).values()):
                     if os.path.isfile(stale):
                         os.unlink(stale)
-        written = [self._write_preview(files, renderer, niche, issue) for niche in self.niches for issue in niche.drafts]
+        written = [
+            self._write_preview(files, renderer, niche, issue) for niche in self.niches for issue in niche.drafts
+        ]
         if written:
             from pelican.log import console  # where Pelican prints its own "Done:" line
 
@@ -181,7 +183,7 @@ class Staged:
 
 # Each build's Staged, from generate_output to `finalized`, by its settings dict (the one object
 # Pelican hands both the generator and the signal); weak: the generator owns it.
-_STAGED: "weakref.WeakValueDictionary[int, Staged]" = weakref.WeakValueDictionary()
+_STAGED: weakref.WeakValueDictionary[int, Staged] = weakref.WeakValueDictionary()
 
 
 def staged(settings) -> Staged | None:

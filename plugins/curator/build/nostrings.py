@@ -29,15 +29,15 @@ import os
 import re
 from dataclasses import dataclass
 
-from . import editorial
+from ..curation.phrases import phrase_patterns
+from ..curation.tracking import TEXT_URL
 from ..model import markup
 from ..model.documents import ContentError
 from ..model.issues import issue_paths, load_issue
 from ..model.niches import read_niches
-from .pagescan import host_of, link_problems, scan_css, scan_html
-from ..curation.phrases import phrase_patterns
-from ..curation.tracking import TEXT_URL
 from ..model.settings import content_dir, project_dir, project_root
+from . import editorial
+from .pagescan import host_of, link_problems, scan_css, scan_html
 
 logger = logging.getLogger(__name__)
 

@@ -43,7 +43,9 @@ class YAMLMarkdownReader(MarkdownReader):
             if name in self.settings["FORMATTED_FIELDS"] and isinstance(value, str):
                 self._md.reset()
                 value = self._md.convert(value)
-            metadata[name] = gather(errors, self._process, source_path, name, value) if isinstance(value, str) else value
+            metadata[name] = (
+                gather(errors, self._process, source_path, name, value) if isinstance(value, str) else value
+            )
         gather(errors, _check, source_path, post.metadata)
         raise_all(errors)  # every wrong key of the file at once
         return content, metadata

@@ -32,7 +32,7 @@ def mail_address(value: str) -> str:
 
 def issue_datetime(day: dt.date, timezone: str | None) -> dt.datetime:
     """An issue's date as an aware datetime (9:00 local), for feeds and the email Date header."""
-    tz = ZoneInfo(timezone) if timezone else dt.timezone.utc
+    tz = ZoneInfo(timezone) if timezone else dt.UTC
     return dt.datetime.combine(day, dt.time(9, 0), tzinfo=tz)
 
 
@@ -87,8 +87,8 @@ class NicheView:
     unsubscribe_https: str | None
     lang: str
     list_endpoint: str | None = None  # LIST_ENDPOINT: the hub's subscribe form, each reader's unsubscribe link
-    issues: list["IssueView"] = field(default_factory=list)  # published, latest first
-    drafts: list["IssueView"] = field(default_factory=list)
+    issues: list[IssueView] = field(default_factory=list)  # published, latest first
+    drafts: list[IssueView] = field(default_factory=list)
 
     @property
     def latest(self):
@@ -124,8 +124,8 @@ class IssueView:
     sections: list[SectionView]
     url: str
     save_as: str
-    previous: "IssueView | None" = None
-    next: "IssueView | None" = None
+    previous: IssueView | None = None
+    next: IssueView | None = None
     content_html: str = ""  # the feed item body, filled in by the generator
 
     @property
@@ -190,7 +190,7 @@ def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[Issue
             )
             (view.issues if issue.published else view.drafts).append(item)
         chronological = sorted(view.issues, key=lambda i: (i.date, i.number))
-        for before, after in zip(chronological, chronological[1:]):
+        for before, after in zip(chronological, chronological[1:], strict=False):
             before.next, after.previous = after, before
         view.issues = chronological[::-1]
         views.append(view)

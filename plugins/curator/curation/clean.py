@@ -28,7 +28,6 @@ from .terms import analyzer
 from .tracking import TEXT_URL, clean_link, is_click_redirect, is_web_url, url_key
 
 
-
 class Entry(TypedDict):
     """One cleaned feed entry. A TypedDict, not a dataclass: entries are the feed cache's JSON (read back
     as they are, thousands per warm run) and cross to the parser workers and back."""
@@ -218,7 +217,9 @@ def analyse_entries(entries: list[Entry], languages: tuple[str, ...]) -> list[En
     niche and every later run reads the terms instead of working them out again."""
     analyzers = {a.key: a for a in map(analyzer, languages)}
     for entry in entries if analyzers else ():
-        entry["terms"] = {key: a.fields(entry["title"], entry.get("summary", "")) for key, a in sorted(analyzers.items())}
+        entry["terms"] = {
+            key: a.fields(entry["title"], entry.get("summary", "")) for key, a in sorted(analyzers.items())
+        }
     return entries
 
 
@@ -242,7 +243,11 @@ def reclean_entries(entries: Any, summary_words: int, stamp: Any = None,
     cleaner wrote them, unchanged since: a cache written by an older cleaner, for another summary
     length or other languages, or edited by hand must not bypass it. A field the entry marks as
     text is cleaned again as text, the rest as HTML (as a hand edit may have put markup there)."""
-    if isinstance(entries, list) and isinstance(stamp, str) and stamp == cleaned_stamp(entries, summary_words, languages):
+    if (
+        isinstance(entries, list)
+        and isinstance(stamp, str)
+        and stamp == cleaned_stamp(entries, summary_words, languages)
+    ):
         return entries
     out = []
     for entry in entries if isinstance(entries, list) else []:

@@ -67,8 +67,8 @@ def forget(settings: dict[str, Any], slugs: list[str], stream=None) -> int:
     for slug in dict.fromkeys(slugs):
         path = os.path.relpath(offers.record_path(state, slug), project_root(settings))
         done = offers.forget(state, slug)
-        print(f"{slug}: {'forgot what the editor taught it (removed ' + path + ')' if done else 'had learned nothing yet'}",
-              file=stream or sys.stdout)
+        said = f"forgot what the editor taught it (removed {path})" if done else "had learned nothing yet"
+        print(f"{slug}: {said}", file=stream or sys.stdout)
     return 0
 
 

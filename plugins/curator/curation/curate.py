@@ -32,8 +32,21 @@ from .clean import Entry, cleaned_stamp, reclean_entries
 from .drafts import WRITTEN, precheck, write_draft
 from .fetch import FeedState, Status
 from .learning import offered_links
-from .pipeline import (ChoiceRun, CurateResult, Digest, FeedReport, NicheReport, choose_links, count_feeds,
-                       feed_languages, feed_limits, not_a_feed, pick_candidates, stopped_reason, worth_forking)
+from .pipeline import (
+    ChoiceRun,
+    CurateResult,
+    Digest,
+    FeedReport,
+    NicheReport,
+    choose_links,
+    count_feeds,
+    feed_languages,
+    feed_limits,
+    not_a_feed,
+    pick_candidates,
+    stopped_reason,
+    worth_forking,
+)
 from .pools import ForkedPool, LimitedPool, Limits, Stopped
 from .score import Candidate
 
@@ -74,7 +87,8 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
     state = project_dir(settings, "CURATOR_STATE_PATH")
     records = {n.slug: offers.load(state, n.slug) for n in due}
     base = ChoiceRun(settings, {}, all_issues, date, records)
-    niche_picks = {n.slug: pick_candidates(picks, n, niche_language(settings, n)) for n in due}  # a bad pick is logged once, here
+    # A bad pick is logged once, here.
+    niche_picks = {n.slug: pick_candidates(picks, n, niche_language(settings, n)) for n in due}
     early_choice = EarlyChoice(base, due, niche_picks, processes)
     try:
         feeds = (fetch_and_digest(settings, locations, names, offline=offline, retry=retry, progress=progress,
@@ -247,7 +261,9 @@ class EarlyChoice:
         if bodies:
             return
         self.cached = cached
-        run = replace(self.base, feeds={loc: FeedReport(loc, Status.NOT_FETCHED, entries) for loc, entries in cached.items()})
+        run = replace(
+            self.base, feeds={loc: FeedReport(loc, Status.NOT_FETCHED, entries) for loc, entries in cached.items()}
+        )
         self.pool = _choose_forked(run, self.niches, self.picks, self.processes)
 
     def finish(self, run: ChoiceRun) -> dict[str, NicheReport]:

@@ -285,7 +285,11 @@ def _read_capped(response, options: FetchOptions, deadline: float) -> bytes:
     while True:
         if time.monotonic() > deadline:
             raise FetchError("timed out: the server sends too slowly")
-        chunk = response.read1(CHUNK, decode_content=False) if hasattr(response, "read1") else response.read(CHUNK, decode_content=False)
+        chunk = (
+            response.read1(CHUNK, decode_content=False)
+            if hasattr(response, "read1")
+            else response.read(CHUNK, decode_content=False)
+        )
         if not chunk:
             break
         raw_seen += len(chunk)

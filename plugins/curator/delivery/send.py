@@ -25,10 +25,20 @@ from . import deliveries
 from .database import StateError
 from .fingerprint import stale
 from .legacy import open_state
-from .message import Built, MessageError, Recipient, as_test, load, needs_token, per_recipient_problems, personalise, problems
-from .sender import Plan, Sender, Tally
+from .message import (
+    Built,
+    MessageError,
+    Recipient,
+    as_test,
+    load,
+    needs_token,
+    per_recipient_problems,
+    personalise,
+    problems,
+)
 from .relay import smtp_config
-from .smtp import Connection, ConnectError, Result
+from .sender import Plan, Sender, Tally
+from .smtp import ConnectError, Connection, Result
 
 
 class SendError(Exception):
@@ -82,7 +92,8 @@ def preflight(settings, built: Built, niche: str, dry_run: bool = False):
     import secrets
 
     from .relay import Secret
-    from .tokens import Signer, signer as make_signer
+    from .tokens import Signer
+    from .tokens import signer as make_signer
 
     signer = None
     if needs_token(built.data):

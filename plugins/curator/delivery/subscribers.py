@@ -173,7 +173,8 @@ def import_rows(db: Database, niche: str, rows: list[Row], today: str | None = N
 def set_status(db: Database, niche: str, email: str, status: str, *, name: str = "", source: str,
                force: bool = False, today: str | None = None) -> tuple[str, Subscriber]:
     """One address to `status`: ('changed' | 'already' | 'added' | 'kept', row). A sticky status stays
-    unless `force` ('kept' when asked to make it receiving again, 'already' for another sticky one). An address not on the list is added with that status (so that an unsubscribe
+    unless `force` ('kept' when asked to make it receiving again, 'already' for another sticky one). An address not
+    on the list is added with that status (so that an unsubscribe
     of a stranger still stops every later import)."""
     today = today or dt.date.today().isoformat()
     address, display, problem = check_address(email)
@@ -298,7 +299,9 @@ def _command(db: Database, args, out) -> None:
     else:
         outcome, row = set_status(db, args.niche, args.email, "unsubscribed", source="unsubscribe")
         if outcome in ("already", "kept"):
-            print(f"{row.email} was already {row.status} (since {row.since or 'earlier'}); {target} unchanged", file=out)
+            print(
+                f"{row.email} was already {row.status} (since {row.since or 'earlier'}); {target} unchanged", file=out
+            )
         elif outcome == "changed":
             print(f"unsubscribed {row.email} in {target}", file=out)
         else:

@@ -11,9 +11,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ..curation.tracking import is_web_url, web_url
 from .documents import ContentError, Fields, gather, inside, load, raise_all
 from .headers import mailbox, one_line, unsubscribe_uri
-from ..curation.tracking import is_web_url, web_url
 
 logger = logging.getLogger(__name__)
 
@@ -121,10 +121,15 @@ def load_niche(path: str, root: str | None = None) -> Niche:
                                 tuple(w.lower() for w in s.keep(s.words, "keywords", default=[]))))
     names = [s.name for s in sections]
     if len(set(names)) != len(names):
-        f.errors.append(f.error("sections", f"has the same section name twice: {names}", "[{name: Money}, {name: Staff}]"))
-    records = f.keep(f.records, "feeds", (), "[{url: 'https://example.org/feed.xml', name: Example, weight: 1}]", default=())
-    feeds = tuple(feed for feed in (f.keep(_feed, f.nested("feeds", rec, i), path, root) for i, rec in enumerate(records))
-                  if feed)
+        f.errors.append(
+            f.error("sections", f"has the same section name twice: {names}", "[{name: Money}, {name: Staff}]")
+        )
+    records = f.keep(
+        f.records, "feeds", (), "[{url: 'https://example.org/feed.xml', name: Example, weight: 1}]", default=()
+    )
+    feeds = tuple(
+        feed for feed in (f.keep(_feed, f.nested("feeds", rec, i), path, root) for i, rec in enumerate(records)) if feed
+    )
     seen: set[str] = set()
     for feed in feeds:
         if feed.location in seen:
@@ -177,7 +182,8 @@ def _feed(f: Fields, niche_path: str, root: str | None) -> FeedSource:
 
 def _email(f: Fields) -> EmailSettings:
     """The email settings; every value goes into a header, so headers.py's rules apply to each."""
-    example = "{from: 'Practice <letters@example.com>', reply_to: hello@example.com, unsubscribe: 'mailto:unsubscribe@example.com'}"
+    example = ("{from: 'Practice <letters@example.com>', reply_to: hello@example.com, "
+               "unsubscribe: 'mailto:unsubscribe@example.com'}")
     e = f.nested("email", f.mapping("email", example=example))
     unsubscribe = e.words("unsubscribe", example="'mailto:unsubscribe@example.com'")
     if not unsubscribe:

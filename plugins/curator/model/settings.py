@@ -183,7 +183,9 @@ def configure(settings: dict[str, Any]) -> dict[str, Any]:
             raise SettingsError(f"{key} must be above zero, not {value!r}; e.g. {key} = {DEFAULTS[key]!r}")
     for key, least in _MINIMUMS.items():
         if settings[key] < least:
-            raise SettingsError(f"{key} must be at least {least}, not {settings[key]!r}; e.g. {key} = {DEFAULTS[key]!r}")
+            raise SettingsError(
+                f"{key} must be at least {least}, not {settings[key]!r}; e.g. {key} = {DEFAULTS[key]!r}"
+            )
     for key in ("NEWSLETTERS_URL", "NEWSLETTERS_SAVE_AS", "NICHE_URL", "NICHE_SAVE_AS", "ISSUE_URL", "ISSUE_SAVE_AS"):
         if not isinstance(settings[key], str) or not settings[key]:
             raise SettingsError(f"{key} must be a non-empty string; e.g. {key} = {DEFAULTS[key]!r}")
@@ -195,7 +197,9 @@ def configure(settings: dict[str, Any]) -> dict[str, Any]:
             raise SettingsError(f"{key} must be a string or None, not {settings[key]!r}")
     for key, fields in (("NICHE_SAVE_AS", "{slug}"), ("ISSUE_SAVE_AS", "{number}")):
         if fields not in settings[key]:
-            raise SettingsError(f"{key} must contain {fields}, or every page lands on one file; e.g. {key} = {DEFAULTS[key]!r}")
+            raise SettingsError(
+                f"{key} must contain {fields}, or every page lands on one file; e.g. {key} = {DEFAULTS[key]!r}"
+            )
     _check_readers(settings)
     return settings
 
@@ -222,13 +226,25 @@ def _check_readers(settings: dict[str, Any]) -> None:
     example = "e.g. LIST_ENDPOINT = 'https://list.example.com'"
     if value is not None:
         if not isinstance(value, str) or not value.strip():
-            raise SettingsError(f"LIST_ENDPOINT must be the list endpoint's public URL or None, not {value!r}; {example}")
+            raise SettingsError(
+                f"LIST_ENDPOINT must be the list endpoint's public URL or None, not {value!r}; {example}"
+            )
         parts = urlsplit(value.strip())
-        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
-            raise SettingsError(f"LIST_ENDPOINT {value!r} must be an https:// URL with no query, fragment or user; {example}")
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+            or "@" in parts.netloc
+        ):
+            raise SettingsError(
+                f"LIST_ENDPOINT {value!r} must be an https:// URL with no query, fragment or user; {example}"
+            )
         if parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise SettingsError(f"LIST_ENDPOINT {value!r} must use https:// (http:// only on this machine, e.g. "
-                                f"http://127.0.0.1:8080): readers' addresses and links would cross the network in clear")
+            raise SettingsError(
+                f"LIST_ENDPOINT {value!r} must use https:// (http:// only on this machine, e.g. "
+                f"http://127.0.0.1:8080): readers' addresses and links would cross the network in clear"
+            )
         if len(value) > 200 or not value.isascii() or any(c in value for c in ' <>,"\\'):
             raise SettingsError(f"LIST_ENDPOINT {value!r} must be at most 200 ASCII characters without spaces, "
                                 f"<, >, commas or quotes (it goes into every email's List-Unsubscribe); {example}")
