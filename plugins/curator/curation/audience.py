@@ -66,7 +66,9 @@ def source_focus(relevance: dict[str, list[float]]) -> dict[str, Focus]:
     for source, vs in relevance.items():
         share = (sum(min(1.0, v / FOCUS_FULL) for v in vs) + FOCUS_PRIOR * overall) / (len(vs) + FOCUS_PRIOR)
         ratio = min(1.0, share / overall) if overall > 0 else 1.0
-        out[source] = Focus(sum(v >= FOCUS_FULL for v in vs), len(vs), round(FOCUS_FLOOR + (1 - FOCUS_FLOOR) * ratio, 4))
+        out[source] = Focus(
+            sum(v >= FOCUS_FULL for v in vs), len(vs), round(FOCUS_FLOOR + (1 - FOCUS_FLOOR) * ratio, 4)
+        )
     return out
 
 

@@ -46,9 +46,12 @@ _DEBRIS = re.compile(r"\{\{|\}\}|\{%|%\}|\[\[|\]\]|\$\{|%[A-Z_]{3,}%|\ufffd|Ã[\
 _PROMOTION = re.compile(
     r"\b(?:webinars?|live (?:session|demo|event|stream)|(?:save|reserve|claim|book) (?:your|a) (?:seat|spot|place)"
     r"|(?:register|sign up|enrol+) (?:now|today|here|for (?:our|the|this) )"
-    r"|(?:join|attend) (?:our|us)\b|(?:book|request|schedule|ask for|get) (?:a|your) (?:free )?(?:demo|quote|consultation)"
+    r"|(?:join|attend) (?:our|us)\b"
+    r"|(?:book|request|schedule|ask for|get) (?:a|your) (?:free )?(?:demo|quote|consultation)"
     r"|start (?:your|a) free|(?:join|get on) (?:the|our) (?:waiting ?list|wait ?list|beta)|early access"
-    r"|sign up to (?:be the first|hear|get)|be the first to (?:know|hear|try))", re.I)
+    r"|sign up to (?:be the first|hear|get)|be the first to (?:know|hear|try))",
+    re.I,
+)
 # Words one of which any text _PROMOTION finds holds (an entry holding none is spared the regex).
 _PROMOTION_WORDS = ("webinar webinars live save reserve claim book register sign enrol enroll join attend request "
                     "schedule ask get start waiting waitlist wait early first")
@@ -131,9 +134,21 @@ def _selling(text: str, tokens: frozenset[str], hard_sell: tuple[str, ...], anal
     return ""
 
 
-def signals(title: str, summary: str, date: dt.datetime | None, reference: dt.datetime, tokens: frozenset[str],
-            analyzer: Analyzer, hard_sell: tuple[str, ...], exclude: tuple[str, ...], title_keywords: int = 0,
-            title_share: float = 0.0, url: str = "", customer: str = "", text_title: bool = False) -> tuple[Signal, ...]:
+def signals(
+    title: str,
+    summary: str,
+    date: dt.datetime | None,
+    reference: dt.datetime,
+    tokens: frozenset[str],
+    analyzer: Analyzer,
+    hard_sell: tuple[str, ...],
+    exclude: tuple[str, ...],
+    title_keywords: int = 0,
+    title_share: float = 0.0,
+    url: str = "",
+    customer: str = "",
+    text_title: bool = False,
+) -> tuple[Signal, ...]:
     """Every junk signal the entry shows, in a fixed order; `tokens` are its index terms, `title_keywords`
     how many of the niche's keywords its title holds, `title_share` the share of its words they make and
     `customer` the words that send its reader to one of the niche's own (audience.customer_side);
@@ -151,8 +166,11 @@ def signals(title: str, summary: str, date: dt.datetime | None, reference: dt.da
     add("shouting", _shouting(title))
     text = f"{title} {summary}"
     add("selling", _selling(text, tokens, hard_sell, analyzer, tuple((w, analyzer.terms(w)) for w in exclude)))
-    promotion = (_PROMOTION.search(text) if analyzer.key == ENGLISH and not tokens.isdisjoint(_promotion_terms(analyzer))
-                 else None)
+    promotion = (
+        _PROMOTION.search(text)
+        if analyzer.key == ENGLISH and not tokens.isdisjoint(_promotion_terms(analyzer))
+        else None
+    )
     add("promotion", f"a call to action {promotion.group(0)!r}" if promotion else "")
     add("customer", f"advice for the niche's customers ({customer!r})" if customer else "")
     add("injection", "instructions to a machine in the text"
