@@ -109,8 +109,8 @@ class Reader:
     places: frozenset[str] = frozenset()
     yours: frozenset[str] = frozenset()
     nearby: tuple[tuple[str, ...], ...] = ()
-    has: re.Pattern | None = None        # 'your (family) dentist'
-    serves: re.Pattern | None = None     # 'a dentist who takes your <group 1>'
+    has: str = ""        # regex: 'your (family) dentist' (compiled when an entry may hold it)
+    serves: str = ""     # regex: 'a dentist who takes your <group 1>'
 
     @property
     def active(self) -> bool:
@@ -156,19 +156,26 @@ def reader(niche: Niche, analyzer: Analyzer) -> Reader:
     places = frozenset(t for _, t in singles if _plain(t) in plain_title)
     named = [(w, t) for w, t in singles if t not in places and any(_named_after(_plain(t), f) for f in plain_title)]
     professionals = frozenset(t for _, t in named)
-    has = serves = None
+    has = serves = ""
     if named:
         # The professional as the editor wrote the keyword (one, as a customer has): 'your dentists' are
         # the practice's own.
         who, mine = _alternatives({w for w, _ in named}), _alternatives(yours)
-        has = re.compile(rf"(?<!\w)(?:{mine})\s+(?:\w+\s+)?(?:{who})(?!\w)", re.I)
-        serves = re.compile(rf"(?<!\w)(?:{who})(?!\w)(?:{GAP}+\w+){{0,{SERVES_GAP}}}?{GAP}+(?:{mine})\s+(\w+)", re.I)
+        has = rf"(?<!\w)(?:{mine})\s+(?:\w+\s+)?(?:{who})(?!\w)"
+        serves = rf"(?<!\w)(?:{who})(?!\w)(?:{GAP}+\w+){{0,{SERVES_GAP}}}?{GAP}+(?:{mine})\s+(\w+)"
     return Reader(professionals, places, frozenset(t for w in yours for t in analyzer.terms(w)),
                   tuple(analyzer.terms(p) for p in NEARBY.get(analyzer.key, ())), has, serves)
 
 
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.I)
+
+
 def _nearby(terms: tuple[str, ...], phrases: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
     for phrase in phrases:
+        if phrase[0] not in terms:
+            continue
         size = len(phrase)
         for i in range(len(terms) - size + 1):
             if terms[i:i + size] == phrase:
@@ -186,10 +193,10 @@ def customer_side(fields: Iterable[tuple[str, tuple[str, ...]]], who: Reader, an
         if not pro and who.places.isdisjoint(terms):
             continue
         if pro and not who.yours.isdisjoint(terms):
-            found = who.has.search(text)           # 'your dentist': the reader has one
+            found = _compiled(who.has).search(text)   # 'your dentist': the reader has one
             if found:
                 return found.group(0)
-            for found in who.serves.finditer(text):  # 'a dentist who takes your insurance': serves the reader
+            for found in _compiled(who.serves).finditer(text):  # 'a dentist who takes your insurance'
                 if not who.places.intersection(analyzer.terms(found.group(1))):  # not 'a vet who leaves your clinic'
                     return found.group(0)
         near = _nearby(terms, who.nearby)          # 'a vet near you', 'clinics near you': looked for nearby

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .phrases import phrase_patterns
+from .phrases import phrase_regex
 from .terms import Analyzer
 
 # The share of the score each signal takes away (a score found with two of them keeps (1-a)(1-b)).
@@ -117,20 +117,23 @@ def _shouting(title: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _selling_patterns(phrases: tuple[str, ...], analyzer: Analyzer) -> tuple[tuple[frozenset[str], re.Pattern], ...]:
-    """Each hard-sell phrase as the no-strings check reads it, with the terms an entry must hold for
-    the phrase to be there at all (a set lookup spares most entries the regex)."""
-    return tuple((frozenset(analyzer.terms(phrase.replace("{n}", " "))), pattern)
-                 for phrase, pattern in phrase_patterns(phrases))
+def _selling_patterns(phrases: tuple[str, ...], analyzer: Analyzer) -> tuple[tuple[frozenset[str], ...], re.Pattern | None]:
+    """The phrases as the no-strings check reads them, as one regex (compiled once per process, not
+    one per phrase), with the terms an entry must hold for each phrase to be there at all (a set lookup
+    spares most entries the regex)."""
+    if not phrases:
+        return (), None
+    needed = tuple(frozenset(analyzer.terms(str(phrase).replace("{n}", " "))) for phrase in phrases)
+    return needed, re.compile("|".join(f"(?:{phrase_regex(phrase)})" for phrase in phrases), re.I)
 
 
 def _found(text: str, tokens: frozenset[str], phrases: tuple[str, ...], analyzer: Analyzer, what: str) -> str:
-    """The first of the phrases the text holds, said as `what` 'the words', or ''."""
-    for needed, pattern in _selling_patterns(phrases, analyzer):
-        if needed <= tokens:
-            found = pattern.search(text)
-            if found:
-                return f"{what} {found.group(0)!r}"
+    """The first of the phrases in the text, said as `what` 'the words', or ''."""
+    needed, pattern = _selling_patterns(phrases, analyzer)
+    if pattern is not None and any(n <= tokens for n in needed):
+        found = pattern.search(text)
+        if found:
+            return f"{what} {found.group(0)!r}"
     return ""
 
 
