@@ -1,7 +1,7 @@
 """Local settings: relative URLs, no feeds, for `make html` and `make serve`.
 
 The curator plugin's own settings (NICHES_PATH, ISSUE_URL, MAIL_PATH, ...) have
-their defaults in plugins/curator/settings.py; set any of them here to change it.
+their defaults in plugins/curator/model/settings.py; set any of them here to change it.
 """
 
 AUTHOR = "Clearwater Bookkeeping & Advisory"

@@ -4,7 +4,7 @@
 
 Sets the project up the way `pelican` does (settings, plugin, the newsletter
 generator's context), then renders N emails round-robin over the published
-issues with curator.emails.EmailRenderer, timing two things per email: the
+issues with curator.build.emails.EmailRenderer, timing two things per email: the
 HTML and text parts (`render`), and the whole email the build writes (render,
 the bytes of the .eml). The file writes the build also does
 are left out: they are disk, not rendering. Prints one JSON line.
@@ -27,8 +27,8 @@ def main(argv=None) -> int:
 
     settings = read_settings("pelicanconf.py", override={"OUTPUT_PATH": os.path.join(project, "output")})
     Pelican(settings)  # loads the plugin and fills the curator's defaults, as a build does
-    from curator import emails
-    from curator.generator import NewsletterGenerator
+    from curator.build import emails
+    from curator.build.generator import NewsletterGenerator
 
     generator = NewsletterGenerator(context=settings.copy(), settings=settings, path=settings["PATH"],
                                     theme=settings["THEME"], output_path=settings["OUTPUT_PATH"])
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
         whole.append((t2 - t0) * 1000)
         sizes.append(rendered.html_bytes)
         assert b"multipart/alternative" in data
-    print(json.dumps({"function": "curator.emails.EmailRenderer.render + .eml", "issues": len(issues),
+    print(json.dumps({"function": "curator.build.emails.EmailRenderer.render + .eml", "issues": len(issues),
                       "renders": count, "setup_ms": setup_ms, "samples_ms": whole, "parts_samples_ms": parts,
                       "html_bytes_max": max(sizes), "eml_bytes_last": len(data)}))
     return 0

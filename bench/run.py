@@ -75,7 +75,7 @@ def new_project(dest: Path) -> tuple[Path, list[str]]:
 
 
 def dumps(meta: dict, body: str = "") -> str:
-    from curator.documents import dumps as curator_dumps
+    from curator.model.documents import dumps as curator_dumps
 
     return curator_dumps(meta, body)
 

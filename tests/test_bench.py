@@ -54,7 +54,7 @@ def test_feeds_are_deterministic():
 
 
 def test_niche_files_load_with_the_curators_own_loader(tmp_path):
-    from curator.niches import load_niches
+    from curator.model.niches import load_niches
 
     corpus.write_niches(tmp_path / "content", "http://127.0.0.1:9", feeds=25, niches=10)
     niches = load_niches(str(tmp_path / "content" / "niches"))

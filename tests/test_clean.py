@@ -14,8 +14,8 @@ import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
-from curator.clean import absolute_link, clean_entry, cut_words, plain_text
-from curator.parse import parse_feed
+from curator.curation.clean import absolute_link, clean_entry, cut_words, plain_text
+from curator.curation.parse import parse_feed
 
 TESTS = Path(__file__).resolve().parent
 
@@ -157,7 +157,7 @@ def _fixture_feeds() -> list[Path]:
 
 @pytest.mark.parametrize("path", _fixture_feeds(), ids=lambda p: p.name)
 def test_buffered_parsing_reads_every_feed_as_feedparser_alone_does(path, monkeypatch):
-    """curator.parse has feedparser use expat with text buffering (faster); the entries must not change."""
+    """curator.curation.parse has feedparser use expat with text buffering (faster); the entries must not change."""
     body = path.read_bytes()
     buffered = parse_feed(body, {})
     assert type(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS)).__name__ == "BufferedExpatParser"

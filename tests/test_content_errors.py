@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from curator.documents import ContentError, dumps, load, write_atomic
-from curator.issues import load_all_issues
-from curator.niches import load_niche, load_niches
-from curator.picks import load_picks
+from curator.model.documents import ContentError, dumps, load, write_atomic
+from curator.model.issues import load_all_issues
+from curator.model.niches import load_niche, load_niches
+from curator.model.picks import load_picks
 from support.project import write
 
 NICHE = """---
@@ -287,8 +287,8 @@ def test_every_bad_issue_file_is_reported_in_one_pass(tmp_path):
 
 
 def test_the_mail_domain_is_a_valid_domain_or_a_settings_error():
-    from curator.headers import domain
-    from curator.settings import SettingsError
+    from curator.model.headers import domain
+    from curator.model.settings import SettingsError
 
     assert domain({"SITE_DOMAIN": "Clearwater.Example"}) == "clearwater.example"
     assert domain({"SITE_DOMAIN": "café.example"}) == "xn--caf-dma.example"  # IDNA, as DNS has it

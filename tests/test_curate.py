@@ -20,14 +20,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from curator.clean import plain_text
-from curator.curate import curate, digest, digest_all
-from curator.drafts import render
-from curator.issues import load_issue
-from curator.niches import load_niche
-from curator.pools import Limits
-from curator.score import Candidate
-from curator.tracking import tracking_params
+from curator.curation.clean import plain_text
+from curator.curation.curate import curate, digest_all
+from curator.curation.pipeline import digest
+from curator.curation.drafts import render
+from curator.model.issues import load_issue
+from curator.model.niches import load_niche
+from curator.curation.pools import Limits
+from curator.curation.score import Candidate
+from curator.curation.tracking import tracking_params
 from support.feedserver import FeedServer, load_settings, make_project, niche_text, rss
 from support.project import OPENHAND, ROOT, copy_project, openhand, write
 
@@ -366,7 +367,7 @@ def test_worker_processes_write_the_same_drafts_as_one_process(tmp_path):
 def test_a_warm_run_reuses_the_cached_entries_without_cleaning_them_again(tmp_path, monkeypatch):
     """Entries this cleaner wrote (stamped) are reused as they are when a feed answers 304: the cache
     round trip (keys sorted on disk) must not break the stamp and make every warm run clean it all again."""
-    from curator import clean, pools
+    from curator.curation import clean, pools
 
     items = [item(f"Payroll note {i} &amp; tips", f"https://a.example/{i}?utm_source=x", 1 + i % 20,
                   desc=f"&lt;p&gt;Caf\u00e9 payroll \u2014 part {i}.&lt;/p&gt;") for i in range(30)]
@@ -389,7 +390,7 @@ def test_a_warm_run_reuses_the_cached_entries_without_cleaning_them_again(tmp_pa
 
 
 def test_upper_case_schemes_in_the_editors_files_are_links_written_lower_case(tmp_path):
-    from curator.picks import load_pick
+    from curator.model.picks import load_pick
 
     niche = load_niche(str(write(tmp_path / "niches" / "shop.md",
                                  niche_text([("HTTPS://Feed.example/a.xml", "A", 1.0)], keywords=["payroll"]))))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from curator.issues import load_issue
+from curator.model.issues import load_issue
 from support.feedserver import make_project, niche_text, rss
 from support.project import openhand, write
 

@@ -16,7 +16,7 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 
-from curator.markup import unsafe
+from curator.model.markup import unsafe
 from support.newsletters import link, newsletter_project, write_issue, write_niche
 from support.project import build, copy_project, openhand
 

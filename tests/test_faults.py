@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from curator import fetch
-from curator.issues import load_issue
+from curator.curation import fetch
+from curator.model.issues import load_issue
 from support.feedserver import FeedServer, make_project, niche_text, rss
 from support.project import OPENHAND, openhand, write
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from curator import issues, niches, picks
+from curator.model import issues, niches, picks
 from support.project import ROOT
 
 DOC = ROOT / "docs" / "formats.md"

@@ -225,7 +225,7 @@ def test_no_server_can_silence_its_feed_for_more_than_a_week(corpus):
     import json
     import time
 
-    from curator import fetch
+    from curator.curation import fetch
 
     folder = str(corpus.project / "cache" / "curator")
     for name in ("unavailable-503", "too-many-429-huge", "too-many-429"):

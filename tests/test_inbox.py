@@ -184,7 +184,7 @@ def test_inbox_handles_unsubscribes_bounces_and_complaints_and_leaves_a_reply(pr
 
 
 def test_a_message_handled_but_not_moved_is_never_applied_twice(project, mailbox, cli):
-    from curator import settings as curator_settings
+    from curator.model import settings as curator_settings
     from curator.delivery import readers
     from curator.delivery.legacy import open_state
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from curator import offers
-from curator.documents import dumps, loads
-from curator.issues import IssueFile, IssueLink, load_issue
-from curator.learning import Decision, Verdict, decisions, learn, wilson_lower
-from curator.offers import Offered, Record
-from curator.terms import analyzer
-from curator.tracking import url_key
+from curator.curation import offers
+from curator.model.documents import dumps, loads
+from curator.model.issues import IssueFile, IssueLink, load_issue
+from curator.curation.learning import Decision, Verdict, decisions, learn, wilson_lower
+from curator.curation.offers import Offered, Record
+from curator.curation.terms import analyzer
+from curator.curation.tracking import url_key
 from support.feedserver import make_project, niche_text, rss
 from support.newsletters import link, newsletter_project, write_issue
 from support.project import OPENHAND, build, openhand

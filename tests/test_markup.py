@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hypothesis import example, given, settings, strategies as st
 
-from curator import markup
+from curator.model import markup
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from curator.nostrings import email_size_problem, phrase_patterns, scan_text
-from curator.pagescan import scan_css, scan_html
-from curator.settings import HARD_SELL_PHRASES
+from curator.build.nostrings import email_size_problem, phrase_patterns, scan_text
+from curator.build.pagescan import scan_css, scan_html
+from curator.model.settings import HARD_SELL_PHRASES
 from support.newsletters import link, newsletter_project, write_issue, write_niche
 from support.project import build, copy_project, openhand, write
 

@@ -25,15 +25,15 @@ import pytest
 import yaml
 from hypothesis import example, given, settings, strategies as st
 
-from curator import clean
-from curator.clean import clean_entries, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
-from curator import documents
-from curator.documents import loads
-from curator.emails import fill, mime_body
-from curator.drafts import render
-from curator.issues import load_issue
-from curator.niches import load_niche
-from curator.score import Candidate
+from curator.curation import clean
+from curator.curation.clean import clean_entries, cut_chars, plain_text, reclean_entries, TITLE_MAX_CHARS
+from curator.model import documents
+from curator.model.documents import loads
+from curator.build.emails import fill, mime_body
+from curator.curation.drafts import render
+from curator.model.issues import load_issue
+from curator.model.niches import load_niche
+from curator.curation.score import Candidate
 from support.feedserver import niche_text
 from support.project import write
 
@@ -143,7 +143,7 @@ tag_soup = st.lists(st.one_of(
 def test_dropping_tags_beyond_the_depth_limit_changes_no_text(text):
     """Whatever the nesting or misnesting, a tag the flattening drops changes no text (with the limit at
     2, almost every tag is dropped): so deep markup loses depth, never words."""
-    from curator import nesting
+    from curator.curation import nesting
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(nesting, "MAX_NESTING", 2)

@@ -454,7 +454,7 @@ def test_requests_at_once_for_one_address_send_one_confirmation_and_add_one_row(
     ("list.example.com", "must be an https:// URL"),
 ])
 def test_list_endpoint_must_be_https_unless_on_this_machine(value, words):
-    from curator.settings import DEFAULTS, SettingsError, configure
+    from curator.model.settings import DEFAULTS, SettingsError, configure
 
     with pytest.raises(SettingsError, match=words):
         configure({"LIST_ENDPOINT": value})
@@ -466,7 +466,7 @@ def test_list_endpoint_must_be_https_unless_on_this_machine(value, words):
 
 
 def test_the_readme_names_every_readers_setting_and_the_docs_show_how_to_run_them():
-    from curator.settings import DEFAULTS
+    from curator.model.settings import DEFAULTS
     from support.project import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

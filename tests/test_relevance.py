@@ -10,15 +10,15 @@ import datetime as dt
 
 import pytest
 
-from curator import audience, junk
-from curator.choice import Options, choose, pick_section
-from curator.niches import EmailSettings, FeedSource, Niche, Section
-from curator.offers import Record
-from curator.relevance import Index, background, bm25f, document, term_counts, vocabulary
-from curator.settings import HARD_SELL_PHRASES
-from curator.stories import group, shingles
-from curator.terms import analyzer
-from curator.tracking import url_key
+from curator.curation import audience, junk
+from curator.curation.choice import Options, choose, pick_section
+from curator.model.niches import EmailSettings, FeedSource, Niche, Section
+from curator.curation.offers import Record
+from curator.curation.relevance import Index, background, bm25f, document, term_counts, vocabulary
+from curator.model.settings import HARD_SELL_PHRASES
+from curator.curation.stories import group, shingles
+from curator.curation.terms import analyzer
+from curator.curation.tracking import url_key
 from test_score import UNSPACED_CASES
 
 EN = analyzer("en")
@@ -360,7 +360,7 @@ def test_near_duplicates_group_by_shared_word_pairs_but_boilerplate_and_short_te
 
 
 def group_titles(items: list[tuple[str, str]]) -> list[list[str]]:
-    from curator.score import Candidate
+    from curator.curation.score import Candidate
 
     cands = [Candidate(url=f"https://x.example/{i}", title=t, summary=s, guid="", date=None, source=f"S{i}",
                        score=1.0 - i / 100, section="", why="", order=i) for i, (t, s) in enumerate(items)]

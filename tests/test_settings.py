@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from curator.settings import DEFAULTS, SettingsError, cache_dir, configure, load
+from curator.model.settings import DEFAULTS, SettingsError, cache_dir, configure, load
 from support.project import copy_project, write
 
 

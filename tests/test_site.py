@@ -235,8 +235,8 @@ def test_no_element_loads_anything_from_another_host(request, which, host):
 
 
 def test_no_page_carries_a_tracking_parameter_or_a_sales_pitch(demo_project):
-    from curator.settings import HARD_SELL_PHRASES
-    from curator.tracking import tracking_params
+    from curator.model.settings import HARD_SELL_PHRASES
+    from curator.curation.tracking import tracking_params
 
     out = demo_project / "output"
     for path in html_files(out):
@@ -332,7 +332,7 @@ def test_local_builds_write_no_sitemap_and_no_canonical(demo_project):
 
 def test_the_site_subtitle_names_no_niche(demo_project):
     """The subtitle is the site's, in every page's footer: a niche added or dropped must not make it wrong."""
-    from curator.niches import load_niches
+    from curator.model.niches import load_niches
 
     titles = [n.title.lower() for n in load_niches(str(ROOT / "content/niches")).values()]
     footer = soup(demo_project / "output/index.html").select_one(".site-footer p").get_text().lower()
@@ -436,7 +436,7 @@ def test_a_missing_pagefind_binary_fails_the_build_and_says_so(tmp_path):
 
 
 def test_search_index_names_a_missing_output_folder(tmp_path):
-    from curator.search import SearchIndexError, run_pagefind
+    from curator.build.search import SearchIndexError, run_pagefind
 
     with pytest.raises(SearchIndexError, match="does not exist"):
         run_pagefind(tmp_path / "output")

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from curator.tracking import (clean_link, is_click_redirect, is_web_url, strip_tracking, tracking_params,
+from curator.curation.tracking import (clean_link, is_click_redirect, is_web_url, strip_tracking, tracking_params,
                               unwrap_redirect, web_url)
 
 

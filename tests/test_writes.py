@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from curator import documents
+from curator.model import documents
 from curator.delivery import subscribers
 from curator.delivery.legacy import open_state
-from curator.curate import curate
-from curator.documents import PRIVATE, write_bytes_atomic
+from curator.curation.curate import curate
+from curator.model.documents import PRIVATE, write_bytes_atomic
 from support.feedserver import load_settings, make_project, niche_text, rss
 from support.project import ROOT, write
 
@@ -31,7 +31,7 @@ DATE = dt.date(2026, 11, 22)
 # A writer killed after its temporary file is whole, before the rename that would publish it.
 KILLED_WRITER = """
 import os, signal, sys
-from curator import documents
+from curator.model import documents
 os.replace = os.link = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
 documents.write_bytes_atomic(sys.argv[1], b"---\\nniche: shop\\nnumber: 1\\n")
 """
@@ -39,7 +39,7 @@ documents.write_bytes_atomic(sys.argv[1], b"---\\nniche: shop\\nnumber: 1\\n")
 # A writer still at work: its temporary file exists while it runs.
 LIVE_WRITER = """
 import os, sys, time
-from curator import documents
+from curator.model import documents
 path = os.path.join(sys.argv[1], documents.temp_name())
 open(path, "w").close()
 print(path, flush=True)

@@ -35,14 +35,14 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "plugins"))
 
-from curator.choice import Choice, Options, choose  # noqa: E402
-from curator.clean import clean_entry  # noqa: E402
-from curator.issues import IssueFile, IssueLink, sent_urls  # noqa: E402
-from curator.learning import offered_links  # noqa: E402
-from curator.niches import EmailSettings, FeedSource, Niche, Section  # noqa: E402
-from curator.offers import Record, with_offer  # noqa: E402
-from curator.settings import DEFAULTS  # noqa: E402
-from curator.tracking import url_key  # noqa: E402
+from curator.curation.choice import Choice, Options, choose  # noqa: E402
+from curator.curation.clean import clean_entry  # noqa: E402
+from curator.model.issues import IssueFile, IssueLink, sent_urls  # noqa: E402
+from curator.curation.learning import offered_links  # noqa: E402
+from curator.model.niches import EmailSettings, FeedSource, Niche, Section  # noqa: E402
+from curator.curation.offers import Record, with_offer  # noqa: E402
+from curator.model.settings import DEFAULTS  # noqa: E402
+from curator.curation.tracking import url_key  # noqa: E402
 
 NICHES = ("dental", "restaurants", "nonprofits")   # the tuned set; the held-out set is heldout/*.yaml
 TUNED, HELD_OUT, BLIND = "tuned", "held-out", "blind"

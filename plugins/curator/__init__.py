@@ -8,7 +8,7 @@ here import Pelican until `register` runs, so `openhand curate` starts quickly.
 
 import logging
 
-from . import settings as curator_settings
+from .model import settings as curator_settings
 
 
 def initialized(pelican) -> None:
@@ -21,7 +21,7 @@ def initialized(pelican) -> None:
 
 
 def get_generators(pelican):
-    from .generator import NewsletterGenerator
+    from .build.generator import NewsletterGenerator
 
     return NewsletterGenerator
 
@@ -29,8 +29,8 @@ def get_generators(pelican):
 def check_output(pelican) -> None:
     """The no-strings check on the built site and this build's emails: a violation fails the build,
     and only a passing check writes the emails to mail/."""
-    from .generator import staged
-    from .nostrings import check_build
+    from .build.generator import staged
+    from .build.nostrings import check_build
 
     check_build(pelican, staged(pelican.settings))
 
@@ -41,8 +41,8 @@ class EditorErrorsWithoutTraceback(logging.Filter):
     where and how (one line each): the traceback would only bury it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from .documents import ContentError
-        from .nostrings import NoStringsError
+        from .model.documents import ContentError
+        from .build.nostrings import NoStringsError
 
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, (ContentError, NoStringsError, curator_settings.SettingsError)):
@@ -52,7 +52,7 @@ class EditorErrorsWithoutTraceback(logging.Filter):
 
 def index_for_search(pelican) -> None:
     """Pagefind indexes the finished site, offline."""
-    from .search import index_site
+    from .build.search import index_site
 
     index_site(pelican)
 
@@ -61,9 +61,9 @@ def register() -> None:
     # Imported here, not above: `openhand curate` imports this package and never needs Pelican.
     from pelican import signals
 
-    from .feeds import finish_feed
-    from .reader import add_reader
-    from .sitemap import steady_lastmod
+    from .build.feeds import finish_feed
+    from .build.reader import add_reader
+    from .build.sitemap import steady_lastmod
 
     pelican_logger = logging.getLogger("pelican")
     if not any(isinstance(f, EditorErrorsWithoutTraceback) for f in pelican_logger.filters):

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 
 from .delivery.database import StateError
-from .documents import ContentError
-from .settings import SettingsError
+from .model.documents import ContentError
+from .model.settings import SettingsError
 
 logger = logging.getLogger("curator")
 
@@ -148,20 +148,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
     try:
-        from . import settings as curator_settings
+        from .model import settings as curator_settings
 
         # Curation reads the settings file without importing Pelican; the other commands use Pelican's reader.
         settings = curator_settings.load(_settings_path(args.settings), pelican=args.command != "curate")
         if args.command == "curate":
-            from .curate import run
+            from .curation.command import run
         elif args.command == "check":
-            from .nostrings import run
+            from .build.nostrings import run
         elif args.command == "send":
             from .delivery.send import run
         elif args.command == "backup":
             from .delivery.backup import run
         elif args.command == "serve":
-            from .serve import run
+            from .build.serve import run
         elif args.command == "listen":
             from .delivery.listen import run
         elif args.command == "inbox":

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import feedparser
 from bs4 import BeautifulSoup
 
-from curator.tracking import is_click_redirect, tracking_params
+from curator.curation.tracking import is_click_redirect, tracking_params
 
 ACTIVE_TAGS = {"iframe", "frame", "frameset", "object", "embed", "applet", "base", "svg", "math", "portal"}
 URL_ATTRS = {"href", "src", "action", "formaction", "poster", "data", "background", "cite", "longdesc",

@@ -204,7 +204,7 @@ _BUILT: dict[str, Corpus] = {}
 def built_corpus(tmp_path_factory) -> Corpus:
     """The corpus curated, its drafts loaded (as curated), published and built; once per test session."""
     if "corpus" not in _BUILT:
-        from curator.issues import load_issue
+        from curator.model.issues import load_issue
 
         corpus = build_corpus(tmp_path_factory.mktemp("hostile"))
         corpus.issues = {niche: load_issue(str(path)) for niche, path in corpus.drafts.items()}

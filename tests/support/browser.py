@@ -57,7 +57,7 @@ def serve(directory):
 
 def serve_project(project):
     """A built project as `make serve` serves it (openhand serve: 404 page, /preview/); yields the base URL."""
-    from curator.serve import make_server
+    from curator.build.serve import make_server
 
     server = make_server(str(project / "output"), str(project / "preview"), "127.0.0.1", 0)
     server.RequestHandlerClass.log_message = lambda *args: None

@@ -34,7 +34,7 @@ def make_list_site(dest: Path, port: int, extra: str = "") -> Path:
 
 
 def list_settings(project: Path, **overrides):
-    from curator import settings as curator_settings
+    from curator.model import settings as curator_settings
 
     settings = curator_settings.load(str(project / "pelicanconf.py"))
     settings.update(overrides)

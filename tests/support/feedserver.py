@@ -249,6 +249,6 @@ def make_project(root, niches: dict[str, str], picks: dict[str, str] | None = No
 
 
 def load_settings(root, **overrides):
-    from curator import settings as curator_settings
+    from curator.model import settings as curator_settings
 
     return curator_settings.load(str(root / "pelicanconf.py"), overrides)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from curator.documents import dumps
+from curator.model.documents import dumps
 
 from .project import copy_project, write
 

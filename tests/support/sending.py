@@ -111,7 +111,7 @@ class Cli:
 def state(project: Path, sql: str, params=()) -> list[tuple]:
     """Run one statement on the project's state database (the one OPENHAND_DATABASE_URL names, else the
     SQLite file); its rows, if it returns any."""
-    from curator import settings as curator_settings
+    from curator.model import settings as curator_settings
     from curator.delivery.database import Database, locate
 
     settings = curator_settings.load(str(project / "pelicanconf.py"), pelican=False)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from curator.niches import Niche
+from curator.model.niches import Niche
 
 TITLE_WEIGHT = 3.0
 SUMMARY_WEIGHT = 1.0

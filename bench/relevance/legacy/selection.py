@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from .score import Candidate
-from curator.tracking import url_key
+from curator.curation.tracking import url_key
 
 
 def link_key(cand: Candidate) -> str:

@@ -12,7 +12,7 @@ import sqlite3
 import sys
 import tempfile
 
-from ..documents import _fsync_dir
+from ..model.documents import _fsync_dir
 from .database import StateError
 from .legacy import open_state
 

@@ -19,7 +19,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from ..emails import site_domain
+from ..build.emails import site_domain
 from .message import problems
 from .relay import SmtpConfig
 from .smtp import ConnectError, Connection, Result

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from ..settings import SettingsError, project_dir
+from ..model.settings import SettingsError, project_dir
 
 URL_ENV = "OPENHAND_DATABASE_URL"
 

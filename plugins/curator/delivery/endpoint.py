@@ -22,9 +22,9 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from ..documents import ContentError
-from ..niches import load_niches
-from ..settings import SettingsError, content_dir
+from ..model.documents import ContentError
+from ..model.niches import load_niches
+from ..model.settings import SettingsError, content_dir
 from .confirmation import ConfirmationError, Confirmations
 from .database import StateError
 from .legacy import open_state
@@ -228,7 +228,7 @@ def read_form(environ) -> dict[str, str] | None:
 
 def make_app(settings_path: str | None = None, environ=os.environ) -> ListApp:
     """The application from a settings file (OPENHAND_SETTINGS, else pelicanconf.py here)."""
-    from .. import settings as curator_settings
+    from ..model import settings as curator_settings
 
     path = settings_path or environ.get(SETTINGS_ENV) or "pelicanconf.py"
     if not os.path.isfile(path):

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 
-from ..documents import write_bytes_atomic
+from ..model.documents import write_bytes_atomic
 
 VERSION = 1
 SUFFIX = ".inputs"

@@ -14,7 +14,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from ..settings import SettingsError, is_loopback
+from ..model.settings import SettingsError, is_loopback
 from .relay import Secret, env_flag
 
 ENV = "OPENHAND_IMAP_"

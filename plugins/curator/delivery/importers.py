@@ -22,8 +22,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..documents import ContentError
-from ..settings import SettingsError
+from ..model.documents import ContentError
+from ..model.settings import SettingsError
 
 EMAIL_COLUMNS = ("email", "emailaddress", "mail", "emailaddr", "subscriberemail", "address")
 NAME_COLUMNS = ("name", "fullname", "displayname", "subscribername", "contactname")

@@ -16,9 +16,9 @@ import os
 import re
 import sys
 
-from ..emails import site_domain
-from ..niches import load_niches
-from ..settings import SettingsError, content_dir
+from ..build.emails import site_domain
+from ..model.niches import load_niches
+from ..model.settings import SettingsError, content_dir
 from . import readers
 from .database import StateError, now
 from .imap import InboxError, Mailbox, imap_config

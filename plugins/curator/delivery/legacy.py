@@ -16,7 +16,7 @@ import logging
 import os
 import re
 
-from ..settings import project_dir, project_root
+from ..model.settings import project_dir, project_root
 from .database import Database, now, open_database
 from .importers import read_export
 from .subscribers import address_key, import_rows

@@ -21,8 +21,8 @@ from email import policy
 from email.parser import BytesParser
 from email.utils import formataddr, parseaddr
 
-from .. import nostrings
-from ..emails import header_block, site_domain
+from ..build import nostrings
+from ..build.emails import header_block, site_domain
 from .tokens import MAX_TOKEN, PLACEHOLDER, SECRET_ENV
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, TemplateError, select_autoescape
 
-from ..settings import SettingsError
+from ..model.settings import SettingsError
 
 FOLDER = "list"
 STATIC = ("css/site.css", "img/favicon.svg")

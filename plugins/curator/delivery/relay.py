@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..settings import SettingsError, is_loopback
+from ..model.settings import SettingsError, is_loopback
 
 ENV = "OPENHAND_SMTP_"
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}

@@ -17,10 +17,10 @@ import sys
 import threading
 import time
 
-from ..documents import ContentError
-from ..issues import load_niche_issues
-from ..niches import load_niches
-from ..settings import content_dir, project_dir
+from ..model.documents import ContentError
+from ..model.issues import load_niche_issues
+from ..model.niches import load_niches
+from ..model.settings import content_dir, project_dir
 from . import deliveries
 from .database import StateError
 from .fingerprint import stale
@@ -64,8 +64,8 @@ def built_email(settings, niche, issue) -> Built:
 
 def rendered_email(settings, slug: str, number: int) -> Built:
     """A draft's email, rendered now by the build's own generator and renderer (drafts have no .eml)."""
-    from ..emails import EmailRenderer
-    from ..generator import NewsletterGenerator
+    from ..build.emails import EmailRenderer
+    from ..build.generator import NewsletterGenerator
 
     generator = NewsletterGenerator(dict(settings), settings, settings["PATH"], settings["THEME"],
                                     settings.get("OUTPUT_PATH") or "output")

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
-from ..settings import SettingsError, content_dir
+from ..model.settings import SettingsError, content_dir
 from .database import Database, now
 from .importers import FORMULA_START, Row, formula_safe, read_export
 
@@ -84,7 +84,7 @@ def merge_status(current: str | None, incoming: str) -> str:
 
 def require_niche(settings, slug: str) -> None:
     """A typo in --niche must not start a new list: the slug needs a niche file."""
-    from ..niches import load_niches
+    from ..model.niches import load_niches
 
     folder = content_dir(settings, "NICHES_PATH")
     niches = load_niches(folder)

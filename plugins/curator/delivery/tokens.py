@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..settings import SettingsError
+from ..model.settings import SettingsError
 
 if TYPE_CHECKING:  # the build imports this module for PLACEHOLDER, and must not import the relay's
     from .relay import Secret

@@ -29,13 +29,14 @@ import os
 import re
 from dataclasses import dataclass
 
-from . import editorial, markup
-from .documents import ContentError
-from .issues import issue_paths, load_issue
-from .niches import read_niches
+from . import editorial
+from ..model import markup
+from ..model.documents import ContentError
+from ..model.issues import issue_paths, load_issue
+from ..model.niches import read_niches
 from .pagescan import host_of, link_problems, scan_css, scan_html
-from .phrases import phrase_patterns
-from .settings import content_dir, project_dir
+from ..curation.phrases import phrase_patterns
+from ..model.settings import content_dir, project_dir
 
 logger = logging.getLogger(__name__)
 

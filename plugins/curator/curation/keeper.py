@@ -1,21 +1,8 @@
-"""Worker processes: forking, per-task limits and shutdown, in one place.
+"""The worker side of `pools`: what runs in the keeper process and in the workers it forks.
 
-`LimitedPool` runs work a stranger's bytes can blow up (parsing and cleaning a feed)
-in worker processes, each task under a memory ceiling, a CPU-time limit and a
-wall-clock watchdog. Whatever a task does to its worker (MemoryError, SIGXCPU, a
-crash, a hang) becomes one `Stopped` outcome for that task; the others go on.
-
-Why a keeper: workers should be forked (a fork starts at once, warm), but the run
-forks nothing while its fetch threads are running (a fork copies locks they may
-hold). So the pool starts one fresh interpreter (safe with threads), the keeper,
-which imports the task's module once and forks the workers itself, having no
-threads of its own. The keeper hands each worker one task at a time, so when a
-worker dies it knows which task killed it: that task is reported stopped, the
-worker replaced, and no other task is lost. The pool starts on its first task, so
-a run with nothing to parse (every feed 304) pays for none of it.
-
-`fork_pool` is the plain forked ProcessPoolExecutor for trusted work (choosing
-links from cleaned entries), for when this process has no other threads.
+The protocol between the run and the keeper (framed, pickled tasks and results), the
+per-task limits each worker sets on itself, and how a worker's death becomes a
+`Stopped`. Nothing here runs in the curating process itself.
 """
 
 from __future__ import annotations
@@ -24,31 +11,21 @@ import collections
 import gc
 import importlib
 import json
-import logging
 import math
-import multiprocessing
 import os
 import pickle
 import resource
 import signal
 import struct
-import subprocess
-import sys
-import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-logger = logging.getLogger(__name__)
-
 MEMORY, CPU, TIME, CRASH, ERROR = "memory", "cpu", "time", "crash", "error"
-_OK, _FAILED, _STOPPED = "ok", "failed", "stopped"
+RESULT_OK, RESULT_FAILED, RESULT_STOPPED = "ok", "failed", "stopped"
 _EXIT_MEMORY = 75                     # a worker's exit code after a MemoryError
-_END = b""                            # parent -> keeper: no more tasks
-_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from curator.pools import _keeper_main; _keeper_main(sys.argv[2:])"
+END = b""                            # parent -> keeper: no more tasks
 
 
 @dataclass(frozen=True)
@@ -104,12 +81,12 @@ def _set_limits(limits: Limits) -> None:
     _soft_limit(resource.RLIMIT_CPU, math.ceil(usage.ru_utime + usage.ru_stime + limits.cpu_seconds))
 
 
-def _frame(key: str, payload: bytes) -> bytes:
+def frame(key: str, payload: bytes) -> bytes:
     raw = key.encode("utf-8", "surrogateescape")
     return struct.pack("!I", len(raw)) + raw + payload
 
 
-def _unframe(data: bytes) -> tuple[str, bytes]:
+def unframe(data: bytes) -> tuple[str, bytes]:
     (size,) = struct.unpack_from("!I", data)
     return data[4:4 + size].decode("utf-8", "surrogateescape"), data[4 + size:]
 
@@ -121,18 +98,18 @@ def _work(fn, inbox: Connection, outbox: Connection, limits: Limits) -> None:
     _soft_limit(resource.RLIMIT_CORE, 0)  # a worker killed by SIGXCPU leaves no core file
     while True:
         try:
-            key, payload = _unframe(inbox.recv_bytes())
+            key, payload = unframe(inbox.recv_bytes())
         except (EOFError, OSError):
             os._exit(0)
         _set_limits(limits)
         try:
-            out = pickle.dumps((_OK, fn(*pickle.loads(payload))), pickle.HIGHEST_PROTOCOL)
+            out = pickle.dumps((RESULT_OK, fn(*pickle.loads(payload))), pickle.HIGHEST_PROTOCOL)
         except MemoryError:
             os._exit(_EXIT_MEMORY)
         except Exception as exc:  # a bug shown a stranger's bytes: that task fails, the worker goes on
-            out = pickle.dumps((_FAILED, f"{type(exc).__name__}: {exc}"))
+            out = pickle.dumps((RESULT_FAILED, f"{type(exc).__name__}: {exc}"))
         try:
-            outbox.send_bytes(_frame(key, out))
+            outbox.send_bytes(frame(key, out))
         except MemoryError:
             os._exit(_EXIT_MEMORY)
         except OSError:
@@ -174,16 +151,16 @@ def _fork_worker(fn, limits: Limits, others: list[Connection]) -> _Worker:
 def _death(status: int, killed: bool, limits: Limits) -> tuple:
     code = os.waitstatus_to_exitcode(status)
     if killed:
-        return _STOPPED, TIME, f"took longer than {limits.wall_seconds:g} s"
+        return RESULT_STOPPED, TIME, f"took longer than {limits.wall_seconds:g} s"
     if code == _EXIT_MEMORY:
-        return _STOPPED, MEMORY, f"needed more than {limits.memory_mb} MB"
+        return RESULT_STOPPED, MEMORY, f"needed more than {limits.memory_mb} MB"
     if code == -signal.SIGXCPU:
-        return _STOPPED, CPU, f"needed more than {limits.cpu_seconds:g} s of CPU"
+        return RESULT_STOPPED, CPU, f"needed more than {limits.cpu_seconds:g} s of CPU"
     try:
         how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
     except ValueError:
         how = f"signal {-code}"
-    return _STOPPED, CRASH, f"its worker process died ({how})"
+    return RESULT_STOPPED, CRASH, f"its worker process died ({how})"
 
 
 @dataclass
@@ -226,7 +203,7 @@ class _Keeper:
         try:
             data = worker.outbox.recv_bytes()
         except (EOFError, OSError):
-            data = _frame(worker.key, pickle.dumps(_death(self.retire(worker), worker.killed, self.limits)))
+            data = frame(worker.key, pickle.dumps(_death(self.retire(worker), worker.killed, self.limits)))
         else:
             worker.key = None
         self.results.send_bytes(data)
@@ -243,10 +220,10 @@ class _Keeper:
             ready = wait(([] if ended else [self.tasks]) + [w.outbox for w in busy], timeout)
             if self.tasks in ready:
                 data = self.tasks.recv_bytes()  # EOFError: the run is gone, so is this keeper
-                if data == _END:
+                if data == END:
                     ended = True
                 else:
-                    self.pending.append((_unframe(data)[0], data))
+                    self.pending.append((unframe(data)[0], data))
             now = time.monotonic()
             for worker in busy:
                 if worker.outbox in ready:
@@ -265,8 +242,8 @@ class _Keeper:
             self.retire(worker)
 
 
-def _keeper_main(argv: list[str]) -> None:
-    """The keeper's entry point (a fresh interpreter, see _BOOT): argv is the task and result pipe
+def keeper_main(argv: list[str]) -> None:
+    """The keeper's entry point (a fresh interpreter, see pools._BOOT): argv is the task and result pipe
     fds, the task function as module:name, the number of workers and the limits as JSON."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle; EOF stops us
     task_fd, result_fd, target, processes, limits = argv
@@ -284,120 +261,3 @@ def _keeper_main(argv: list[str]) -> None:
     finally:
         keeper.stop(kill=not finished)
     os._exit(0)
-
-
-# ---------------------------------------------------------------- in the run
-
-class LimitedPool:
-    """`target(*args)` ("module:function", importable by a fresh interpreter) for each submitted
-    task, in `processes` workers under `limits`; `results()` maps each key to the return value or
-    a `Stopped`. Started on the first submit (or by start()); close() always, e.g. `with`."""
-
-    def __init__(self, target: str, processes: int, limits: Limits, what: str = "tasks"):
-        self.target, self.processes, self.limits, self.what = target, max(1, processes), limits, what
-        self._proc: subprocess.Popen | None = None
-        self._tasks: Connection | None = None
-        self._reader: threading.Thread | None = None
-        self._cond = threading.Condition()
-        self._done: dict[str, Any] = {}
-        self._submitted: list[str] = []
-        self._ended = self._eof = False
-        self._broken = ""   # why the workers could not start: every task is then Stopped with it
-
-    def start(self) -> None:
-        if self._proc is not None or self._broken:
-            return
-        task_r, task_w = os.pipe()
-        result_r, result_w = os.pipe()
-        try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-c", _BOOT, _PACKAGE_PARENT, str(task_r), str(result_w), self.target,
-                 str(self.processes), json.dumps(asdict(self.limits))],
-                pass_fds=(task_r, result_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        except OSError as exc:  # no process to be had (a process limit, no memory): nothing runs unprotected
-            self._broken = f"no worker process could be started ({exc})"
-            os.close(task_w)
-            os.close(result_r)
-            return
-        finally:
-            os.close(task_r)
-            os.close(result_w)
-        self._tasks = Connection(task_w, readable=False)
-        results = Connection(result_r, writable=False)
-        self._reader = threading.Thread(target=self._read, args=(results,), name="pool-results", daemon=True)
-        self._reader.start()
-        logger.debug("%s in %d worker process%s (each task at most %d MB, %g s of CPU, %g s)", self.what,
-                     self.processes, "es" if self.processes > 1 else "", self.limits.memory_mb,
-                     self.limits.cpu_seconds, self.limits.wall_seconds)
-
-    def _read(self, results: Connection) -> None:
-        """Results as they come (a thread, so the keeper never waits to hand one over)."""
-        try:
-            while True:
-                key, payload = _unframe(results.recv_bytes())
-                kind, *rest = pickle.loads(payload)
-                value = rest[0] if kind == _OK else Stopped(*rest) if kind == _STOPPED else Stopped(ERROR, rest[0])
-                with self._cond:
-                    self._done[key] = value
-                    self._cond.notify_all()
-        except (EOFError, OSError):
-            pass
-        finally:
-            results.close()
-            with self._cond:
-                self._eof = True
-                self._cond.notify_all()
-
-    def submit(self, key: str, *args: Any) -> None:
-        self.start()
-        self._submitted.append(key)
-        if self._broken:
-            return
-        try:
-            self._tasks.send_bytes(_frame(key, pickle.dumps(args, pickle.HIGHEST_PROTOCOL)))
-        except OSError:
-            pass  # the keeper is gone: results() says so for this key
-
-    def results(self) -> dict[str, Any]:
-        """Every submitted task's value or Stopped, waiting for those still running."""
-        if self._proc is None:
-            return {key: Stopped(CRASH, self._broken) for key in self._submitted}
-        if not self._ended:
-            self._ended = True
-            try:
-                self._tasks.send_bytes(_END)
-            except OSError:
-                pass
-        with self._cond:
-            self._cond.wait_for(lambda: self._eof or all(k in self._done for k in self._submitted))
-            gone = Stopped(CRASH, "the worker processes stopped early")
-            return {key: self._done[key] if key in self._done else gone for key in self._submitted}
-
-    def close(self) -> None:
-        """Stop the keeper and its workers (at once, if results() was not asked for)."""
-        if self._proc is None:
-            return
-        self._tasks.close()  # EOF: after _END the keeper is done; before it, it stops its workers now
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        self._reader.join(timeout=10)
-        self._proc = None
-
-    def __enter__(self) -> "LimitedPool":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def fork_pool(processes: int, initializer, *initargs) -> ProcessPoolExecutor | None:
-    """Forked workers for trusted work (they start at once and inherit what this process holds), or
-    None while this process runs other threads (a fork copies locks they may hold)."""
-    if threading.active_count() != 1:
-        logger.debug("other threads are running: no worker processes")
-        return None
-    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"),
-                               initializer=initializer, initargs=(os.getpid(), *initargs))

@@ -30,9 +30,9 @@ from typing import Any
 
 import css_inline
 
-from . import headers as rules
-from .delivery.fingerprint import record as record_inputs  # what `send` checks the .eml against
-from .documents import write_bytes_atomic
+from ..model import headers as rules
+from ..delivery.fingerprint import record as record_inputs  # what `send` checks the .eml against
+from ..model.documents import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -196,14 +196,6 @@ class EmailRenderer:
         return header_block(headers(issue, self.settings)) + mime_body(rendered.text, rendered.html, boundary)
 
 
-def write_parts(stem: str, rendered: Rendered) -> None:
-    """<stem>.html, .txt, then .eml (what a sender reads) last; each only if its bytes changed."""
-    replace_if_changed(stem + ".html", rendered.html.encode("utf-8"))
-    replace_if_changed(stem + ".txt", rendered.text.encode("utf-8"))
-    if replace_if_changed(stem + ".eml", rendered.eml):
-        logger.info('Writing "%s.eml"', stem)
-
-
 class MailBatch:
     """One build's emails, rendered but not yet in mail/. The no-strings check reads `parts()`; then
     `commit()` writes them all, or, when the check failed, `withhold()` writes none and removes the
@@ -211,7 +203,10 @@ class MailBatch:
     `openhand send` can never send what the build refused."""
 
     def __init__(self, settings, mail_dir: str | None, published: dict[str, set[int]]):
+        from .writing import GuardedFiles
+
         self.settings, self.mail_dir, self.published = settings, mail_dir, published
+        self.files = GuardedFiles(mail_dir) if mail_dir else None
         self.items: list[tuple[Any, Rendered]] = []
 
     def add(self, issue, rendered: Rendered) -> None:
@@ -220,8 +215,14 @@ class MailBatch:
                            issue.path, rendered.html_bytes, rendered.renderer.max_bytes)
         self.items.append((issue, rendered))
 
+    @staticmethod
+    def relative_stem(issue) -> str:
+        return f"{issue.niche.slug}/{issue.number}"
+
     def stem(self, issue) -> str:
-        return os.path.join(self.mail_dir, issue.niche.slug, str(issue.number))
+        """The absolute path of the issue's email files, less the extension (confined to mail/)."""
+        assert self.files is not None
+        return self.files.path(self.relative_stem(issue))
 
     def parts(self):
         """(issue, path of its .html, HTML, path of its .txt, text) of every email, for the check."""
@@ -230,10 +231,15 @@ class MailBatch:
     def commit(self) -> None:
         if not self.mail_dir:
             return
+        assert self.files is not None
         for issue, rendered in self.items:
-            stem = self.stem(issue)
-            write_parts(stem, rendered)
-            record_inputs(stem + ".eml", self.settings, issue.path, issue.niche.niche, rendered.eml)
+            # .html, .txt, then .eml (what a sender reads) last; each only if its bytes changed.
+            stem = self.relative_stem(issue)
+            self.files.replace_bytes(stem + ".html", rendered.html.encode("utf-8"), kind="email", issue=issue)
+            self.files.replace_bytes(stem + ".txt", rendered.text.encode("utf-8"), kind="email", issue=issue)
+            if self.files.replace_bytes(stem + ".eml", rendered.eml, kind="email", issue=issue):
+                logger.info('Writing "%s.eml"', self.stem(issue))
+            record_inputs(self.stem(issue) + ".eml", self.settings, issue.path, issue.niche.niche, rendered.eml)
         self._prune()
 
     def withhold(self, failing: set[str]) -> list[str]:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from .documents import ContentError, Fields, gather, inside, load, raise_all
 from .headers import mailbox, one_line, unsubscribe_uri
-from .tracking import is_web_url, web_url
+from ..curation.tracking import is_web_url, web_url
 
 logger = logging.getLogger(__name__)
 

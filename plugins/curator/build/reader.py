@@ -16,7 +16,7 @@ import sys
 from markdown import Markdown
 from pelican.readers import MarkdownReader
 
-from .documents import ContentError, gather, load, raise_all
+from ..model.documents import ContentError, gather, load, raise_all
 
 logger = logging.getLogger(__name__)
 

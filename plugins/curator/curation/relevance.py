@@ -22,7 +22,7 @@ from typing import Any
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from .niches import Niche
+from ..model.niches import Niche
 from .score import matches, may_match
 from .stories import shingles
 from .terms import Analyzer

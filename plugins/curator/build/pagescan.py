@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from .tracking import is_click_redirect, tracking_params
+from ..curation.tracking import is_click_redirect, tracking_params
 
 # Hosts whose only job is counting opens and visits.
 PIXEL_HOSTS = frozenset({

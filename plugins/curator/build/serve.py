@@ -22,7 +22,7 @@ from http import HTTPStatus, server
 
 from pelican.server import ComplexHTTPRequestHandler
 
-from .settings import project_dir
+from ..model.settings import project_dir
 
 logger = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ def symlink_errors(content: str) -> list[ContentError]:
 def reader_errors(settings, generated_content: dict) -> list[ContentError]:
     """Why each article or page Pelican failed to read failed, when it is an editor's mistake: Pelican
     records the failed files (generated_content[path] is None) and this reads them again for the reason."""
-    from .reader import YAMLMarkdownReader
+    from ..build.reader import YAMLMarkdownReader
 
     errors: list[ContentError] = []
     base = os.path.abspath(settings["PATH"])

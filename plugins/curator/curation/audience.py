@@ -33,7 +33,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .niches import Niche
+from ..model.niches import Niche
 from .terms import Analyzer
 
 FOCUS_FULL = 0.5      # an entry at least this relevant (0..1) counts as wholly about the niche

@@ -11,9 +11,9 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
-from .documents import dumps, write_atomic
-from .issues import IssueFile
-from .niches import Niche
+from ..model.documents import dumps, write_atomic
+from ..model.issues import IssueFile
+from ..model.niches import Niche
 from .score import Candidate
 
 WRITTEN = "written"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .documents import ContentError, Fields, gather, load, markdown_files, raise_all
 from .niches import Niche, require_niche
-from .tracking import web_url
+from ..curation.tracking import web_url
 
 
 @dataclass(frozen=True)

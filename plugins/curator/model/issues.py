@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .documents import ContentError, Fields, gather, load, raise_all
 from .niches import Niche, require_niche
-from .tracking import web_url
+from ..curation.tracking import web_url
 
 STATUSES = ("draft", "published")
 FILE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})\.md$")

@@ -24,9 +24,9 @@ from typing import Any
 from . import junk
 from .clean import TEXT
 from .audience import Focus, customer_side, reader, source_focus
-from .issues import IssueFile, sent_urls
+from ..model.issues import IssueFile, sent_urls
 from .learning import Judgement, Learned, decisions, learn
-from .niches import FeedSource, Niche
+from ..model.niches import FeedSource, Niche
 from .offers import Record
 from .relevance import Document, Vocabulary, background, best_section, Index, Match, bm25f, document, excluded, term_counts, vocabulary
 from .score import UNDATED_DECAY, Candidate, _age_words, parse_date, reference_time

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from enum import Enum
 
-from .issues import IssueFile
+from ..model.issues import IssueFile
 from .offers import Offered, Record
 from .terms import Analyzer
 from .tracking import clean_link, url_key

@@ -19,7 +19,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 
-from .documents import write_bytes_atomic
+from ..model.documents import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
