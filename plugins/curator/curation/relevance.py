@@ -258,7 +258,8 @@ def term_counts(vocab: Vocabulary, doc: Document) -> dict[int, tuple[int, int]]:
     for token in vocab.head_terms.intersection(tokens):
         for index, phrase, rest in vocab.heads[token]:
             if rest <= tokens:
-                counts = (_count(doc.title, phrase), _count(doc.summary, phrase))
+                counts = (_count(title, phrase) if token in title else 0,
+                          _count(summary, phrase) if token in summary else 0)
                 if counts != (0, 0):
                     found[index] = counts
     return found
@@ -277,9 +278,7 @@ class Index:
 
     @classmethod
     def build(cls, found: list[dict[int, tuple[int, int]]], docs: list[Document], vocab: Vocabulary) -> "Index":
-        df: Counter = Counter()
-        for terms in found:
-            df.update(terms.keys())
+        df = Counter(chain.from_iterable(found))  # one C loop over every entry's terms
         n = max(1, len(docs))
         index = cls(len(docs), df, sum(len(d.title) for d in docs) / n or 1.0, sum(len(d.summary) for d in docs) / n or 1.0)
         index.scale = {i: vocab.terms[i].weight * index.idf(i, vocab.terms[i].kind) for i in df}
