@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from curator.curation.curate import curate, digest, digest_all
+from curator.curation.curate import DIGEST, curate
+from curator.curation.pipeline import digest
+from curator.curation.pools import LimitedPool, Limits
+from curator.curation.tracking import tracking_params
 from curator.model.issues import load_issue
 from curator.model.niches import load_niche
-from curator.curation.pools import Limits
-from curator.curation.tracking import tracking_params
 from support.feedserver import FeedServer, load_settings, make_project, niche_text, rss
 from support.project import OPENHAND, ROOT, copy_project, openhand, write
 
@@ -196,7 +197,10 @@ def test_parsing_in_a_process_pool_gives_the_same_entries(tmp_path):
               for f in range(8)}
     assert sum(map(len, bodies.values())) > 512 * 1024
     jobs = {k: (b, {"content-type": "application/rss+xml"}, f"https://{k}.example/feed", 60) for k, b in bodies.items()}
-    assert digest_all(jobs, 2, Limits(512, 10, 30)) == {k: digest(*job) for k, job in jobs.items()}
+    with LimitedPool(DIGEST, 2, Limits(512, 10, 30)) as pool:
+        for key, job in jobs.items():
+            pool.submit(key, *job)
+        assert pool.results() == {k: digest(*job) for k, job in jobs.items()}
 
 
 def test_the_demo_curates_offline_into_drafts_that_offer_what_the_editor_published(tmp_path):

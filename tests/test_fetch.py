@@ -6,6 +6,7 @@ server must cost only its own feed, named once in a warning with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import json
@@ -54,7 +55,7 @@ def test_304_reuses_the_cache_and_parses_nothing(tmp_path, server):
     settings = load_settings(root)
 
     first = curate(settings, date=DATE)
-    assert first.feeds[url].status == fetch.OK and first.parsed == 5
+    assert first.feeds[url].status == fetch.Status.OK and first.parsed == 5
     second = curate(settings, date=DATE + dt.timedelta(days=40))
 
     hits = server.hits_for("/good.xml")
@@ -62,7 +63,7 @@ def test_304_reuses_the_cache_and_parses_nothing(tmp_path, server):
     assert hits[1].headers["if-none-match"] == '"v1"'
     assert hits[1].headers["if-modified-since"] == "Mon, 16 Nov 2026 10:00:00 GMT"
     assert "Openhand" in hits[0].headers["user-agent"] and "openhand.test" in hits[0].headers["user-agent"]
-    assert second.feeds[url].status == fetch.NOT_MODIFIED
+    assert second.feeds[url].status == fetch.Status.NOT_MODIFIED
     assert second.parsed == 0
     # The cached entries still count: the niche saw them (all already sent in issue 1, so none picked).
     assert second.niches[0].seen == 5
@@ -101,7 +102,7 @@ def test_each_failing_feed_is_named_once_with_its_reason_and_the_others_still_co
         said = warnings_about(caplog, server.url(path))
         assert len(said) == 1, (path, said)
         assert reason in said[0], (path, said[0])
-        assert result.feeds[server.url(path)].status == fetch.FAILED
+        assert result.feeds[server.url(path)].status == fetch.Status.FAILED
     assert not warnings_about(caplog, good)
     report = result.niches[0]
     assert report.failed == len(faults) and report.feeds_ok == 1
@@ -121,7 +122,7 @@ def test_410_marks_the_feed_gone_and_it_is_not_fetched_again(tmp_path, server, c
         caplog.clear()
         second = curate(settings, date=DATE + dt.timedelta(days=30))
     assert len(server.hits_for("/gone.xml")) == 1
-    assert second.feeds[gone].status == fetch.GONE
+    assert second.feeds[gone].status == fetch.Status.GONE
     (said,) = warnings_about(caplog, gone)
     assert "410 Gone" in said and "remove it from the niche file" in said
 
@@ -148,11 +149,11 @@ def test_429_retry_after_is_honoured_on_the_next_run(tmp_path, server, caplog):
         caplog.clear()
         second = curate(settings, date=DATE + dt.timedelta(days=30))
     assert len(server.hits_for("/busy.xml")) == 1
-    assert second.feeds[busy].status == fetch.CACHED
+    assert second.feeds[busy].status == fetch.Status.NOT_FETCHED
     (said,) = warnings_about(caplog, busy)
     assert "backing off" in said and "next try in" in said
     state = fetch.load_state(os.path.join(root, "cache", "curator"), busy)
-    assert state["next_try"] - time.time() > 3500
+    assert state.next_try - time.time() > 3500
 
 
 def test_repeated_failures_back_off_exponentially(tmp_path, server):
@@ -162,12 +163,12 @@ def test_repeated_failures_back_off_exponentially(tmp_path, server):
     waits = []
     for _ in range(3):
         state = fetch.load_state(folder, server.url("/error.xml"))
-        state["next_try"] = 0          # the back-off has run out: time to try again
+        state = dataclasses.replace(state, next_try=0)   # the back-off has run out: time to try again
         fetch.save_state(folder, state)
         now = time.time()
         result = fetch.fetch_all([server.url("/error.xml")], folder, options)[server.url("/error.xml")]
         fetch.save_state(folder, result.state)
-        waits.append(result.state["next_try"] - now)
+        waits.append(result.state.next_try - now)
     assert waits[1] == pytest.approx(2 * waits[0], rel=0.05)
     assert waits[2] == pytest.approx(4 * waits[0], rel=0.05)
 
@@ -176,7 +177,7 @@ def test_gzip_feeds_are_decompressed(tmp_path, server):
     url = server.add("/gz.xml", body=GOOD, gzip=True)
     root = project_with(tmp_path, [(url, "Zipped", 1.0)])
     result = curate(load_settings(root), date=DATE)
-    assert result.feeds[url].status == fetch.OK and result.niches[0].picked == 5
+    assert result.feeds[url].status == fetch.Status.OK and result.niches[0].picked == 5
 
 
 def test_offline_uses_the_cache_and_makes_no_request(tmp_path, server, caplog):
@@ -203,7 +204,7 @@ def test_a_damaged_cache_is_rebuilt_with_a_warning(tmp_path, server, caplog):
     with caplog.at_level(logging.WARNING):
         result = curate(settings, date=DATE + dt.timedelta(days=30))
     assert any("damaged" in m and "rebuilding" in m for m in warnings_about(caplog, url))
-    assert result.feeds[url].status == fetch.OK and result.parsed == 5
+    assert result.feeds[url].status == fetch.Status.OK and result.parsed == 5
     assert "if-none-match" not in server.hits_for("/good.xml")[1].headers
     assert json.loads(open(path, encoding="utf-8").read())["etag"] == '"v1"'
 
@@ -232,9 +233,8 @@ def test_a_page_that_is_not_a_feed_backs_off_like_any_failure(tmp_path, server):
         before = time.time()
         curate(settings, date=DATE + dt.timedelta(days=day))
         state = fetch.load_state(folder, url)
-        waits.append(state["next_try"] - before)
-        state["next_try"] = 0
-        fetch.save_state(folder, state)
+        waits.append(state.next_try - before)
+        fetch.save_state(folder, dataclasses.replace(state, next_try=0))
     assert len(server.hits_for("/page.xml")) == 2
     assert waits[1] == pytest.approx(2 * waits[0], rel=0.05)
 
@@ -270,7 +270,7 @@ def test_a_feed_that_declares_xml_entities_is_refused_and_the_others_go_on(tmp_p
     for url in (bomb, small):
         (said,) = warnings_about(caplog, url)
         assert "declares XML entities (an entity-expansion attack); refused" in said
-        assert result.feeds[url].status == fetch.FAILED
+        assert result.feeds[url].status == fetch.Status.FAILED
     assert not warnings_about(caplog, old) and not warnings_about(caplog, good)
     links = [link.url for link in load_issue(result.niches[0].draft.path).links]
     assert sorted(links) == ["https://news.example/good/%d" % i for i in range(5)] + ["https://old.example/1"]
@@ -324,7 +324,7 @@ def test_a_hostile_json_feed_is_one_warning_never_a_traceback(tmp_path, server, 
         result = curate(load_settings(root), date=DATE)
     (said,) = warnings_about(caplog, url)
     assert reason in said and "Traceback" not in said
-    assert result.feeds[url].status == fetch.FAILED and len(result.feeds[good].entries) == 5
+    assert result.feeds[url].status == fetch.Status.FAILED and len(result.feeds[good].entries) == 5
 
 
 def test_a_feed_url_with_an_upper_case_scheme_is_fetched_not_read_as_a_file(tmp_path, server):
@@ -343,7 +343,7 @@ def test_at_most_four_connections_at_once_to_one_host(tmp_path, server):
     options = fetch.FetchOptions.from_settings(load_settings(root))
     assert (options.connections_per_host, options.workers) == (4, 100)
     results = fetch.fetch_all(urls, os.path.join(root, "cache", "curator"), options)
-    assert [r.status for r in results.values()] == [fetch.OK] * 30
+    assert [r.status for r in results.values()] == [fetch.Status.OK] * 30
     assert len(server.hits) == 30
     assert 1 <= server.max_connections <= 4, server.max_connections
 
@@ -365,7 +365,7 @@ def test_feeds_on_different_hosts_are_fetched_side_by_side(tmp_path):
             started = time.monotonic()
             results = fetch.fetch_all(urls, str(tmp_path / kind), options)
             took[kind] = time.monotonic() - started
-            assert [r.status for r in results.values()] == [fetch.OK] * 24, kind
+            assert [r.status for r in results.values()] == [fetch.Status.OK] * 24, kind
     assert one.max_connections <= 4 and max(h.max_connections for h in hosts) == 1
     assert took["same"] >= 6 * delay, took
     assert took["many"] < took["same"] / 3, took
@@ -409,7 +409,7 @@ def test_a_public_feed_that_redirects_into_the_local_network_is_refused(tmp_path
     for url, words in refused.items():
         (said,) = warnings_about(caplog, url)
         assert words in said and "a public feed may not lead into the local network" in said, said
-        assert result.feeds[url].status == fetch.FAILED
+        assert result.feeds[url].status == fetch.Status.FAILED
     assert len(server.hits_for("/secret.xml")) == 1   # for the intranet niche's own URL only
     shop, intranet = (load_issue(r.draft.path) for r in result.niches[::-1])
     assert all(link.url.startswith("https://news.example/good/") for link in shop.links)
@@ -428,7 +428,7 @@ def test_the_address_connected_to_is_checked_too(tmp_path, server, public_host, 
     url = public_host.add("/rebind.xml", status=302, location=f"http://localhost:{port}/secret.xml")
     options = fetch.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
     result = fetch.fetch_all([url], str(tmp_path / "cache"), options)[url]
-    assert result.status == fetch.FAILED and "localhost is 127.0.0.1, a local or private address" in result.reason
+    assert result.status == fetch.Status.FAILED and "localhost is 127.0.0.1, a local or private address" in result.reason
     assert server.hits_for("/secret.xml") == []
 
 

@@ -21,7 +21,8 @@ import time
 import pytest
 
 from curator.curation import fetch
-from curator.curation.curate import STOPPED, curate, exit_code
+from curator.curation.command import exit_code
+from curator.curation.curate import curate
 from curator.model.issues import load_issue
 from curator.curation.pools import CPU, CRASH, MEMORY, TIME, LimitedPool, Limits, Stopped
 from support.feedserver import CONF, FeedServer, load_settings, make_project, niche_text, rss
@@ -63,8 +64,8 @@ def test_a_feed_that_exhausts_a_limit_is_one_warning_and_every_other_feed_is_cur
             result = curate(load_settings(root), date=DATE)
     (said,) = [r.getMessage() for r in caplog.records if "bomb.xml" in r.getMessage()]
     assert said == f"feed Bomb <{bomb}> {words}"
-    assert result.feeds[bomb].status == STOPPED
-    assert all(result.feeds[u].status == fetch.OK for u in shop + cafe)
+    assert result.feeds[bomb].status == fetch.Status.STOPPED
+    assert all(result.feeds[u].status == fetch.Status.OK for u in shop + cafe)
     reports = {r.slug: r for r in result.niches}
     assert {link.url for link in load_issue(reports["shop"].draft.path).links} == {
         f"https://shop{f}.example/{i}" for f in range(2) for i in range(3)}
@@ -72,7 +73,7 @@ def test_a_feed_that_exhausts_a_limit_is_one_warning_and_every_other_feed_is_cur
     assert reports["only"].draft is None and reports["only"].problem.startswith("could not be curated: Bomb stopped")
     assert exit_code(result) == 1
     state = fetch.load_state(os.path.join(root, "cache", "curator"), bomb)
-    assert state["failures"] == 1 and state["next_try"] > time.time() and not state.get("etag")
+    assert state.failures == 1 and state.next_try > time.time() and not state.etag
 
 
 # ---------------------------------------------------------------- the pool, limit by limit

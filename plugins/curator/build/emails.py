@@ -6,7 +6,8 @@ from its own template (email/issue.txt) as format=flowed text (RFC 3676):
 lines of at most 72 columns for fixed-width readers, each soft break a trailing
 space so a phone's mail client re-flows the paragraph to its own width (an
 unwrapped paragraph would show one 300-column line wherever text is not
-re-wrapped, e.g. a terminal client or the .txt file); numbered link references. The .eml is what sending uses: identical for every
+re-wrapped, e.g. a terminal client or the .txt file); numbered link references. The .eml is what sending uses:
+identical for every
 recipient, with no To (sending fills it in) and no per-recipient token.
 
 Header values follow headers.py's rules (checked when the niche and issue files
@@ -30,8 +31,9 @@ from typing import Any
 
 import css_inline
 
-from ..model import headers as rules
+from ..curation.tracking import is_web_url
 from ..delivery.fingerprint import record as record_inputs  # what `send` checks the .eml against
+from ..model import headers as rules
 from ..model.documents import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
@@ -48,8 +50,8 @@ def site_domain(settings) -> str:
 
 def web_base(settings) -> str:
     """Where "read it on the web" points: SITEURL when absolute, else https://SITE_DOMAIN."""
-    siteurl = (settings.get("SITEURL") or "").rstrip("/")
-    if siteurl.startswith(("http://", "https://")):
+    siteurl = settings["SITEURL"].rstrip("/")
+    if is_web_url(siteurl):
         return siteurl
     return f"https://{settings['SITE_DOMAIN']}" if settings.get("SITE_DOMAIN") else siteurl
 
@@ -65,8 +67,8 @@ def headers(issue, settings) -> list[tuple[str, str]]:
     unsubscribe = [u for u in order if u]
     values = [
         ("Subject", rules.one_line(issue.subject, issue.path, "subject", "Subject")),
-        ("From", niche.niche.email.from_),
-        ("Reply-To", niche.niche.email.reply_to),
+        ("From", niche.file.email.from_),
+        ("Reply-To", niche.file.email.reply_to),
         ("Date", format_datetime(issue.date)),
         ("Message-ID", rules.message_id(niche.slug, issue.number, domain)),
         ("List-Id", rules.list_id(niche.title, niche.slug, domain)),
@@ -143,7 +145,7 @@ class Rendered:
     html: str
     text: str
     issue: Any = field(default=None, repr=False)
-    renderer: "EmailRenderer | None" = field(default=None, repr=False)
+    renderer: EmailRenderer | None = field(default=None, repr=False)
 
     @cached_property
     def eml(self) -> bytes:
@@ -163,7 +165,7 @@ class EmailRenderer:
         self.text_template = env.get_template(TEXT_TEMPLATE)
         self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self.base = web_base(settings)
-        self.max_bytes = settings.get("EMAIL_MAX_BYTES", 90 * 1024)
+        self.max_bytes = settings["EMAIL_MAX_BYTES"]
 
     def context(self, issue) -> dict:
         niche = issue.niche
@@ -173,7 +175,7 @@ class EmailRenderer:
                 number += 1
                 refs[id(link)] = number
         return {
-            "issue": issue, "niche": niche, "SITENAME": self.settings.get("SITENAME", ""),
+            "issue": issue, "niche": niche, "SITENAME": self.settings["SITENAME"],
             "web_url": f"{self.base}/{issue.url}", "niche_web_url": f"{self.base}/{niche.url}",
             "site_url": f"{self.base}/", "unsubscribe": niche.unsubscribe_https or niche.unsubscribe_mailto,
             "unsubscribe_mailto": niche.unsubscribe_mailto, "unsubscribe_https": niche.unsubscribe_https,
@@ -196,14 +198,6 @@ class EmailRenderer:
         return header_block(headers(issue, self.settings)) + mime_body(rendered.text, rendered.html, boundary)
 
 
-def write_parts(stem: str, rendered: Rendered) -> None:
-    """<stem>.html, .txt, then .eml (what a sender reads) last; each only if its bytes changed."""
-    replace_if_changed(stem + ".html", rendered.html.encode("utf-8"))
-    replace_if_changed(stem + ".txt", rendered.text.encode("utf-8"))
-    if replace_if_changed(stem + ".eml", rendered.eml):
-        logger.info('Writing "%s.eml"', stem)
-
-
 class MailBatch:
     """One build's emails, rendered but not yet in mail/. The no-strings check reads `parts()`; then
     `commit()` writes them all, or, when the check failed, `withhold()` writes none and removes the
@@ -211,7 +205,10 @@ class MailBatch:
     `openhand send` can never send what the build refused."""
 
     def __init__(self, settings, mail_dir: str | None, published: dict[str, set[int]]):
+        from .writing import GuardedFiles
+
         self.settings, self.mail_dir, self.published = settings, mail_dir, published
+        self.files = GuardedFiles(mail_dir) if mail_dir else None
         self.items: list[tuple[Any, Rendered]] = []
 
     def add(self, issue, rendered: Rendered) -> None:
@@ -220,20 +217,33 @@ class MailBatch:
                            issue.path, rendered.html_bytes, rendered.renderer.max_bytes)
         self.items.append((issue, rendered))
 
+    @staticmethod
+    def relative_stem(issue) -> str:
+        return f"{issue.niche.slug}/{issue.number}"
+
     def stem(self, issue) -> str:
-        return os.path.join(self.mail_dir, issue.niche.slug, str(issue.number))
+        """The absolute path of the issue's email files, less the extension (confined to mail/)."""
+        assert self.files is not None
+        return self.files.path(self.relative_stem(issue))
 
     def parts(self):
         """(issue, path of its .html, HTML, path of its .txt, text) of every email, for the check."""
-        return [(issue, self.stem(issue) + ".html", r.html, self.stem(issue) + ".txt", r.text) for issue, r in self.items]
+        return [
+            (issue, self.stem(issue) + ".html", r.html, self.stem(issue) + ".txt", r.text) for issue, r in self.items
+        ]
 
     def commit(self) -> None:
         if not self.mail_dir:
             return
+        assert self.files is not None
         for issue, rendered in self.items:
-            stem = self.stem(issue)
-            write_parts(stem, rendered)
-            record_inputs(stem + ".eml", self.settings, issue.path, issue.niche.niche, rendered.eml)
+            # .html, .txt, then .eml (what a sender reads) last; each only if its bytes changed.
+            stem = self.relative_stem(issue)
+            self.files.replace_bytes(stem + ".html", rendered.html.encode("utf-8"), kind="email", issue=issue)
+            self.files.replace_bytes(stem + ".txt", rendered.text.encode("utf-8"), kind="email", issue=issue)
+            if self.files.replace_bytes(stem + ".eml", rendered.eml, kind="email", issue=issue):
+                logger.info('Writing "%s.eml"', self.stem(issue))
+            record_inputs(self.stem(issue) + ".eml", self.settings, issue.path, issue.niche.file, rendered.eml)
         self._prune()
 
     def withhold(self, failing: set[str]) -> list[str]:

@@ -17,22 +17,35 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import Counter
-from itertools import chain
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Any
 
-from . import junk
-from .clean import TEXT
-from .audience import Focus, customer_side, providers, source_focus
 from ..model.issues import IssueFile, sent_urls
-from .learning import Judgement, Learned, decisions, learn
 from ..model.niches import FeedSource, Niche
+from . import junk
+from .audience import Focus, customer_side, reader, source_focus
+from .clean import TEXT
+from .learning import Judgement, Learned, decisions, learn
 from .offers import Record
-from .relevance import Document, Vocabulary, background, best_section, Index, Match, bm25f, document, excluded, term_counts, vocabulary
+from .relevance import (
+    Document,
+    Index,
+    Match,
+    Vocabulary,
+    background,
+    best_section,
+    bm25f,
+    document,
+    excluded,
+    term_counts,
+    vocabulary,
+)
 from .score import UNDATED_DECAY, Candidate, _age_words, parse_date, reference_time
 from .selection import link_key, title_key
 from .stories import STORY_COMMON, Story, group
-from .terms import Analyzer, analyzer as analyzer_for
+from .terms import Analyzer
+from .terms import analyzer as analyzer_for
 from .tracking import url_key
 
 CONTEXT_WORDS_SHOWN = 4
@@ -49,7 +62,7 @@ class Options:
     lang: str
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any], niche: Niche) -> "Options":
+    def from_settings(cls, settings: dict[str, Any], niche: Niche) -> Options:
         return cls(float(settings["CURATE_HALF_LIFE_DAYS"]), float(settings["CURATE_MAX_AGE_DAYS"]),
                    int(settings["CURATE_RUNNERS_UP"]), tuple(settings["HARD_SELL_PHRASES"]),
                    niche_language(settings, niche))
@@ -159,13 +172,13 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
     vocab = run.vocab = vocabulary(run.niche, run.analyzer, context, run.background)
     found_all = [term_counts(vocab, k.doc) for k in kept]
     index = Index.build(found_all, [k.doc for k in kept], vocab)
-    matches = [bm25f(vocab, index, k.doc, found) for k, found in zip(kept, found_all)]
+    matches = [bm25f(vocab, index, k.doc, found) for k, found in zip(kept, found_all, strict=False)]
     by_source: dict[str, list[float]] = {}
-    for k, match in zip(kept, matches):
+    for k, match in zip(kept, matches, strict=False):
         by_source.setdefault(k.feed.name, []).append(match.relevance if match.eligible else 0.0)
     run.focus = source_focus(by_source) if vocab.has_keywords else {}
     scored = []
-    for k, match in zip(kept, matches):
+    for k, match in zip(kept, matches, strict=False):
         if vocab.has_keywords and not match.eligible:
             continue
         judgement = run.learned.judge(chain(k.doc.title, k.doc.summary), k.feed.name)
@@ -199,17 +212,18 @@ def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> l
     scored.sort(key=lambda s: (-s[0], s[1].order))
     best: list[float] = []
     out = []
-    niche, options, providers_ = run.niche, run.options, providers(run.niche, run.analyzer)
+    niche, options, who = run.niche, run.options, reader(run.niche, run.analyzer)
     for base, k, match, judgement in scored:
         entry = k.entry
         judged = len(best) < keep or best[0] < base
         signals = None
         if judged:
-            customer = customer_side((k.doc.title, k.doc.summary), providers_)
+            customer = customer_side(((entry["title"], k.doc.title), (entry.get("summary", ""), k.doc.summary)), who,
+                                     run.analyzer)
             signals = junk.signals(entry["title"], entry.get("summary", ""), k.date if not k.future else
                                    parse_date(entry.get("date")), reference, k.doc.tokens, run.analyzer,
                                    options.hard_sell, niche.exclude, match.title_keywords, match.title_share,
-                                   entry["url"], _surface(run, entry, customer), entry.get("title_type") == TEXT)
+                                   entry["url"], customer.lower(), entry.get("title_type") == TEXT)
             (heapq.heappush if len(best) < keep else heapq.heappushpop)(best, base * junk.factor(signals))
         score = base * junk.factor(signals) if judged else 0.0
         run.details[k.order] = _Detail(k.doc, match, run.vocab.has_keywords, signals, judgement, k.date, k.age,
@@ -218,14 +232,6 @@ def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> l
                              guid=entry.get("guid", ""), date=k.date, source=k.feed.name,
                              score=round(score, 4), section="", why="", order=k.order, key=entry.get("key", "")))
     return out
-
-
-def _surface(run: _Run, entry: dict, terms: tuple[str, ...]) -> str:
-    """Terms as the entry wrote them ('choos', 'a', 'vet' -> 'choose a vet')."""
-    if not terms:
-        return ""
-    words = run.analyzer.surface(f"{entry['title']} {entry.get('summary', '')}")
-    return " ".join(words.get(t, t) for t in terms).lower()
 
 
 def _rare(run: _Run, cand: Candidate) -> frozenset[str]:

@@ -18,14 +18,30 @@ import hashlib
 import html
 import json
 import re
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 
 from .nesting import flatten
 from .terms import analyzer
-from .tracking import clean_link, is_click_redirect, is_web_url, url_key
+from .tracking import TEXT_URL, clean_link, is_click_redirect, is_web_url, url_key
+
+
+class Entry(TypedDict):
+    """One cleaned feed entry. A TypedDict, not a dataclass: entries are the feed cache's JSON (read back
+    as they are, thousands per warm run) and cross to the parser workers and back."""
+
+    title: str
+    url: str
+    summary: str
+    guid: str
+    date: str | None
+    key: str                             # tracking.url_key(url): the same article at any of its URLs
+    title_type: NotRequired[str]         # "text" when the feed's title was text, not HTML
+    summary_type: NotRequired[str]
+    terms: NotRequired[dict[str, list[str]]]   # per analyser key: [title terms, summary terms]
+
 
 TITLE_MAX_CHARS = 200
 # A stranger's feed must not be able to blow up an issue (or its email past EMAIL_MAX_BYTES):
@@ -148,10 +164,6 @@ def absolute_link(link: str, *bases: str) -> str | None:
     return None if url is None or is_click_redirect(url) else url
 
 
-# A link written out as text (the no-strings check reads issue text as well as hrefs).
-_TEXT_URL = re.compile(r"""https?://[^\s<>"'`)\]]+""", re.I)
-
-
 def _text_link(match: re.Match) -> str:
     text = match.group(0)
     url, tail = text.rstrip(".,;:"), text[len(text.rstrip(".,;:")):]
@@ -161,10 +173,10 @@ def _text_link(match: re.Match) -> str:
 
 def clean_text_links(text: str) -> str:
     """Links in plain text lose their tracking parameters; click-counting ones go (bit.ly...)."""
-    return _one_line(_TEXT_URL.sub(_text_link, text)) if "://" in text else text
+    return _one_line(TEXT_URL.sub(_text_link, text)) if "://" in text else text
 
 
-def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_words: int) -> dict[str, Any] | None:
+def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_words: int) -> Entry | None:
     """One parsed entry as Openhand keeps it, or None when it has no usable link or title. A field that
     was text says so ("title_type": "text"), so that cleaning it again keeps it as it is."""
     url = absolute_link(raw.get("link", ""), raw.get("base", ""), feed_url, feed_link)
@@ -179,7 +191,7 @@ def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_word
     if not title:
         return None
     guid = plain_text(raw.get("guid"))[:500]
-    entry = {"title": title, "url": url, "summary": summary, "guid": guid, "date": raw.get("date"),
+    entry: Entry = {"title": title, "url": url, "summary": summary, "guid": guid, "date": raw.get("date"),
              "key": url_key(url)}
     if title_type == TEXT:
         entry["title_type"] = TEXT
@@ -198,14 +210,16 @@ def _kind(value: Any) -> str:
 CLEANER_VERSION = 5
 
 
-def analyse_entries(entries: list[dict[str, Any]], languages: tuple[str, ...]) -> list[dict[str, Any]]:
+def analyse_entries(entries: list[Entry], languages: tuple[str, ...]) -> list[Entry]:
     """Each entry with its title and summary as index terms for each of the given languages (the
     languages of the niches reading the feed): "terms": {"english": ["title terms", "summary terms"]}.
     Done once, where the feed is cleaned (in the parser workers), so that choosing links for every
     niche and every later run reads the terms instead of working them out again."""
     analyzers = {a.key: a for a in map(analyzer, languages)}
     for entry in entries if analyzers else ():
-        entry["terms"] = {key: a.fields(entry["title"], entry.get("summary", "")) for key, a in sorted(analyzers.items())}
+        entry["terms"] = {
+            key: a.fields(entry["title"], entry.get("summary", "")) for key, a in sorted(analyzers.items())
+        }
     return entries
 
 
@@ -214,7 +228,7 @@ def analysed_keys(languages: tuple[str, ...]) -> str:
     return ",".join(sorted({analyzer(lang).key for lang in languages}))
 
 
-def cleaned_stamp(entries: list[dict[str, Any]], summary_words: int, languages: tuple[str, ...] = ()) -> str:
+def cleaned_stamp(entries: list[Entry], summary_words: int, languages: tuple[str, ...] = ()) -> str:
     """What the cache stores beside entries this cleaner produced: the cleaner's version, the summary
     length, the analyses and a digest of the entries, so a newer cleaner, a new setting, a niche in
     another language or a hand edit all mismatch."""
@@ -224,12 +238,16 @@ def cleaned_stamp(entries: list[dict[str, Any]], summary_words: int, languages: 
 
 
 def reclean_entries(entries: Any, summary_words: int, stamp: Any = None,
-                    languages: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+                    languages: tuple[str, ...] = ()) -> list[Entry]:
     """Entries reused from the cache go through this step again unless their stamp shows this
     cleaner wrote them, unchanged since: a cache written by an older cleaner, for another summary
     length or other languages, or edited by hand must not bypass it. A field the entry marks as
     text is cleaned again as text, the rest as HTML (as a hand edit may have put markup there)."""
-    if isinstance(entries, list) and isinstance(stamp, str) and stamp == cleaned_stamp(entries, summary_words, languages):
+    if (
+        isinstance(entries, list)
+        and isinstance(stamp, str)
+        and stamp == cleaned_stamp(entries, summary_words, languages)
+    ):
         return entries
     out = []
     for entry in entries if isinstance(entries, list) else []:
@@ -245,6 +263,6 @@ def reclean_entries(entries: Any, summary_words: int, stamp: Any = None,
     return analyse_entries(out, languages)
 
 
-def clean_entries(raws: list[dict[str, Any]], feed_url: str, feed_link: str, summary_words: int) -> list[dict[str, Any]]:
+def clean_entries(raws: list[dict[str, Any]], feed_url: str, feed_link: str, summary_words: int) -> list[Entry]:
     cleaned = (clean_entry(raw, feed_url, feed_link, summary_words) for raw in raws)
     return [entry for entry in cleaned if entry is not None]

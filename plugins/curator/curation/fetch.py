@@ -7,6 +7,11 @@ applied to *decompressed* bytes, a redirect limit) and a per-feed cache holding
 the conditional-GET validators, the back-off state and the last good entries.
 Each feed's outcome is a `Fetched` value; nothing here raises for one bad feed.
 
+This module owns the feed cache: its schema (`FeedState`, a `FeedStateJSON` on disk)
+and every transition of it (a failure and its back-off, the validators, a body that
+was not a feed, a good parse). Curation reports what parsing found and never edits
+the state itself.
+
 The connections themselves (politeness per host, public feeds kept out of the local
 network) are `network`'s.
 """
@@ -20,15 +25,19 @@ import logging
 import os
 import time
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, TypedDict
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
 from ..model.documents import write_bytes_atomic
+from .clean import Entry
 from .network import Network, Refused, is_local_origin
+from .tracking import is_web_url
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +47,17 @@ BACKOFF_MAX = 24 * 60 * 60      # never wait more than a day
 RETRY_AFTER_MAX = 7 * 24 * 60 * 60  # a server's Retry-After (year 9999...) cannot silence a feed for longer
 CHUNK = 64 * 1024
 
-# Outcomes of one fetch.
-OK = "ok"                       # new bytes to parse
-NOT_MODIFIED = "not modified"   # 304 / unchanged file: reuse cached entries, parse nothing
-CACHED = "cached"               # not fetched (offline or backing off): cached entries reused
-FAILED = "failed"
-GONE = "gone"
+
+
+class Status(StrEnum):
+    """What became of one feed this run."""
+
+    OK = "ok"                       # new bytes to parse
+    NOT_MODIFIED = "not modified"   # 304 / unchanged file: reuse cached entries, parse nothing
+    NOT_FETCHED = "not fetched"     # offline or backing off: no request made, cached entries reused
+    FAILED = "failed"
+    GONE = "gone"                   # 410 Gone, now or on an earlier run: never fetched again
+    STOPPED = "stopped"             # sent a body, but a limit (or a crash) stopped its parsing
 
 
 class FetchError(Exception):
@@ -54,57 +68,161 @@ class FetchError(Exception):
         self.reason, self.status, self.retry_after = reason, status, retry_after
 
 
+# ---------------------------------------------------------------- the cache
+
+class FeedStateJSON(TypedDict, total=False):
+    """A feed cache file (cache/curator/feeds/<sha>.json) as JSON: only `FeedState` reads or writes it."""
+
+    version: int
+    location: str
+    entries: list[Entry]
+    cleaned: str                # clean.cleaned_stamp of the entries
+    etag: str | None
+    last_modified: str | None
+    file_stamp: str | None      # a local file's "size:mtime_ns"
+    failures: int               # failures in a row
+    last_error: str
+    next_try: float             # epoch seconds: backing off until then
+    gone: bool
+    gone_at: str                # yyyy-mm-dd of the 410
+    fetched_at: str             # when the entries were last parsed from a good body
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """One feed's cached state. Every change is one of the methods below, each returning a new state,
+    so that "did it change?" is a comparison and the cache is written only when it did."""
+
+    location: str
+    entries: list[Entry] = field(default_factory=list)
+    cleaned: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    file_stamp: str | None = None
+    failures: int = 0
+    last_error: str = ""
+    next_try: float = 0
+    gone: bool = False
+    gone_at: str | None = None
+    fetched_at: str | None = None
+
+    @property
+    def remote(self) -> bool:
+        return is_web_url(self.location)
+
+    @classmethod
+    def from_json(cls, data: FeedStateJSON, location: str) -> FeedState:
+        """A cache file's state; raises ValueError for one that is not of this version or this feed."""
+        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or data.get("location") != location:
+            raise ValueError("not a feed cache file of this version")
+        entries = data.get("entries", [])
+        if not isinstance(entries, list):
+            raise ValueError("entries is not a list")
+        cleaned = data.get("cleaned")
+        return cls(location, entries, cleaned if isinstance(cleaned, str) else None, data.get("etag"),
+                   data.get("last_modified"), data.get("file_stamp"), int(data.get("failures") or 0),
+                   str(data.get("last_error") or ""), float(data.get("next_try") or 0), bool(data.get("gone")),
+                   data.get("gone_at"), data.get("fetched_at"))
+
+    def to_json(self) -> FeedStateJSON:
+        out: FeedStateJSON = {"version": CACHE_VERSION, "location": self.location, "entries": self.entries,
+                              "failures": self.failures, "last_error": self.last_error, "next_try": self.next_try}
+        for key in ("cleaned", "etag", "last_modified", "file_stamp", "gone_at", "fetched_at"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)  # type: ignore[literal-required]
+        if self.gone:
+            out["gone"] = True
+        return out
+
+    # The transitions.
+
+    def failed(self, reason: str, now: float, retry_after: float | None = None) -> FeedState:
+        """A failed fetch: one more failure in a row, and (for a remote feed) a back-off."""
+        failures = self.failures + 1
+        next_try = now + backoff(failures, retry_after) if self.remote else self.next_try
+        return replace(self, failures=failures, last_error=reason, next_try=next_try)
+
+    def went(self, reason: str, now: float) -> FeedState:
+        """410 Gone: remembered, never fetched again."""
+        return replace(self, failures=self.failures + 1, last_error=reason, gone=True,
+                       gone_at=time.strftime("%Y-%m-%d", time.gmtime(now)))
+
+    def answered(self, status: Status, headers: dict[str, str]) -> FeedState:
+        """The server (or file) answered: no back-off; a body's validators are kept for the next
+        conditional GET. A body counts as a success only once it parses as a feed (`parsed`)."""
+        state = replace(self, last_error="", next_try=0)
+        if status != Status.OK:
+            return replace(state, failures=0)
+        if self.remote:
+            return replace(state, etag=headers.get("etag") or None, last_modified=headers.get("last-modified") or None)
+        return replace(state, file_stamp=headers.get("file_stamp"))
+
+    def refused(self, reason: str, now: float) -> FeedState:
+        """The body was not a feed, or a limit stopped its parsing: fetched in full again next time
+        (no validators), after a back-off."""
+        return replace(self, etag=None, last_modified=None, file_stamp=None).failed(reason, now)
+
+    def parsed(self, entries: list[Entry], cleaned: str, now: float) -> FeedState:
+        """A body that parsed as a feed: its entries are the last good ones."""
+        return replace(self, entries=entries, cleaned=cleaned, failures=0,
+                       fetched_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)))
+
+    def recleaned(self, entries: list[Entry], cleaned: str) -> FeedState:
+        """Cached entries cleaned again (an older cleaner, another summary length, a hand edit): kept,
+        stamped, so the next run reuses them as they are."""
+        return replace(self, entries=entries, cleaned=cleaned)
+
+
 @dataclass
 class Fetched:
     """What fetching one feed produced."""
 
     location: str
-    status: str
+    status: Status
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    url: str = ""                    # the final URL after redirects (base for relative links)
+    final_url: str = ""              # the URL after redirects (base for relative links)
     reason: str = ""                 # for warnings: why it failed, moved, or was skipped
-    state: dict[str, Any] = field(default_factory=dict)
+    state: FeedState | None = None   # the feed's state after this fetch (fetch_one always sets it)
     changed: bool = True             # the state differs from the cached one (so it must be saved)
 
-
-# ---------------------------------------------------------------- the cache
 
 def cache_path(cache_folder: str, location: str) -> str:
     digest = hashlib.sha256(location.encode("utf-8")).hexdigest()[:24]
     return os.path.join(cache_folder, "feeds", f"{digest}.json")
 
 
-def load_state(cache_folder: str, location: str) -> dict[str, Any]:
+def load_state(cache_folder: str, location: str) -> FeedState:
     """The cached state of one feed; a missing or damaged file gives a fresh one (with a warning)."""
     path = cache_path(cache_folder, location)
     try:
         with open(path, "rb") as handle:
-            state = json.loads(handle.read().decode("utf-8"))
-        if not isinstance(state, dict) or state.get("version") != CACHE_VERSION or state.get("location") != location:
-            raise ValueError("not a feed cache file of this version")
-        if not isinstance(state.get("entries", []), list):
-            raise ValueError("entries is not a list")
-        return state
+            return FeedState.from_json(json.loads(handle.read().decode("utf-8")), location)
     except FileNotFoundError:
         pass
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, TypeError) as exc:
         logger.warning("feed cache %s for %s is damaged (%s); rebuilding it", path, location, exc)
-    return {"version": CACHE_VERSION, "location": location, "entries": []}
+    return FeedState(location)
 
 
-def save_state(cache_folder: str, state: dict[str, Any]) -> None:
+def save_state(cache_folder: str, state: FeedState) -> None:
     """Atomic (temp file + rename), so a kill mid-write leaves the old cache file or the new one.
 
     Not fsynced, unlike drafts: a cache lost to a power cut is only rebuilt (with a warning),
     and a hundred fsyncs would cost a warm run more than its requests.
     """
-    path = cache_path(cache_folder, state["location"])
-    data = json.dumps(state, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    path = cache_path(cache_folder, state.location)
+    data = json.dumps(state.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8")
     try:
         write_bytes_atomic(path, data, durable=False)
     except OSError as exc:
-        logger.warning("could not write the feed cache for %s: %s", state["location"], exc)
+        logger.warning("could not write the feed cache for %s: %s", state.location, exc)
+
+
+def keep(cache_folder: str, result: Fetched, state: FeedState) -> None:
+    """Save a feed's final state (after parsing's findings were taken in) when it differs from the cached one."""
+    if result.changed or state != result.state:
+        save_state(cache_folder, state)
 
 
 # ---------------------------------------------------------------- one feed
@@ -121,8 +239,8 @@ class FetchOptions:
     retry: bool = False             # fetch feeds that are backing off too (`openhand curate --retry`)
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> "FetchOptions":
-        siteurl = settings.get("SITEURL") or settings.get("SITE_DOMAIN") or "local"
+    def from_settings(cls, settings: dict[str, Any]) -> FetchOptions:
+        siteurl = settings["SITEURL"] or settings["SITE_DOMAIN"] or "local"
         return cls(
             connect_timeout=float(settings["CURATE_CONNECT_TIMEOUT"]),
             read_timeout=float(settings["CURATE_READ_TIMEOUT"]),
@@ -167,7 +285,11 @@ def _read_capped(response, options: FetchOptions, deadline: float) -> bytes:
     while True:
         if time.monotonic() > deadline:
             raise FetchError("timed out: the server sends too slowly")
-        chunk = response.read1(CHUNK, decode_content=False) if hasattr(response, "read1") else response.read(CHUNK, decode_content=False)
+        chunk = (
+            response.read1(CHUNK, decode_content=False)
+            if hasattr(response, "read1")
+            else response.read(CHUNK, decode_content=False)
+        )
         if not chunk:
             break
         raw_seen += len(chunk)
@@ -195,16 +317,16 @@ def _read_capped(response, options: FetchOptions, deadline: float) -> bytes:
     return bytes(out)
 
 
-def fetch_url(net: Network, url: str, state: dict[str, Any], options: FetchOptions,
+def fetch_url(net: Network, url: str, state: FeedState, options: FetchOptions,
               now: float | None = None) -> Fetched:
     """One conditional GET, following redirects by hand (to warn on permanent moves, stop loops and
     keep a public feed out of the local network), one request at a time per host."""
     now = time.time() if now is None else now
     headers: dict[str, str] = dict(net.pool.headers)  # per-request headers replace the pool's: keep the UA
-    if state.get("etag"):
-        headers["If-None-Match"] = state["etag"]
-    if state.get("last_modified"):
-        headers["If-Modified-Since"] = state["last_modified"]
+    if state.etag:
+        headers["If-None-Match"] = state.etag
+    if state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
     # One time budget for all the requests of this fetch, against servers that trickle; waiting
     # for a host's turn does not count.
     budget = options.connect_timeout + 2 * options.read_timeout
@@ -254,7 +376,7 @@ def _get(pool: urllib3.PoolManager, current: str, url: str, headers: dict[str, s
                 raise FetchError(f"HTTP {status} redirects to a non-http address {target!r}", status)
             return status, target
         if status == 304:
-            return Fetched(url, NOT_MODIFIED, url=current, reason=_moved(moved))
+            return Fetched(url, Status.NOT_MODIFIED, final_url=current, reason=_moved(moved))
         if status == 410:
             raise FetchError("HTTP 410 Gone: the feed no longer exists", 410)
         if status == 429 or status == 503:
@@ -269,7 +391,7 @@ def _get(pool: urllib3.PoolManager, current: str, url: str, headers: dict[str, s
         complete = True
         kept = {k.lower(): v for k, v in response.headers.items()
                 if k.lower() in ("content-type", "content-location", "content-language", "etag", "last-modified")}
-        return Fetched(url, OK, body=body, headers=kept, url=current, reason=_moved(moved))
+        return Fetched(url, Status.OK, body=body, headers=kept, final_url=current, reason=_moved(moved))
     except urllib3.exceptions.ReadTimeoutError:
         raise FetchError(f"timed out after {options.read_timeout:g} s waiting for data") from None
     except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -307,15 +429,15 @@ def _network_reason(exc: BaseException | None) -> str:
     return text
 
 
-def fetch_file(path: str, state: dict[str, Any], options: FetchOptions) -> Fetched:
+def fetch_file(path: str, state: FeedState, options: FetchOptions) -> Fetched:
     """A local feed file (the offline demo): unchanged size and mtime count as not modified."""
     try:
         info = os.stat(path)
     except OSError as exc:
         raise FetchError(f"cannot read the file ({exc.strerror})") from None
     stamp = f"{info.st_size}:{info.st_mtime_ns}"
-    if state.get("file_stamp") == stamp and state.get("entries") is not None and "fetched_at" in state:
-        return Fetched(path, NOT_MODIFIED, url=path)
+    if state.file_stamp == stamp and state.fetched_at is not None:
+        return Fetched(path, Status.NOT_MODIFIED, final_url=path)
     if info.st_size > options.max_bytes:
         raise FetchError(f"file of {info.st_size:,} bytes is over the {options.max_bytes:,}-byte cap; not read")
     try:
@@ -323,7 +445,7 @@ def fetch_file(path: str, state: dict[str, Any], options: FetchOptions) -> Fetch
             body = handle.read(options.max_bytes + 1)
     except OSError as exc:
         raise FetchError(f"cannot read the file ({exc.strerror})") from None
-    return Fetched(path, OK, body=body, url=path, headers={"file_stamp": stamp})
+    return Fetched(path, Status.OK, body=body, final_url=path, headers={"file_stamp": stamp})
 
 
 # ---------------------------------------------------------------- many feeds
@@ -334,59 +456,46 @@ def backoff(failures: int, retry_after: float | None = None) -> float:
     return max(retry_after, wait) if retry_after is not None else wait
 
 
-def fetch_one(net: Network, location: str, state: dict[str, Any], options: FetchOptions, *, offline: bool,
+def fetch_one(net: Network, location: str, state: FeedState, options: FetchOptions, *, offline: bool,
               now: float) -> Fetched:
-    """Fetch one feed honouring its cached state; returns a Fetched whatever happens."""
-    remote = location.startswith(("http://", "https://"))
-    if state.get("gone"):
-        return Fetched(location, GONE, reason=f"returned 410 Gone on {state.get('gone_at', 'an earlier run')}; "
-                                              "no longer fetched (remove it from the niche file)", state=state)
-    if remote and offline:
-        return Fetched(location, CACHED, reason="offline: using the cached entries" if state.get("entries")
+    """Fetch one feed honouring its cached state; returns a Fetched (with the new state) whatever happens."""
+    if state.gone:
+        return Fetched(location, Status.GONE, reason=f"returned 410 Gone on {state.gone_at or 'an earlier run'}; "
+                                                     "no longer fetched (remove it from the niche file)", state=state)
+    if state.remote and offline:
+        return Fetched(location, Status.NOT_FETCHED, reason="offline: using the cached entries" if state.entries
                        else "offline and never fetched: no entries", state=state)
-    if remote and state.get("next_try", 0) > now and not options.retry:
-        wait = int(state["next_try"] - now)
-        return Fetched(location, CACHED, reason=f"backing off after {state.get('failures', 0)} failure(s) "
-                                                f"({state.get('last_error', '')}); next try in {wait} s", state=state)
+    if state.remote and state.next_try > now and not options.retry:
+        wait = int(state.next_try - now)
+        return Fetched(location, Status.NOT_FETCHED, reason=f"backing off after {state.failures} failure(s) "
+                                                            f"({state.last_error}); next try in {wait} s", state=state)
     try:
-        result = fetch_url(net, location, state, options, now) if remote else fetch_file(location, state, options)
+        result = (fetch_url(net, location, state, options, now) if state.remote
+                  else fetch_file(location, state, options))
     except FetchError as exc:
-        failures = int(state.get("failures", 0)) + 1
-        state = {**state, "failures": failures, "last_error": exc.reason}
         if exc.status == 410:
-            state.update(gone=True, gone_at=time.strftime("%Y-%m-%d", time.gmtime(now)))
-            return Fetched(location, GONE, reason=exc.reason + "; it will not be fetched again "
-                                                             "(remove it from the niche file)", state=state)
-        if remote:
-            state["next_try"] = now + backoff(failures, exc.retry_after)
-        return Fetched(location, FAILED, reason=exc.reason, state=state)
-    state = {**state, "last_error": "", "next_try": 0}
-    if result.status != OK:
-        state["failures"] = 0   # an OK body is a success only once it parses as a feed (curate says)
-    if result.status == OK:
-        if remote:
-            state["etag"] = result.headers.get("etag") or None
-            state["last_modified"] = result.headers.get("last-modified") or None
-        else:
-            state["file_stamp"] = result.headers.pop("file_stamp")
-    result.state = state
+            return Fetched(location, Status.GONE, reason=exc.reason + "; it will not be fetched again "
+                                                                    "(remove it from the niche file)",
+                           state=state.went(exc.reason, now))
+        return Fetched(location, Status.FAILED, reason=exc.reason, state=state.failed(exc.reason, now, exc.retry_after))
+    result.state = state.answered(result.status, result.headers)
+    result.headers.pop("file_stamp", None)
     return result
 
 
-def likely_bodies(states: dict[str, dict[str, Any]], offline: bool, now: float | None = None,
+def likely_bodies(states: dict[str, FeedState], offline: bool, now: float | None = None,
                   retry: bool = False) -> int:
     """How many remote feeds will probably send a body to parse (no validators to get a 304 with)."""
     if offline:
         return 0
     now = time.time() if now is None else now
-    return sum(1 for loc, st in states.items() if loc.startswith(("http://", "https://"))
-               and not st.get("gone") and (retry or st.get("next_try", 0) <= now)
-               and not (st.get("etag") or st.get("last_modified")))
+    return sum(1 for st in states.values() if st.remote and not st.gone and (retry or st.next_try <= now)
+               and not (st.etag or st.last_modified))
 
 
 def fetch_all(locations: list[str], cache_folder: str, options: FetchOptions, *, offline: bool = False,
               on_done: Callable[[Fetched], None] | None = None,
-              states: dict[str, dict[str, Any]] | None = None) -> dict[str, Fetched]:
+              states: dict[str, FeedState] | None = None) -> dict[str, Fetched]:
     """Fetch every feed in threads (I/O only: parsing happens elsewhere, never in these threads)."""
     now = time.time()
     states = states if states is not None else {loc: load_state(cache_folder, loc) for loc in locations}
@@ -398,16 +507,16 @@ def fetch_all(locations: list[str], cache_folder: str, options: FetchOptions, *,
             return fetch_one(net, loc, states[loc], options, offline=offline, now=now)
         except Exception as exc:  # a bug must not cost the other feeds their run
             logger.debug("fetching %s crashed", loc, exc_info=True)
-            return Fetched(loc, FAILED, reason=f"internal error: {exc!r}", state=states[loc])
+            return Fetched(loc, Status.FAILED, reason=f"internal error: {exc!r}", state=states[loc])
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(options.workers, len(locations) or 1))) as executor:
             # As each feed completes (not in list order), so its parsing can start while others download.
             for future in as_completed([executor.submit(task, loc) for loc in locations]):
                 result = future.result()
-                if not result.state:
+                if result.state is None:
                     result.state = states[result.location]
-                result.changed = result.status == OK or result.state != states[result.location]
+                result.changed = result.status == Status.OK or result.state != states[result.location]
                 results[result.location] = result
                 if on_done is not None:
                     on_done(result)

@@ -9,281 +9,55 @@ Why a keeper: workers should be forked (a fork starts at once, warm), but the ru
 forks nothing while its fetch threads are running (a fork copies locks they may
 hold). So the pool starts one fresh interpreter (safe with threads), the keeper,
 which imports the task's module once and forks the workers itself, having no
-threads of its own. The keeper hands each worker one task at a time, so when a
+threads of its own (`keeper`). The keeper hands each worker one task at a time, so when a
 worker dies it knows which task killed it: that task is reported stopped, the
 worker replaced, and no other task is lost. The pool starts on its first task, so
 a run with nothing to parse (every feed 304) pays for none of it.
 
-`fork_pool` is the plain forked ProcessPoolExecutor for trusted work (choosing
+`ForkedPool` is the plain forked ProcessPoolExecutor for trusted work (choosing
 links from cleaned entries), for when this process has no other threads.
 """
 
 from __future__ import annotations
 
-import collections
 import gc
-import importlib
 import json
 import logging
-import math
 import multiprocessing
 import os
 import pickle
-import resource
-import signal
-import struct
 import subprocess
 import sys
 import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
-from multiprocessing.connection import Connection, wait
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict
+from multiprocessing.connection import Connection
 from typing import Any
+
+from .keeper import (
+    CPU,
+    CRASH,
+    END,
+    ERROR,
+    MEMORY,
+    RESULT_OK,
+    RESULT_STOPPED,
+    TIME,
+    Limits,
+    Stopped,
+    die_with_parent,
+    frame,
+    unframe,
+)
+
+__all__ = ["CPU", "CRASH", "ERROR", "MEMORY", "TIME", "ForkedPool", "LimitedPool", "Limits", "Stopped"]
 
 logger = logging.getLogger(__name__)
 
-MEMORY, CPU, TIME, CRASH, ERROR = "memory", "cpu", "time", "crash", "error"
-_OK, _FAILED, _STOPPED = "ok", "failed", "stopped"
-_EXIT_MEMORY = 75                     # a worker's exit code after a MemoryError
-_END = b""                            # parent -> keeper: no more tasks
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # plugins/
-_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from curator.curation.pools import _keeper_main; _keeper_main(sys.argv[2:])"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one task may use: memory above the worker's size when the task starts, CPU seconds
-    (counted by the kernel in whole seconds, so rounded up), and wall-clock seconds."""
-
-    memory_mb: int
-    cpu_seconds: float
-    wall_seconds: float
-
-
-@dataclass(frozen=True)
-class Stopped:
-    """A task that did not finish: what stopped it (MEMORY, CPU, TIME, CRASH or ERROR) and how."""
-
-    limit: str
-    detail: str = ""
-
-
-# ---------------------------------------------------------------- in every child process
-
-def die_with_parent(parent: int) -> None:
-    """A worker must not outlive its run: after a SIGKILL nothing is left to stop it, and it would
-    wait for work for ever. Linux: ask for SIGKILL when the forking thread dies."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent died before that took effect
-        os._exit(1)
-
-
-def _soft_limit(which: int, value: int) -> None:
-    _, hard = resource.getrlimit(which)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    resource.setrlimit(which, (value, hard))
-
-
-def _set_limits(limits: Limits) -> None:
-    """Limits for the next task, from what this worker uses now (it accumulates CPU time, and its
-    size is whatever earlier tasks left): only soft limits, so the next task can raise them again."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as handle:
-            size = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        _soft_limit(resource.RLIMIT_AS, size + limits.memory_mb * 2 ** 20)
-    except (OSError, ValueError):
-        pass  # no /proc: the CPU limit and the watchdog still hold
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    _soft_limit(resource.RLIMIT_CPU, math.ceil(usage.ru_utime + usage.ru_stime + limits.cpu_seconds))
-
-
-def _frame(key: str, payload: bytes) -> bytes:
-    raw = key.encode("utf-8", "surrogateescape")
-    return struct.pack("!I", len(raw)) + raw + payload
-
-
-def _unframe(data: bytes) -> tuple[str, bytes]:
-    (size,) = struct.unpack_from("!I", data)
-    return data[4:4 + size].decode("utf-8", "surrogateescape"), data[4 + size:]
-
-
-def _work(fn, inbox: Connection, outbox: Connection, limits: Limits) -> None:
-    """A worker: one task at a time, each under fresh limits, until the keeper closes the inbox.
-    SIGXCPU's default action ends it; a MemoryError ends it with _EXIT_MEMORY, unreported
-    (reporting would need the memory it has just run out of)."""
-    _soft_limit(resource.RLIMIT_CORE, 0)  # a worker killed by SIGXCPU leaves no core file
-    while True:
-        try:
-            key, payload = _unframe(inbox.recv_bytes())
-        except (EOFError, OSError):
-            os._exit(0)
-        _set_limits(limits)
-        try:
-            out = pickle.dumps((_OK, fn(*pickle.loads(payload))), pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            os._exit(_EXIT_MEMORY)
-        except Exception as exc:  # a bug shown a stranger's bytes: that task fails, the worker goes on
-            out = pickle.dumps((_FAILED, f"{type(exc).__name__}: {exc}"))
-        try:
-            outbox.send_bytes(_frame(key, out))
-        except MemoryError:
-            os._exit(_EXIT_MEMORY)
-        except OSError:
-            os._exit(0)
-
-
-# ---------------------------------------------------------------- the keeper process
-
-@dataclass
-class _Worker:
-    pid: int
-    inbox: Connection     # keeper -> worker
-    outbox: Connection    # worker -> keeper
-    key: str | None = None
-    deadline: float = 0.0
-    killed: bool = False
-
-
-def _fork_worker(fn, limits: Limits, others: list[Connection]) -> _Worker:
-    to_r, to_w = os.pipe()
-    from_r, from_w = os.pipe()
-    keeper = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the worker: keep only its own two pipe ends, so every EOF reaches who waits for it
-        try:
-            die_with_parent(keeper)
-            for conn in others:
-                conn.close()
-            os.close(to_w)
-            os.close(from_r)
-            _work(fn, Connection(to_r, writable=False), Connection(from_w, readable=False), limits)
-        finally:
-            os._exit(1)
-    os.close(to_r)
-    os.close(from_w)
-    return _Worker(pid, Connection(to_w, readable=False), Connection(from_r, writable=False))
-
-
-def _death(status: int, killed: bool, limits: Limits) -> tuple:
-    code = os.waitstatus_to_exitcode(status)
-    if killed:
-        return _STOPPED, TIME, f"took longer than {limits.wall_seconds:g} s"
-    if code == _EXIT_MEMORY:
-        return _STOPPED, MEMORY, f"needed more than {limits.memory_mb} MB"
-    if code == -signal.SIGXCPU:
-        return _STOPPED, CPU, f"needed more than {limits.cpu_seconds:g} s of CPU"
-    try:
-        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-    except ValueError:
-        how = f"signal {-code}"
-    return _STOPPED, CRASH, f"its worker process died ({how})"
-
-
-@dataclass
-class _Keeper:
-    fn: Any
-    processes: int
-    limits: Limits
-    tasks: Connection
-    results: Connection
-    pending: collections.deque = field(default_factory=collections.deque)
-    workers: list[_Worker] = field(default_factory=list)
-
-    def dispatch(self) -> None:
-        for worker in list(self.workers):
-            if worker.key is None and self.pending:
-                self.assign(worker)
-        while self.pending and len(self.workers) < self.processes:
-            others = [self.tasks, self.results] + [c for w in self.workers for c in (w.inbox, w.outbox)]
-            self.workers.append(_fork_worker(self.fn, self.limits, others))
-            self.assign(self.workers[-1])
-
-    def assign(self, worker: _Worker) -> None:
-        key, data = self.pending.popleft()
-        try:
-            worker.inbox.send_bytes(data)
-        except OSError:  # it died while idle (killed from outside): the task waits for another
-            self.pending.appendleft((key, data))
-            self.retire(worker)
-            return
-        worker.key, worker.deadline, worker.killed = key, time.monotonic() + self.limits.wall_seconds, False
-
-    def retire(self, worker: _Worker) -> int:
-        """Reap a dead worker; returns its wait status."""
-        self.workers.remove(worker)
-        worker.inbox.close()
-        worker.outbox.close()
-        return os.waitpid(worker.pid, 0)[1]
-
-    def collect(self, worker: _Worker) -> None:
-        try:
-            data = worker.outbox.recv_bytes()
-        except (EOFError, OSError):
-            data = _frame(worker.key, pickle.dumps(_death(self.retire(worker), worker.killed, self.limits)))
-        else:
-            worker.key = None
-        self.results.send_bytes(data)
-
-    def run(self) -> None:
-        ended = False
-        while True:
-            self.dispatch()
-            busy = [w for w in self.workers if w.key is not None]
-            if ended and not busy and not self.pending:
-                return
-            now = time.monotonic()
-            timeout = max(0.0, min(w.deadline for w in busy) - now) if busy else None
-            ready = wait(([] if ended else [self.tasks]) + [w.outbox for w in busy], timeout)
-            if self.tasks in ready:
-                data = self.tasks.recv_bytes()  # EOFError: the run is gone, so is this keeper
-                if data == _END:
-                    ended = True
-                else:
-                    self.pending.append((_unframe(data)[0], data))
-            now = time.monotonic()
-            for worker in busy:
-                if worker.outbox in ready:
-                    self.collect(worker)
-                elif now >= worker.deadline and not worker.killed:
-                    worker.killed = True  # the watchdog: its EOF follows
-                    os.kill(worker.pid, signal.SIGKILL)
-
-    def stop(self, kill: bool) -> None:
-        for worker in list(self.workers):
-            if kill:
-                try:
-                    os.kill(worker.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            self.retire(worker)
-
-
-def _keeper_main(argv: list[str]) -> None:
-    """The keeper's entry point (a fresh interpreter, see _BOOT): argv is the task and result pipe
-    fds, the task function as module:name, the number of workers and the limits as JSON."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle; EOF stops us
-    task_fd, result_fd, target, processes, limits = argv
-    module, _, name = target.partition(":")
-    fn = getattr(importlib.import_module(module), name)
-    gc.freeze()  # the workers share what the import built instead of copying it page by page
-    keeper = _Keeper(fn, int(processes), Limits(**json.loads(limits)),
-                     Connection(int(task_fd), writable=False), Connection(int(result_fd), readable=False))
-    finished = False
-    try:
-        keeper.run()
-        finished = True
-    except (EOFError, OSError):
-        pass  # the run died or closed us early: stop the workers now
-    finally:
-        keeper.stop(kill=not finished)
-    os._exit(0)
+_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from curator.curation.keeper import keeper_main; "
+         "keeper_main(sys.argv[2:])")
 
 
 # ---------------------------------------------------------------- in the run
@@ -334,9 +108,15 @@ class LimitedPool:
         """Results as they come (a thread, so the keeper never waits to hand one over)."""
         try:
             while True:
-                key, payload = _unframe(results.recv_bytes())
+                key, payload = unframe(results.recv_bytes())
                 kind, *rest = pickle.loads(payload)
-                value = rest[0] if kind == _OK else Stopped(*rest) if kind == _STOPPED else Stopped(ERROR, rest[0])
+                value = (
+                    rest[0]
+                    if kind == RESULT_OK
+                    else Stopped(*rest)
+                    if kind == RESULT_STOPPED
+                    else Stopped(ERROR, rest[0])
+                )
                 with self._cond:
                     self._done[key] = value
                     self._cond.notify_all()
@@ -354,7 +134,7 @@ class LimitedPool:
         if self._broken:
             return
         try:
-            self._tasks.send_bytes(_frame(key, pickle.dumps(args, pickle.HIGHEST_PROTOCOL)))
+            self._tasks.send_bytes(frame(key, pickle.dumps(args, pickle.HIGHEST_PROTOCOL)))
         except OSError:
             pass  # the keeper is gone: results() says so for this key
 
@@ -365,7 +145,7 @@ class LimitedPool:
         if not self._ended:
             self._ended = True
             try:
-                self._tasks.send_bytes(_END)
+                self._tasks.send_bytes(END)
             except OSError:
                 pass
         with self._cond:
@@ -377,7 +157,7 @@ class LimitedPool:
         """Stop the keeper and its workers (at once, if results() was not asked for)."""
         if self._proc is None:
             return
-        self._tasks.close()  # EOF: after _END the keeper is done; before it, it stops its workers now
+        self._tasks.close()  # EOF: after END the keeper is done; before it, it stops its workers now
         try:
             self._proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -386,18 +166,76 @@ class LimitedPool:
         self._reader.join(timeout=10)
         self._proc = None
 
-    def __enter__(self) -> "LimitedPool":
+    def __enter__(self) -> LimitedPool:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
 
-def fork_pool(processes: int, initializer, *initargs) -> ProcessPoolExecutor | None:
-    """Forked workers for trusted work (they start at once and inherit what this process holds), or
-    None while this process runs other threads (a fork copies locks they may hold)."""
-    if threading.active_count() != 1:
-        logger.debug("other threads are running: no worker processes")
-        return None
-    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"),
-                               initializer=initializer, initargs=(os.getpid(), *initargs))
+class ForkedPool:
+    """`work(shared, *args)` for trusted tasks (choosing links from cleaned entries) in forked workers,
+    which inherit `shared` with the fork instead of receiving it pickled. `start` forks nothing while
+    this process runs other threads (a fork copies locks they may hold) or when forking fails: it
+    returns False and the caller does the work itself. `result(key)` is a task's value, or None when
+    its worker died; `close()` (or `with`) is the one shutdown, cancelling what has not started."""
+
+    def __init__(self, processes: int, work: Callable[..., Any], shared: Any):
+        self.processes, self.work, self.shared = processes, work, shared
+        self._executor: ProcessPoolExecutor | None = None
+        self._futures: dict[str, Future] = {}
+
+    def start(self, tasks: dict[str, tuple]) -> bool:
+        if threading.active_count() != 1:
+            logger.debug("other threads are running: no worker processes")
+            return False
+        # The first submit forks every worker. Frozen, what this process holds is never scanned by the
+        # workers' garbage collector, so its pages stay shared instead of being copied one by one.
+        gc.freeze()
+        try:
+            self._executor = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context(
+                "fork"), initializer=_forked, initargs=(os.getpid(), self.work, self.shared))
+            self._futures = {key: self._executor.submit(_run_forked, *args) for key, args in tasks.items()}
+            return True
+        except Exception as exc:  # e.g. no /dev/shm
+            logger.debug("no forked workers (%s)", exc)
+            self.close()
+            return False
+        finally:
+            gc.unfreeze()
+
+    def submitted(self, key: str) -> bool:
+        return key in self._futures
+
+    def result(self, key: str) -> Any:
+        try:
+            return self._futures[key].result()
+        except Exception as exc:  # a dead worker: the caller does that task itself
+            logger.debug("task %s failed in a worker: %r", key, exc)
+            return None
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> ForkedPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_inherited: tuple[Callable[..., Any], Any] | None = None   # set in a forked worker only, by _forked
+
+
+def _forked(parent: int, work: Callable[..., Any], shared: Any) -> None:
+    global _inherited
+    die_with_parent(parent)
+    _inherited = (work, shared)
+
+
+def _run_forked(*args: Any) -> Any:
+    assert _inherited is not None, "only in a ForkedPool worker"
+    work, shared = _inherited
+    return work(shared, *args)

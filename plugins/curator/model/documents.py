@@ -29,7 +29,7 @@ class ContentError(ValueError):
         super().__init__(where + problem + (f" (fix: {fix})" if fix else ""))
 
     @property
-    def errors(self) -> list["ContentError"]:
+    def errors(self) -> list[ContentError]:
         return [self]
 
 
@@ -152,13 +152,15 @@ PRIVATE = 0o600  # the mode for files that hold subscriber data: the owner only,
 
 
 def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True, durable: bool = True,
-                       mode: int = 0o666) -> bool:
+                       mode: int = 0o666, sync_folder: bool = True) -> bool:
     """Binary form of write_atomic, for cache and mail files.
 
     The file gets `mode` less the user's umask, as any editor's file does (0644 under umask 022,
     so a co-editor or a web server can read it); pass mode=PRIVATE for subscriber data.
     durable=False skips the fsyncs, for files that are rebuilt anyway (the feed cache,
-    mail/): still atomic against a kill, only not against a power cut.
+    mail/): still atomic against a kill, only not against a power cut. sync_folder=False keeps
+    the data's fsync but not the folder's: a power cut then leaves the old file or the new one,
+    whole, only maybe the old one.
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -177,8 +179,8 @@ def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True, durabl
                 os.link(tmp, path)
             except FileExistsError:
                 return False
-        if durable:
-            _fsync_dir(folder)
+        if durable and sync_folder:
+            fsync_dir(folder)
         return True
     finally:
         if os.path.lexists(tmp):
@@ -309,7 +311,7 @@ def markdown_files(folder: str, root: str) -> tuple[list[str], list[str]]:
     return sorted(files), sorted(refused)
 
 
-def _fsync_dir(folder: str) -> None:
+def fsync_dir(folder: str) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -366,7 +368,11 @@ class Fields:
         value = self._get(key, default, example)
         if value is default:
             return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (kind is int and not isinstance(value, int))
+        ):
             raise self.error(key, f"must be a {'whole ' if kind is int else ''}number, not {value!r}", example)
         if minimum is not None and value < minimum:
             raise self.error(key, f"must be at least {minimum}, not {value!r}", example)
@@ -410,7 +416,7 @@ class Fields:
         except ValueError:
             raise self.error(key, f"is not a date: {value!r}", example) from None
 
-    def nested(self, key: str, record: dict[str, Any], index: int | None = None) -> "Fields":
+    def nested(self, key: str, record: dict[str, Any], index: int | None = None) -> Fields:
         label = f"{key}[{index}]." if index is not None else f"{key}."
         return Fields(self.path, record, self.prefix + label, self.errors)
 
