@@ -121,6 +121,9 @@ lint: $(STAMP) ## ruff and mypy (configured in pyproject.toml)
 	"$(BIN)/ruff" check plugins tests bench
 	"$(BIN)/mypy"
 
+mutate: $(STAMP) ## Mutation testing: the kill rate of each module's tests (slow; ARGS="tracking -j 2")
+	"$(BIN)/python" tools/mutate.py $(ARGS)
+
 bench: $(STAMP) ## Measure curation, build, sending and the list endpoint against their targets
 	"$(BIN)/python" bench/run.py
 

@@ -8,6 +8,7 @@ and that listed equivalent mutants are counted apart.
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import mutate  # noqa: E402
 
 CORE = '''
 """A tiny module."""
+import time
 
 
 def clamp(x, lo, hi):
@@ -27,16 +29,14 @@ def clamp(x, lo, hi):
     return min(x, hi)
 
 
-def spin(n):
-    while n:
-        n -= 1
-    return n
+def nap():
+    time.sleep(0 * 3600)
+    return 1
 '''
 USE = "from .core import clamp\n\n\ndef percent(x):\n    return clamp(x, 0, 100)\n"
-STRONG = "from tinypkg.core import spin\nfrom tinypkg.use import percent\n\n\ndef test_it():\n" \
-         "    assert (percent(-1), percent(5), percent(101), spin(3)) == (0, 5, 100, 0)\n"
-WEAK = "from tinypkg.core import spin\nfrom tinypkg.use import percent\n\n\ndef test_it():\n" \
-       "    assert percent(5) == 5 and spin(0) == 0\n"
+STRONG = "from tinypkg.core import nap\nfrom tinypkg.use import percent\n\n\ndef test_it():\n" \
+         "    assert (percent(-1), percent(5), percent(101), nap()) == (0, 5, 100, 1)\n"
+WEAK = "from tinypkg.use import percent\n\n\ndef test_it():\n    assert percent(5) == 5\n"
 
 
 @pytest.fixture
@@ -57,41 +57,41 @@ def test_the_runner_makes_one_mutant_per_change_and_none_in_docstrings():
     assert kinds == [
         ("clamp", "condition -> False"), ("clamp", "condition -> True"), ("clamp", "< -> <="),
         ("clamp", "return x -> return None"), ("clamp", "return x -> return None"),
-        ("spin", "condition -> True"), ("spin", "- -> +"), ("spin", "statement removed"), ("spin", "1 -> 2"),
-        ("spin", "return x -> return None"),
+        ("nap", "statement removed"), ("nap", "* -> /"), ("nap", "0 -> 1"), ("nap", "3600 -> 3601"),
+        ("nap", "return x -> return None"), ("nap", "1 -> 2"),
     ]
     for m in mutate.mutants(CORE):
-        assert ast_differs(CORE, mutate.mutated_tree(CORE, m)), m.key
+        assert ast.dump(ast.parse(CORE)) != ast.dump(mutate.mutated_tree(CORE, m)), m.key
 
 
-def ast_differs(source, tree) -> bool:
-    import ast
-
-    return ast.dump(ast.parse(source)) != ast.dump(tree)
+def kinds(found) -> list[tuple[str, str]]:
+    return sorted((m.where, m.kind) for m in found)
 
 
-def test_a_test_that_notices_kills_one_that_does_not_lets_survive_and_a_loop_times_out(tiny):
+def test_a_test_that_notices_kills_one_that_does_not_lets_survive_and_a_hang_times_out(tiny):
     (tiny / "test_strong.py").write_text(STRONG)
     (tiny / "test_weak.py").write_text(WEAK)
     path = tiny / "tinypkg" / "core.py"
-    strong = mutate.run_module("tinypkg.core", path, [str(tiny / "test_strong.py")], jobs=2, timeout=1.0)
-    kinds = lambda ms: sorted((m.where, m.kind) for m in ms)  # noqa: E731
-    assert kinds(strong.survived) == [("clamp", "< -> <=")]  # x == lo returns lo either way: equivalent
-    assert kinds(strong.timed_out) == [("spin", "- -> +"), ("spin", "1 -> 2"), ("spin", "condition -> True"),
-                                       ("spin", "statement removed")]
+    # 0 * 3600 -> 1 * 3600 sleeps an hour; every other mutant's run takes a fraction of a second.
+    strong = mutate.run_module("tinypkg.core", path, [str(tiny / "test_strong.py")], jobs=2, timeout=2)
+    assert kinds(strong.timed_out) == [("nap", "0 -> 1")]
+    assert kinds(strong.survived) == [("clamp", "< -> <="), ("nap", "* -> /"), ("nap", "3600 -> 3601"),
+                                      ("nap", "statement removed")]  # none changes what the test sees
     assert kinds(strong.killed) == [("clamp", "condition -> False"), ("clamp", "condition -> True"),
                                     ("clamp", "return x -> return None"), ("clamp", "return x -> return None"),
-                                    ("spin", "return x -> return None")]
-    assert strong.rate == pytest.approx(9 / 10)
+                                    ("nap", "1 -> 2"), ("nap", "return x -> return None")]
+    assert strong.rate == pytest.approx(7 / 11)
 
-    equivalent = {m.key: "x == lo returns lo either way" for m in strong.survived}
-    again = mutate.run_module("tinypkg.core", path, [str(tiny / "test_weak.py")], jobs=2, timeout=1.0,
-                              equivalent=equivalent)
-    assert kinds(again.equivalent) == [("clamp", "< -> <=")]
-    # percent(5) == 5 and spin(0) == 0 never reach the lower bound nor the loop's body.
-    assert kinds(again.survived) == [("clamp", "condition -> False"), ("clamp", "return x -> return None"),
-                                     ("spin", "- -> +"), ("spin", "1 -> 2"), ("spin", "statement removed")]
-    assert again.rate == pytest.approx(4 / 9)
+    equivalent = {m.key: "the same behaviour" for m in strong.survived}
+    equivalent.update({m.key: "sleeps" for m in strong.timed_out})
+    weak = mutate.run_module("tinypkg.core", path, [str(tiny / "test_weak.py")], jobs=2, timeout=2,
+                             equivalent=equivalent)
+    assert len(weak.equivalent) == 5
+    # percent(5) == 5 never reaches the lower bound, and nap() is not called at all.
+    assert kinds(weak.survived) == [("clamp", "condition -> False"), ("clamp", "return x -> return None"),
+                                    ("nap", "1 -> 2"), ("nap", "return x -> return None")]
+    assert kinds(weak.killed) == [("clamp", "condition -> True"), ("clamp", "return x -> return None")]
+    assert weak.rate == pytest.approx(2 / 6)
 
 
 def test_equivalent_mutants_are_read_with_their_reason_and_a_line_without_one_is_refused(tmp_path):

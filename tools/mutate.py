@@ -334,32 +334,39 @@ def run_module(module_name: str, path: Path, tests: list[str], *, pytest_args=()
     for mutant in mutants(source):
         (result.equivalent.append(mutant) if mutant.key in equivalent else queue.append(mutant))
     running: dict[int, tuple[Mutant, float]] = {}
+    try:
+        _run_queue(module_name, source, tests, list(pytest_args), queue, running, jobs, limit, result, progress)
+    finally:  # interrupted (Ctrl-C): no child left running
+        for pid in running:
+            _stop(pid)
+    result.seconds = time.monotonic() - started
+    for bucket in (result.killed, result.survived, result.timed_out, result.errors):
+        bucket.sort(key=lambda m: (m.line, m.index, m.kind))
+    return result
+
+
+def _run_queue(module_name, source, tests, pytest_args, queue, running, jobs, limit, result, progress) -> None:
     while queue or running:
         while queue and len(running) < jobs:
             mutant = queue.pop(0)
             running[_start(module_name, mutated_tree(source, mutant), tests, list(pytest_args))] = (
                 mutant, time.monotonic())
-        pid, status = os.waitpid(-1, os.WNOHANG)
-        if pid == 0:
+        finished = [(pid, status) for pid in list(running) for pid, status in [os.waitpid(pid, os.WNOHANG)] if pid]
+        if not finished:  # (each child by its pid: never reap a process this one did not start)
             for pid, (mutant, since) in list(running.items()):
                 if time.monotonic() - since > limit:
-                    _stop(pid)
                     del running[pid]
+                    _stop(pid)
                     result.timed_out.append(mutant)
             time.sleep(0.02)
             continue
-        if pid not in running:
-            continue
-        mutant, _ = running.pop(pid)
-        code = os.waitstatus_to_exitcode(status)
-        bucket = {0: result.survived, 1: result.killed, 2: result.killed, 3: result.killed}.get(code, result.errors)
-        bucket.append(mutant)
-        if progress:
-            progress(mutant, "survived" if code == 0 else "killed" if bucket is result.killed else f"error {code}")
-    result.seconds = time.monotonic() - started
-    for bucket in (result.killed, result.survived, result.timed_out, result.errors):
-        bucket.sort(key=lambda m: (m.line, m.index, m.kind))
-    return result
+        for pid, status in finished:
+            mutant, _ = running.pop(pid)
+            code = os.waitstatus_to_exitcode(status)
+            bucket = {0: result.survived, 1: result.killed, 2: result.killed, 3: result.killed}.get(code, result.errors)
+            bucket.append(mutant)
+            if progress:
+                progress(mutant, "survived" if code == 0 else "killed" if code in (1, 2, 3) else f"error {code}")
 
 
 def read_equivalent(path: Path = EQUIVALENT_FILE) -> dict[str, dict[str, str]]:

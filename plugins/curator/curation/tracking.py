@@ -150,7 +150,7 @@ def is_click_redirect(url: str) -> bool:
     host = site_host(parts.netloc)
     if host == "google.com" and parts.path in ("/url", "/link"):
         return True
-    if _host_matches(host, ("substack.com",)) and parts.path.startswith("/redirect"):
+    if host_matches(host, ("substack.com",)) and parts.path.startswith("/redirect"):
         return True
     return host_matches(host, CLICK_REDIRECT_HOSTS) is not None
 
