@@ -128,4 +128,4 @@ bench: $(STAMP) ## Measure curation, build, sending and the list endpoint agains
 	"$(BIN)/python" bench/run.py
 
 .PHONY: help install html clean regenerate serve serve-global devserver devserver-global publish rsync_upload \
-	check curate send listen inbox test lint bench
+	check curate send listen inbox test lint mutate bench
