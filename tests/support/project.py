@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,6 +21,8 @@ PROJECT_FILES = ("pelicanconf.py", "publishconf.py")
 PROJECT_DIRS = ("theme", "plugins")
 # Pelican logs through rich, which wraps at the terminal width: one record per line keeps messages whole.
 WIDE = {"COLUMNS": "1000"}
+# OPENHAND_TEST_FORK=0: every build and openhand run as a real subprocess (to compare, or to rule the fork out).
+FORK = os.environ.get("OPENHAND_TEST_FORK", "1") != "0"
 
 
 def copy_project(dest: Path, *, content: bool = True) -> Path:
@@ -39,21 +46,105 @@ def write(path: Path, text: str) -> Path:
 
 
 def build(project: Path, conf: str = "pelicanconf.py", *extra: str, check: bool = True,
-          env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run `pelican content -o output -s conf` in the project, as `make html` does."""
-    cmd = [str(PELICAN), "content", "-o", "output", "-s", conf, "--fatal", "errors", *extra]
-    proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True,
-                          env={**os.environ, **WIDE, **(env or {})}, timeout=600)
+          env: dict[str, str] | None = None, fork: bool = FORK) -> subprocess.CompletedProcess:
+    """Run `pelican content -o output -s conf` in the project, as `make html` does: in a forked copy of
+    this process (see `run_forked`), or with fork=False as the installed `pelican` command."""
+    args = ["content", "-o", "output", "-s", conf, "--fatal", "errors", *extra]
+    env = {**os.environ, **WIDE, **(env or {})}
+    if fork:
+        proc = run_forked(_pelican_main, "pelican", args, project, env, 600)
+    else:
+        proc = subprocess.run([str(PELICAN), *args], cwd=project, capture_output=True, text=True, env=env, timeout=600)
     if check and proc.returncode != 0:
         raise AssertionError(f"pelican failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
 
 
 def openhand(project: Path, *args: str, check: bool = True, env: dict[str, str] | None = None,
-             timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the installed `openhand` command in the project folder."""
-    proc = subprocess.run([str(OPENHAND), "--settings", "pelicanconf.py", *args], cwd=project,
-                          capture_output=True, text=True, env={**os.environ, **WIDE, **(env or {})}, timeout=timeout)
+             timeout: float = 300, fork: bool = FORK) -> subprocess.CompletedProcess:
+    """Run `openhand --settings pelicanconf.py ARGS` in the project folder: its main() in a forked copy of
+    this process, or with fork=False the installed command."""
+    argv = ["--settings", "pelicanconf.py", *args]
+    env = {**os.environ, **WIDE, **(env or {})}
+    if fork:
+        proc = run_forked(_openhand_main, "openhand", argv, project, env, timeout)
+    else:
+        proc = subprocess.run([str(OPENHAND), *argv], cwd=project, capture_output=True, text=True, env=env,
+                              timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"openhand {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def _pelican_main(argv: list[str]) -> int:
+    from pelican import main
+
+    main(argv)
+    return 0
+
+
+def _openhand_main(argv: list[str]) -> int:
+    from curator.cli import main
+
+    return main(argv)
+
+
+def run_forked(main, name: str, argv: list[str], cwd: Path, env: dict[str, str],
+               timeout: float) -> subprocess.CompletedProcess:
+    """`name argv` as its console script would run it, but in a fork of the test process: the same
+    command line, folder, environment, exit code, stdout and stderr, without starting Python and importing
+    Pelican again (a tenth of a second or more a run, ~90 runs). The child keeps nothing: Pelican's global
+    logging state, its message de-duplication and the plugin's caches end with it, as with a subprocess.
+    What is under test being the process itself (signals, kills, the installed script) stays a subprocess."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into pytest
+            code = 1
+            try:
+                os.setpgid(0, 0)
+                os.chdir(cwd)
+                os.environ.clear()
+                os.environ.update(env)
+                null = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(null, 0)
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                sys.stdin = open(0, closefd=False)
+                sys.stdout = open(1, "w", closefd=False)
+                sys.stderr = open(2, "w", closefd=False)
+                sys.argv = [name, *argv]
+                for module in ("pelicanconf", "publishconf"):  # another project's, imported by an earlier test
+                    sys.modules.pop(module, None)
+                root = logging.getLogger()  # as a fresh interpreter has it, not as pytest's capture left it
+                for handler in list(root.handlers):
+                    root.removeHandler(handler)
+                root.setLevel(logging.WARNING)
+                code = main(argv) or 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                if not isinstance(exc.code, int | None):
+                    print(exc.code, file=sys.stderr)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except Exception:
+                        pass
+                os._exit(code)
+        deadline = time.monotonic() + timeout
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.killpg(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise subprocess.TimeoutExpired([name, *argv], timeout)
+            time.sleep(0.005)
+        texts = []
+        for f in (out, err):
+            f.seek(0)
+            texts.append(f.read().decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n"))  # as text=True
+    return subprocess.CompletedProcess([name, *argv], os.waitstatus_to_exitcode(status), texts[0], texts[1])
