@@ -19,7 +19,7 @@ def pytest_runtest_setup(item):
 def demo_project(tmp_path_factory):
     """The bundled demo, copied and built with pelicanconf.py (relative URLs)."""
     project = copy_project(tmp_path_factory.mktemp("demo"))
-    build(project)
+    build(project, fork=False)  # the installed `pelican` command, end to end: most page tests read this site
     return project
 
 
@@ -27,7 +27,7 @@ def demo_project(tmp_path_factory):
 def published_project(tmp_path_factory):
     """The bundled demo built with publishconf.py (absolute URLs, feeds)."""
     project = copy_project(tmp_path_factory.mktemp("published"))
-    build(project, "publishconf.py")
+    build(project, "publishconf.py", fork=False)
     return project
 
 

@@ -70,11 +70,11 @@ def test_settings_and_verbose_work_before_or_after_every_command(command):
 
 
 def test_version_names_openhand_and_pelican():
-    proc = openhand(ROOT, "--version")
+    proc = openhand(ROOT, "--version", fork=False)  # the installed console script, end to end
     assert proc.stdout.strip() == f"openhand {version('openhand')} (Pelican {version('pelican')})"
 
 
 def test_help_lists_every_command_with_what_it_does():
-    text = openhand(ROOT, "--help").stdout
+    text = openhand(ROOT, "--help", fork=False).stdout
     for name in ("curate", "check", "send", "serve", "subscribers", "backup", "listen", "inbox"):
         assert f"    {name} " in text or f"    {name}\n" in text, name
