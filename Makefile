@@ -31,6 +31,8 @@ NICHE ?=
 ISSUE ?=
 ARGS ?=
 PYTEST_ARGS ?=
+# pytest-xdist workers for make test: every test has its own folders, ports and servers, so two run side by side.
+TEST_JOBS ?= 2
 
 # rsync_upload: where the published site goes (make rsync_upload SSH_HOST=example.org SSH_TARGET_DIR=/var/www/site).
 SSH_HOST ?=
@@ -114,8 +116,8 @@ listen: $(STAMP) ## Serve the list endpoint (publishconf.py's LIST_ENDPOINT) on 
 inbox: $(STAMP) ## Read the list's mailbox: mailto: unsubscribes, bounces, complaints (ARGS=--dry-run)
 	"$(OPENHAND)" --settings "$(PUBLISHCONF)" inbox $(ARGS)
 
-test: $(STAMP) ## Run the whole test suite
-	"$(BIN)/python" -m pytest $(PYTEST_ARGS)
+test: $(STAMP) ## Run the whole test suite (TEST_JOBS=2 workers; TEST_JOBS=0 in this one process)
+	"$(BIN)/python" -m pytest -n $(TEST_JOBS) --dist loadscope $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff and mypy (configured in pyproject.toml)
 	"$(BIN)/ruff" check plugins tests bench
