@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sys
 import unicodedata
@@ -9,7 +10,8 @@ import unicodedata
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from curator.curation.score import _IS_UNSPACED, _SAME_CASE, _fold, _pattern, matches
+from curator.curation.score import (_IS_UNSPACED, _SAME_CASE, _age_words, _fold, _pattern, matches, may_match,
+                                    parse_date, reference_time)
 
 # Scripts written without spaces between words, by the names Unicode gives their letters.
 UNSPACED_NAMES = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "CJK RADICAL", "KANGXI RADICAL",
@@ -160,3 +162,60 @@ def test_folding_is_what_re_ignorecase_compares():
         same = {chr(x) for x in (lower, *extra.get(lower, ()))}
         assert _fold(chr(a)) in same, hex(a)
     assert _pattern("grant").search("GRANTS")
+
+
+# --- dates and the words `why` uses for them ---------------------------------------------------------
+
+UTC = dt.timezone.utc
+
+
+@pytest.mark.parametrize(("days", "words"), [
+    (0.0, "published 2026-11-18, among the newest"),
+    (0.99, "published 2026-11-18, among the newest"),
+    (1.0, "published 2026-11-18, 1 day before the newest entry"),
+    (1.99, "published 2026-11-18, 1 day before the newest entry"),
+    (2.5, "published 2026-11-18, 2 days before the newest entry"),
+    (30.0, "published 2026-11-18, 30 days before the newest entry"),
+])
+def test_an_entrys_age_is_said_in_whole_days_before_the_newest_entry(days, words):
+    assert _age_words(dt.datetime(2026, 11, 18, 9, tzinfo=UTC), days) == words
+
+
+@pytest.mark.parametrize(("value", "when"), [
+    ("2026-11-16T10:00:00+00:00", dt.datetime(2026, 11, 16, 10, tzinfo=UTC)),
+    ("2026-11-16T10:00:00", dt.datetime(2026, 11, 16, 10, tzinfo=UTC)),               # no zone: UTC
+    ("2026-11-16T10:00:00+02:00", dt.datetime(2026, 11, 16, 8, tzinfo=UTC)),
+    ("", None), (None, None), ("yesterday", None), ("2026-13-01", None),
+])
+def test_a_date_is_read_as_iso_8601_in_utc_when_it_names_no_zone_else_none(value, when):
+    parsed = parse_date(value)
+    assert parsed == when
+    if when is not None:
+        assert parsed.utcoffset() is not None
+        assert parsed.tzinfo == (dt.timezone(dt.timedelta(hours=2)) if value.endswith("+02:00") else UTC)
+
+
+def test_ages_count_from_the_newest_entry_but_never_from_after_the_run_date():
+    run = dt.date(2026, 11, 22)
+    end = dt.datetime(2026, 11, 22, 23, 59, 59, tzinfo=UTC)
+    older, newest = dt.datetime(2026, 11, 1, tzinfo=UTC), dt.datetime(2026, 11, 20, tzinfo=UTC)
+    future = dt.datetime(2026, 12, 25, tzinfo=UTC)
+    assert reference_time([older, None, newest, future], run) == newest
+    assert reference_time([older, end], run) == end                      # the run date's last second counts
+    assert reference_time([future, None], run) == end                    # nothing usable: the run date's end
+    assert reference_time([], run) == end
+
+
+@pytest.mark.parametrize(("words", "text", "maybe"), [
+    (("payroll",), "PAYROLL rules", True),
+    (("cash flow",), "Flow of cash", True),          # every word inside: worth the full match
+    (("cash flow",), "cash only", False),
+    (("cash flow",), "flow only", False),
+    (("", " "), "anything at all", False),           # blank keywords never match
+    (("tax", "cash flow"), "cash and flow", True),
+    (("tax", "cash flow"), "nothing here", False),
+])
+def test_the_cheap_prefilter_says_no_only_when_no_keyword_can_match(words, text, maybe):
+    assert may_match(words, text) is maybe
+    if not maybe:
+        assert matches(words, text) == []
