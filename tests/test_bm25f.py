@@ -11,8 +11,8 @@ from collections import Counter
 
 import pytest
 
-from curator.curation.relevance import (Index, background, best_section, bm25f, document, excluded, term_counts,
-                                        vocabulary)
+from curator.curation.relevance import (Document, Index, background, best_section, bm25f, document, excluded,
+                                        term_counts, vocabulary)
 from curator.curation.terms import analyzer
 from curator.model.niches import EmailSettings, Niche, Section
 
@@ -110,6 +110,9 @@ def test_the_section_an_entry_goes_under_is_the_one_its_words_meet_most_the_titl
     assert section("Invoice and hiring", "") == "Money"                 # a tie: the first section wins
     assert section("Payroll", "nothing else") == ""                     # no section keyword: no section
     assert section("Invoice invoice invoice", "staff") == "Money"       # a field counts a word once
+    assert section("Invoice invoice hiring", "staff") == "People"       # 3 for invoice (once) < 3 + 1
+    assert section("Hiring", "invoice invoice invoice tax") == "People"  # 3 beats 1 + 1, however many invoices
+    assert section("Payroll", "an invoice") == "Money"                  # the summary alone is enough
 
 
 def test_a_context_word_weighs_by_how_much_more_the_niches_own_text_uses_it():
@@ -147,6 +150,7 @@ def test_short_words_and_stop_words_are_never_context():
     ("Sponsored: payroll software", "", True),
     ("Payroll software", "A sponsored post", True),       # the summary counts too
     ("Payroll software", "Sponsorship rules", False),     # whole words only
+    ("Payroll", "Sponsored post", True),                  # title and summary are two separate words
     ("Payroll sponsoreds", "", True),                     # a plural allowed
     ("Payroll unsponsored", "", False),
 ])
@@ -158,3 +162,96 @@ def test_exclusion_words_match_in_the_title_or_the_summary_as_whole_words(title,
 def test_background_counts_every_term_of_every_entry():
     docs = [document(EN, "payroll payroll", "cash"), document(EN, "cash", "")]
     assert background(docs) == Counter({stem("payroll"): 2, stem("cash"): 2})
+
+
+OWN = ["Bookkeeping bakeries: bookkeeping for bakeries, flour sugar cost."]
+BG = Counter({stem("bookkeeping"): 20, stem("flour"): 40, stem("bakeries"): 40, stem("sugar"): 50, "other": 30})
+
+
+def by_hand_lift():
+    counts = Counter(t for t in EN.terms(OWN[0]) if t not in EN.stop_terms and len(t) >= 3)
+    total, bg_total = sum(counts.values()), sum(BG.values()) + len(BG) + 1
+
+    def lifted(token):
+        lift = (counts[token] / total) / ((BG.get(token, 0) + 1) / bg_total)
+        return min(1.0, math.log(lift) / math.log(4.0)) if lift > 1 else 0.0
+    return counts, lifted
+
+
+def test_context_words_and_phrases_weigh_by_their_lift_up_to_four_times():
+    vocab = vocabulary(niche(keywords=("payroll",), sections=()), EN, OWN, BG)
+    counts, lifted = by_hand_lift()
+    words = {t.label: t.weight for t in vocab.terms if t.kind == "context" and len(t.tokens) == 1}
+    phrases = {t.tokens: t.weight for t in vocab.terms if t.kind == "context" and len(t.tokens) == 2}
+    assert words == {t: pytest.approx(0.3 * lifted(t)) for t in counts if lifted(t) > 0}
+    # lifts of about 1.3 (bakeries), 2.4 (bookkeeping) and far above 4 (cost: weight capped), flour and sugar below 1
+    assert 0 < lifted(stem("bakeries")) < 0.5 < lifted(stem("bookkeeping")) < 1 == lifted(stem("cost"))
+    tokens = [t for t in EN.terms(OWN[0]) if t not in EN.stop_terms]
+    pairs = {(a, b) for a, b in zip(tokens, tokens[1:]) if "for" not in (a, b)} - {(stem("bookkeeping"), "for")}
+    expected = {p: pytest.approx(0.6 * max(lifted(p[0]), lifted(p[1]))) for p in pairs
+                if max(lifted(p[0]), lifted(p[1])) > 0}
+    assert phrases == expected
+    assert (stem("flour"), stem("sugar")) not in phrases  # neither word is the niche's more than the entries'
+
+
+def test_bm25f_with_context_words_uses_the_floored_robertson_sparck_jones_idf():
+    vocab = vocabulary(niche(keywords=("payroll",), sections=()), EN, OWN, BG)
+    entries = [("Bakeries and payroll", "bookkeeping cost"), ("Cost of bakeries", "payroll"),
+               ("Cost cost", "bakeries"), ("Other things", "cost")]
+    docs = [document(EN, t, s) for t, s in entries]
+    found = [term_counts(vocab, d) for d in docs]
+    index = Index.build(found, docs, vocab)
+    n = len(docs)
+    avg_t, avg_s = sum(len(d.title) for d in docs) / n, sum(len(d.summary) for d in docs) / n
+    for doc, f in zip(docs, found):
+        match = bm25f(vocab, index, doc, f)
+        raw, gains = 0.0, []
+        for i in sorted(f):
+            term = vocab.terms[i]
+            df = sum(1 for other in found if i in other)
+            if term.kind == "context":
+                idf = max(0.0, math.log((n - df + 0.5) / (df + 0.5)))
+            else:
+                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            tf_t, tf_s = f[i]
+            tf = 3.0 / (0.5 + 0.5 * len(doc.title) / avg_t) * tf_t + 1.0 / (0.25 + 0.75 * len(doc.summary) / avg_s) * tf_s
+            gain = term.weight * idf * tf / (1.2 + tf)
+            if gain > 0:
+                raw += gain
+                gains.append((gain, term.label))
+        assert match.raw == pytest.approx(raw, rel=1e-9)
+        assert match.context == tuple(label for _, label in sorted(gains, key=lambda g: -g[0])
+                                      if vocab.terms[[t.label for t in vocab.terms].index(label)].kind == "context")
+        assert match.keywords == (1 if "payroll" in {t.label for t in (vocab.terms[i] for i in f)} else 0)
+        keyword_words = sum(f[i][0] for i in f if vocab.terms[i].kind != "context")
+        assert match.title_share == pytest.approx(keyword_words / len(doc.title))
+    cost = next(i for i, t in enumerate(vocab.terms) if t.label == stem("cost"))
+    assert index.idf(cost, "context") == 0.0  # every entry carries it: it says nothing
+
+
+def test_one_entry_alone_and_an_entry_without_a_title():
+    vocab = vocabulary(niche(), EN)
+    doc = document(EN, "", "payroll")
+    index = Index.build([term_counts(vocab, doc)], [doc], vocab)
+    match = bm25f(vocab, index, doc, term_counts(vocab, doc))
+    # one entry: average lengths are its own, so the summary's normalisation is 1; idf is log(1 + 0.5/1.5)
+    tf = 1.0 / (0.25 + 0.75 * 1)
+    assert match.raw == pytest.approx(math.log(1 + 0.5 / 1.5) * tf / (1.2 + tf))
+    assert (match.title_share, match.in_title, match.in_summary) == (0.0, (), ("payroll",))
+
+
+def test_terms_stored_in_the_feed_cache_are_used_as_they_are_and_anything_else_is_worked_out_again():
+    stored = {EN.key: ["payroll cash", "flow"]}
+    assert document(EN, "ignored", "ignored", stored) == Document(("payroll", "cash"), ("flow",))
+    worked_out = document(EN, "Payroll", "Flows")
+    for bad in ({EN.key: ["payroll"]}, {EN.key: ["a", 2]}, {EN.key: [1, "b"]}, {"xx": ["a", "b"]}, ["a", "b"], None,
+                {EN.key: ("a", "b")}, {EN.key: ["a", "b", "c"]}):
+        assert document(EN, "Payroll", "Flows", bad) == worked_out, bad
+
+
+def test_the_vocabulary_keeps_each_term_once_at_its_strongest_kind_and_skips_what_has_no_words():
+    n = niche(keywords=("payroll", "—"), sections=(("Money", ("payroll", "invoice", "…")),))
+    vocab = vocabulary(n, EN)
+    assert [(t.label, t.kind, t.weight) for t in vocab.terms] == [("payroll", "keyword", 1.0),
+                                                                  ("invoice", "section", 0.6)]
+    assert vocab.sections == (("Money", frozenset({0, 1})),)

@@ -144,8 +144,10 @@ def _variants(node: ast.AST, parents: dict):
             isinstance(node.value, ast.Constant) and node.value.value is None):
         yield "return x -> return None", lambda n, p: setattr(n, "value", None)
     elif isinstance(node, ast.If | ast.IfExp | ast.While):
-        yield "condition -> True", lambda n, p: setattr(n, "test", ast.Constant(True))
-        if not isinstance(node, ast.While):
+        already = node.test.value if isinstance(node.test, ast.Constant) else None  # `while True:` stays
+        if already is not True:
+            yield "condition -> True", lambda n, p: setattr(n, "test", ast.Constant(True))
+        if not isinstance(node, ast.While) and already is not False:
             yield "condition -> False", lambda n, p: setattr(n, "test", ast.Constant(False))
     elif isinstance(node, ast.comprehension) and node.ifs:
         yield "comprehension condition removed", lambda n, p: setattr(n, "ifs", [])
