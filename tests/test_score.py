@@ -219,3 +219,14 @@ def test_the_cheap_prefilter_says_no_only_when_no_keyword_can_match(words, text,
     assert may_match(words, text) is maybe
     if not maybe:
         assert matches(words, text) == []
+
+
+@pytest.mark.parametrize(("words", "text", "found"), [
+    (("cash flow",), "Cash tips: mcash flow", []),                  # the phrase's first word must start a word
+    (("cash flow",), "cash flowing, then flow", []),                # and its last must end one (or a plural)
+    (("cash flow",), "Cash  Flows matter", ["cash flow"]),
+    (("经济",), "全球经济恢复放缓", ["经济"]),                            # no boundary needed in a script without spaces
+    (("芯片",), "AI芯片的需求", ["芯片"]),
+])
+def test_a_keyword_is_found_where_one_regex_finds_it(words, text, found):
+    assert matches(words, text) == found == reference(words, text)

@@ -183,7 +183,9 @@ def test_a_link_an_earlier_issue_carried_is_never_picked_again_but_a_rerun_of_th
     entries = [(0, entry("Hygienist hiring guide", "https://a.example/hire?x=1&y=2")),
                (1, entry("Hygienist pay survey", "https://b.example/pay"))]
     earlier = issue(dt.date(2026, 11, 1), "https://a.example/hire?y=2&x=1")
-    assert urls(run(niche(), entries, issues=[earlier]).links) == ["https://b.example/pay"]
+    only = run(niche(), entries, issues=[earlier]).links
+    assert urls(only) == ["https://b.example/pay"]
+    assert (only[0].hand_picked, only[0].note) == (False, "")  # a feed's link: no editor's pick, no note yet
     same_day = issue(DATE, "https://a.example/hire?y=2&x=1", status="draft", number=2)
     assert sorted(urls(run(niche(), entries, issues=[same_day]).links)) == ["https://a.example/hire?x=1&y=2",
                                                                           "https://b.example/pay"]
