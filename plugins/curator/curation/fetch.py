@@ -129,7 +129,7 @@ class FeedState:
                               "failures": self.failures, "last_error": self.last_error, "next_try": self.next_try}
         for key in ("cleaned", "etag", "last_modified", "file_stamp", "gone_at", "fetched_at"):
             if getattr(self, key) is not None:
-                out[key] = getattr(self, key)  # type: ignore[literal-required]
+                out[key] = getattr(self, key)
         if self.gone:
             out["gone"] = True
         return out
@@ -335,12 +335,12 @@ def fetch_url(net: Network, url: str, state: FeedState, options: FetchOptions,
         with net.slots.hold(current):
             started = time.monotonic()
             try:
-                target = _get(pool, current, url, headers, options, started + budget, now, moved)
+                got = _get(pool, current, url, headers, options, started + budget, now, moved)
             finally:
                 budget -= time.monotonic() - started
-        if isinstance(target, Fetched):
-            return target
-        status, target = target
+        if isinstance(got, Fetched):
+            return got
+        status, target = got
         if status in (301, 308) and moved is None and current == url:
             moved = target
         if target in seen:

@@ -22,6 +22,7 @@ class ContentError(ValueError):
     """An editor's mistake in a content file: says the file, the key and the fix."""
 
     exitcode = 2  # what `pelican` exits with (it reads the attribute), as `openhand curate` does
+    unknown_niche: str | None = None  # niches.require_niche: the slug named that has no niche file
 
     def __init__(self, path: str, problem: str, key: str | None = None, fix: str | None = None):
         self.path, self.key, self.problem, self.fix = path, key, problem, fix
@@ -39,7 +40,8 @@ class ContentErrors(ContentError):
 
     def __init__(self, errors: list[ContentError]):
         self._errors = list(errors)
-        self.path = self.key = self.problem = self.fix = None
+        self.path = ""
+        self.key = self.problem = self.fix = None  # type: ignore[assignment]  # the errors carry them
         ValueError.__init__(self, f"{len(self._errors)} content errors (fix each, then build again):\n"
                             + "\n".join(str(e) for e in self._errors))
 
@@ -107,7 +109,7 @@ class _Dumper(yaml.SafeDumper):
 
 # libyaml's emitter writes the same text ~10x faster, but escapes what it will not print (emoji and
 # anything beyond U+FFFF among them), where an editor should read the character itself.
-_FastDumper = type("_FastDumper", (yaml.CSafeDumper,), {}) if getattr(yaml, "__with_libyaml__", False) else None
+_FastDumper: Any = type("_FastDumper", (yaml.CSafeDumper,), {}) if getattr(yaml, "__with_libyaml__", False) else None
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -118,7 +120,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 for _dumper in (_Dumper, _FastDumper):
     if _dumper is not None:
         _dumper.add_representer(str, _represent_str)
-_YAML_OPTIONS = {"sort_keys": False, "allow_unicode": True, "default_flow_style": False, "width": 88}
+_YAML_OPTIONS: dict[str, Any] = {"sort_keys": False, "allow_unicode": True, "default_flow_style": False, "width": 88}
 
 
 def dump_yaml(metadata: dict[str, Any]) -> str:

@@ -60,7 +60,8 @@ def read_picks(folder: str, niches: dict[str, Niche], root: str | None = None
     file's errors, and the symbolic links not followed because they lead outside `root` (content/;
     by default the folder that holds `folder`)."""
     paths, refused = markdown_files(folder, root or os.path.dirname(os.path.abspath(folder)))
-    picks, errors = [], []
+    picks: list[Pick] = []
+    errors: list[ContentError] = []
     for path in paths:
         pick = gather(errors, load_pick, path, niches)
         if pick:
