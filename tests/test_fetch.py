@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from curator.curation import fetch
+from curator.curation import download, fetch
 from curator.curation.curate import curate
 from curator.model.issues import load_issue
 from support.feedserver import FeedServer, Route, load_settings, make_project, niche_text, rss
@@ -159,7 +159,7 @@ def test_429_retry_after_is_honoured_on_the_next_run(tmp_path, server, caplog):
 def test_repeated_failures_back_off_exponentially(tmp_path, server):
     root = project_with(tmp_path, [(server.add("/error.xml", status=500), "Flaky", 1.0)])
     folder = os.path.join(root, "cache", "curator")
-    options = fetch.FetchOptions.from_settings(load_settings(root))
+    options = download.FetchOptions.from_settings(load_settings(root))
     waits = []
     for _ in range(3):
         state = fetch.load_state(folder, server.url("/error.xml"))
@@ -340,7 +340,7 @@ def test_at_most_four_connections_at_once_to_one_host(tmp_path, server):
     however many fetch threads there are (a default listen backlog drops a burst of 30)."""
     urls = [server.add(f"/f{i}.xml", body=rss(f"F{i}", items(f"f{i}", 2)), delay=0.1) for i in range(30)]
     root = project_with(tmp_path, [(u, f"Feed {i}", 1.0) for i, u in enumerate(urls)])
-    options = fetch.FetchOptions.from_settings(load_settings(root))
+    options = download.FetchOptions.from_settings(load_settings(root))
     assert (options.connections_per_host, options.workers) == (4, 100)
     results = fetch.fetch_all(urls, os.path.join(root, "cache", "curator"), options)
     assert [r.status for r in results.values()] == [fetch.Status.OK] * 30
@@ -359,7 +359,7 @@ def test_feeds_on_different_hosts_are_fetched_side_by_side(tmp_path):
         one = stack.enter_context(FeedServer())
         many = [srv.add("/feed.xml", body=GOOD, delay=delay) for srv in hosts]
         same = [one.add(f"/f{i}.xml", body=GOOD, delay=delay) for i in range(24)]
-        options = fetch.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
+        options = download.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
         took = {}
         for kind, urls in (("many", many), ("same", same)):
             started = time.monotonic()
@@ -426,7 +426,7 @@ def test_the_address_connected_to_is_checked_too(tmp_path, server, public_host, 
     port = server.httpd.server_address[1]
     server.add("/secret.xml", body=rss("Intranet", items("secret", 3)))
     url = public_host.add("/rebind.xml", status=302, location=f"http://localhost:{port}/secret.xml")
-    options = fetch.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
+    options = download.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
     result = fetch.fetch_all([url], str(tmp_path / "cache"), options)[url]
     assert result.status == fetch.Status.FAILED and "localhost is 127.0.0.1, a local or private address" in result.reason
     assert server.hits_for("/secret.xml") == []

@@ -225,13 +225,13 @@ def test_no_server_can_silence_its_feed_for_more_than_a_week(corpus):
     import json
     import time
 
-    from curator.curation import fetch
+    from curator.curation import download, fetch
 
     folder = str(corpus.project / "cache" / "curator")
     for name in ("unavailable-503", "too-many-429-huge", "too-many-429"):
         with open(fetch.cache_path(folder, case(corpus, name).url), encoding="utf-8") as handle:
             state = json.load(handle)
-        assert 60 < state["next_try"] - time.time() <= fetch.RETRY_AFTER_MAX, name
+        assert 60 < state["next_try"] - time.time() <= download.RETRY_AFTER_MAX, name
 
 
 def test_one_feed_cannot_blow_up_an_issue_or_its_email(corpus):

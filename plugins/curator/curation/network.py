@@ -28,7 +28,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 if TYPE_CHECKING:
-    from .fetch import FetchOptions
+    from .download import FetchOptions
 
 
 class Refused(Exception):

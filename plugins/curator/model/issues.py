@@ -15,7 +15,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from ..curation.tracking import web_url
-from .documents import ContentError, Fields, gather, load, raise_all
+from .documents import ContentError, gather, load, raise_all
+from .fields import Fields
 from .niches import Niche, require_niche
 
 STATUSES = ("draft", "published")

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..curation.tracking import is_web_url, web_url
-from .documents import ContentError, Fields, gather, inside, load, raise_all
+from .documents import ContentError, gather, inside, load, raise_all
+from .fields import Fields
 from .headers import mailbox, one_line, unsubscribe_uri
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,8 @@ import os
 from dataclasses import dataclass
 
 from ..curation.tracking import web_url
-from .documents import ContentError, Fields, gather, load, markdown_files, raise_all
+from .documents import ContentError, gather, load, markdown_files, raise_all
+from .fields import Fields
 from .niches import Niche, require_niche
 
 
