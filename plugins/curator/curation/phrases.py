@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 
 
+def phrase_regex(phrase) -> str:
+    """One phrase as regex source (case-insensitive use), whole words only."""
+    parts = [re.escape(word).replace("'", "['’]") for word in str(phrase).split()]
+    return r"(?<!\w)" + r"\s+".join(parts).replace(r"\{n\}", r"\d+") + r"(?!\w)"
+
+
 def phrase_patterns(phrases) -> list[tuple[str, re.Pattern]]:
     """HARD_SELL_PHRASES as (phrase, regex) pairs."""
-    patterns = []
-    for phrase in phrases:
-        parts = [re.escape(word).replace("'", "['’]") for word in str(phrase).split()]
-        regex = r"\s+".join(parts).replace(r"\{n\}", r"\d+")
-        patterns.append((str(phrase), re.compile(r"(?<!\w)" + regex + r"(?!\w)", re.I)))
-    return patterns
+    return [(str(phrase), re.compile(phrase_regex(phrase), re.I)) for phrase in phrases]

@@ -85,17 +85,10 @@ class Document:
     summary: tuple[str, ...]
 
     @cached_property
-    def title_counts(self) -> Counter:
-        return Counter(self.title)
-
-    @cached_property
-    def summary_counts(self) -> Counter:
-        return Counter(self.summary)
-
-    @cached_property
     def tokens(self) -> frozenset[str]:
-        """The set of its terms."""
-        return frozenset(self.title_counts).union(self.summary_counts)
+        """The set of its terms (no per-term counts: the few vocabulary terms an entry holds are
+        counted where found, tuple.count in C, instead of counting its every term)."""
+        return frozenset(self.title).union(self.summary)
 
     @cached_property
     def shingles(self) -> frozenset:
@@ -122,6 +115,8 @@ class Match:
         return self.keywords > 0 or self.raw >= MIN_CONTEXT_RAW
 
     def _labels(self, context: bool, title: bool | None) -> tuple[str, ...]:
+        if not self.gains:
+            return ()
         assert self.vocab is not None
         terms, kinds = self.vocab.terms, self.vocab.context
         return tuple(terms[i].label for _, i, in_title in self.gains
@@ -140,10 +135,15 @@ class Match:
     @cached_property
     def context(self) -> tuple[str, ...]:
         """The niche's own words found (either field), strongest first."""
+        if not self.gains:
+            return ()
         ranked = sorted(self.gains, key=lambda g: -g[0])
         vocab = self.vocab
         assert vocab is not None
         return tuple(vocab.terms[i].label for _, i, _ in ranked if vocab.context[i])
+
+
+NO_MATCH = Match(0.0, 0.0)   # an entry holding no vocabulary term
 
 
 def vocabulary(niche: Niche, analyzer: Analyzer, context_texts: Sequence[str] = (),
@@ -256,12 +256,14 @@ def _count(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> int:
 
 def term_counts(vocab: Vocabulary, doc: Document) -> dict[int, tuple[int, int]]:
     """Each vocabulary term the document holds: (count in title, count in summary)."""
-    tc, sc = doc.title_counts, doc.summary_counts
-    found = {vocab.singles[t]: (tc[t], sc[t]) for t in vocab.single_terms.intersection(chain(tc, sc))}
-    for token in vocab.head_terms.intersection(chain(tc, sc)):
+    title, summary, tokens = doc.title, doc.summary, doc.tokens
+    singles = vocab.singles
+    found = {singles[t]: (title.count(t), summary.count(t)) for t in vocab.single_terms.intersection(tokens)}
+    for token in vocab.head_terms.intersection(tokens):
         for index, phrase, rest in vocab.heads[token]:
-            if all(t in tc or t in sc for t in rest):
-                counts = (_count(doc.title, phrase), _count(doc.summary, phrase))
+            if rest <= tokens:
+                counts = (_count(title, phrase) if token in title else 0,
+                          _count(summary, phrase) if token in summary else 0)
                 if counts != (0, 0):
                     found[index] = counts
     return found
@@ -280,9 +282,7 @@ class Index:
 
     @classmethod
     def build(cls, found: list[dict[int, tuple[int, int]]], docs: list[Document], vocab: Vocabulary) -> Index:
-        df: Counter = Counter()
-        for terms in found:
-            df.update(terms.keys())
+        df = Counter(chain.from_iterable(found))  # one C loop over every entry's terms
         n = max(1, len(docs))
         index = cls(
             len(docs), df, sum(len(d.title) for d in docs) / n or 1.0, sum(len(d.summary) for d in docs) / n or 1.0
@@ -299,6 +299,8 @@ class Index:
 
 def bm25f(vocab: Vocabulary, index: Index, doc: Document, found: dict[int, tuple[int, int]]) -> Match:
     """The entry's relevance and what it rests on (terms summed in index order: the same sum every run)."""
+    if not found:
+        return NO_MATCH
     title_norm = TITLE_WEIGHT / ((1 - TITLE_B) + TITLE_B * len(doc.title) / index.avg_title)
     summary_norm = SUMMARY_WEIGHT / ((1 - SUMMARY_B) + SUMMARY_B * len(doc.summary) / index.avg_summary)
     scale, context, sizes = index.scale, vocab.context, vocab.sizes
