@@ -8,10 +8,19 @@ import sys
 import unicodedata
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from curator.curation.score import (_IS_UNSPACED, _SAME_CASE, _age_words, _fold, _pattern, matches, may_match,
-                                    parse_date, reference_time)
+from curator.curation.score import (
+    _IS_UNSPACED,
+    _age_words,
+    _fold,
+    _pattern,
+    matches,
+    may_match,
+    parse_date,
+    reference_time,
+)
 
 # Scripts written without spaces between words, by the names Unicode gives their letters.
 UNSPACED_NAMES = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "CJK RADICAL", "KANGXI RADICAL",
@@ -166,7 +175,7 @@ def test_folding_is_what_re_ignorecase_compares():
 
 # --- dates and the words `why` uses for them ---------------------------------------------------------
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.mark.parametrize(("days", "words"), [
@@ -225,7 +234,7 @@ def test_the_cheap_prefilter_says_no_only_when_no_keyword_can_match(words, text,
     (("cash flow",), "Cash tips: mcash flow", []),                  # the phrase's first word must start a word
     (("cash flow",), "cash flowing, then flow", []),                # and its last must end one (or a plural)
     (("cash flow",), "Cash  Flows matter", ["cash flow"]),
-    (("经济",), "全球经济恢复放缓", ["经济"]),                            # no boundary needed in a script without spaces
+    (("经济",), "全球经济恢复放缓", ["经济"]),      # no boundary needed in a script without spaces
     (("芯片",), "AI芯片的需求", ["芯片"]),
 ])
 def test_a_keyword_is_found_where_one_regex_finds_it(words, text, found):
