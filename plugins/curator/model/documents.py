@@ -29,7 +29,7 @@ class ContentError(ValueError):
         super().__init__(where + problem + (f" (fix: {fix})" if fix else ""))
 
     @property
-    def errors(self) -> list["ContentError"]:
+    def errors(self) -> list[ContentError]:
         return [self]
 
 
@@ -180,7 +180,7 @@ def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True, durabl
             except FileExistsError:
                 return False
         if durable and sync_folder:
-            _fsync_dir(folder)
+            fsync_dir(folder)
         return True
     finally:
         if os.path.lexists(tmp):
@@ -311,7 +311,7 @@ def markdown_files(folder: str, root: str) -> tuple[list[str], list[str]]:
     return sorted(files), sorted(refused)
 
 
-def _fsync_dir(folder: str) -> None:
+def fsync_dir(folder: str) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -368,7 +368,11 @@ class Fields:
         value = self._get(key, default, example)
         if value is default:
             return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (kind is int and not isinstance(value, int))
+        ):
             raise self.error(key, f"must be a {'whole ' if kind is int else ''}number, not {value!r}", example)
         if minimum is not None and value < minimum:
             raise self.error(key, f"must be at least {minimum}, not {value!r}", example)
@@ -412,7 +416,7 @@ class Fields:
         except ValueError:
             raise self.error(key, f"is not a date: {value!r}", example) from None
 
-    def nested(self, key: str, record: dict[str, Any], index: int | None = None) -> "Fields":
+    def nested(self, key: str, record: dict[str, Any], index: int | None = None) -> Fields:
         label = f"{key}[{index}]." if index is not None else f"{key}."
         return Fields(self.path, record, self.prefix + label, self.errors)
 
