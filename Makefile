@@ -117,8 +117,12 @@ inbox: $(STAMP) ## Read the list's mailbox: mailto: unsubscribes, bounces, compl
 test: $(STAMP) ## Run the whole test suite
 	"$(BIN)/python" -m pytest $(PYTEST_ARGS)
 
+lint: $(STAMP) ## ruff and mypy (configured in pyproject.toml)
+	"$(BIN)/ruff" check plugins tests bench
+	"$(BIN)/mypy"
+
 bench: $(STAMP) ## Measure curation, build, sending and the list endpoint against their targets
 	"$(BIN)/python" bench/run.py
 
 .PHONY: help install html clean regenerate serve serve-global devserver devserver-global publish rsync_upload \
-	check curate send listen inbox test bench
+	check curate send listen inbox test lint bench

@@ -166,7 +166,8 @@ def test_an_edited_draft_survives_every_rerun_byte_for_byte(tmp_path, server):
         proc = openhand(root, "curate", "--date", DATE.isoformat(), *args)
         assert path.read_bytes() == before, args
         assert path.stat().st_mtime_ns == stamp, args
-        assert "books" in proc.stdout and "exists" in proc.stdout, proc.stdout
+        assert f"kept content/newsletters/books/{DATE.isoformat()}.md (exists)" in proc.stdout, proc.stdout
+    assert not list(path.parent.glob(".*"))  # no temp file left beside it
 
 
 def test_a_deleted_cache_folder_is_rebuilt_by_the_next_run(tmp_path, server):

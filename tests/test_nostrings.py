@@ -218,8 +218,13 @@ def test_the_check_can_be_switched_off(tmp_path):
     project = copy_project(tmp_path, content=False)
     write_niche(project)
     write_issue(project, 1, links=[link(1, url="https://example.org/?gclid=1")])
-    build(project, "pelicanconf.py", "-e", "NO_STRINGS_CHECK=false")
+    checked = build(project, check=False, env=WIDE)  # on by default: the tracked link stops the build
+    assert checked.returncode != 0 and "[tracking-param] link https://example.org/?gclid=1" in checked.stdout
+    assert not (project / "mail/dental/1.eml").exists()
+    off = build(project, "pelicanconf.py", "-e", "NO_STRINGS_CHECK=false", env=WIDE)
+    assert "tracking-param" not in off.stdout + off.stderr  # not run at all, not even as warnings
     assert (project / "mail/dental/1.eml").exists()  # no check, so nothing holds the emails back
+    assert "https://example.org/?gclid=1" in (project / "mail/dental/1.txt").read_text(encoding="utf-8")
 
 
 # --- why each link helps (issue 12, item 21) -----------------------------------------------------------

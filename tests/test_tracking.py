@@ -113,3 +113,45 @@ def test_an_http_url_is_one_whatever_the_case_of_its_scheme_and_is_written_lower
         assert clean_link(url.replace("://", "://www.google.com/url?q=HTTP%3A%2F%2Ft.example%2Fp&x=")) \
             == "http://t.example/p"
 
+
+
+@pytest.mark.parametrize(("url", "redirect"), [
+    ("https://us1.list-manage.com/track/click?u=1&id=2", True),      # a subdomain of a click tracker
+    ("https://US1.List-Manage.com./track/click?u=1", True),           # any case, a trailing dot
+    ("https://x@bit.ly/3abc", True),                                 # userinfo before the host
+    ("https://user:pw@www.bit.ly:443/3abc", True),
+    ("https://bit.ly@a.example/3abc", False),                        # the host is a.example
+    ("https://notlist-manage.com/track", False),                     # a name that only ends like one
+    ("https://list-manage.com.a.example/track", False),
+    ("https://news.substack.com/redirect/2/abc", True),
+    ("https://news.substack.com/p/a-post", False),
+    ("https://www.google.com/link?url=https://a.example", True),
+    ("https://www.google.com/search?q=x", False),
+])
+def test_a_click_tracker_is_recognised_by_its_real_host_whatever_is_around_it(url, redirect):
+    assert is_click_redirect(url) is redirect
+
+
+@pytest.mark.parametrize(("dirty", "clean"), [
+    ("https://a.example/p?utm_source=&id=3", "https://a.example/p?id=3"),      # a blank tracker is a tracker
+    ("https://a.example/p?fbclid&id=3", "https://a.example/p?id=3"),
+    ("https://a.example/p?id=3&utm_medium=", "https://a.example/p?id=3"),
+])
+def test_a_tracking_parameter_with_a_blank_value_is_stripped_too(dirty, clean):
+    assert tracking_params(dirty) != []
+    assert clean_link(dirty) == clean
+
+
+def test_site_only_parameters_are_stripped_on_the_site_and_its_subdomains_only():
+    assert clean_link("https://m.youtube.com/watch?v=1&si=2") == "https://m.youtube.com/watch?v=1"
+    assert clean_link("https://notyoutube.com/watch?v=1&si=2") == "https://notyoutube.com/watch?v=1&si=2"
+
+
+def test_a_wrapped_link_is_unwrapped_through_several_wrappers_and_then_untracked():
+    inner = "https://a.example/x?utm_source=y&id=1"
+    once = "https://l.facebook.com/l.php?u=" + inner.replace("?", "%3F").replace("&", "%26").replace("=", "%3D")
+    twice = "https://www.google.com/url?q=" + once.replace("%", "%25").replace("?", "%3F").replace("=", "%3D")
+    assert clean_link(twice) == "https://a.example/x?id=1"
+    assert unwrap_redirect("https://href.li/?https://a.example/y") == "https://a.example/y"
+    assert unwrap_redirect("https://l.facebook.com/l.php?u=javascript:alert(1)") == \
+        "https://l.facebook.com/l.php?u=javascript:alert(1)"

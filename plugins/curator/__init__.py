@@ -26,7 +26,7 @@ def get_generators(pelican):
     return NewsletterGenerator
 
 
-def check_output(pelican) -> None:
+def no_strings_check(pelican) -> None:
     """The no-strings check on the built site and this build's emails: a violation fails the build,
     and only a passing check writes the emails to mail/."""
     from .build.generator import staged
@@ -41,8 +41,8 @@ class EditorErrorsWithoutTraceback(logging.Filter):
     where and how (one line each): the traceback would only bury it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from .model.documents import ContentError
         from .build.nostrings import NoStringsError
+        from .model.documents import ContentError
 
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, (ContentError, NoStringsError, curator_settings.SettingsError)):
@@ -73,5 +73,5 @@ def register() -> None:
     signals.get_generators.connect(get_generators)
     signals.feed_generated.connect(finish_feed)
     signals.all_generators_finalized.connect(steady_lastmod)
-    signals.finalized.connect(check_output)
+    signals.finalized.connect(no_strings_check)
     signals.finalized.connect(index_for_search)

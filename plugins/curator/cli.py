@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="hard-sell phrases are errors, not warnings")
 
     send = sub.add_parser("send", help="send a published issue to a niche's subscribers over SMTP")
-    send.add_argument("--niche", required=True, metavar="SLUG", help="the niche, as its file is named (content/niches/SLUG.md)")
+    send.add_argument(
+        "--niche", required=True, metavar="SLUG", help="the niche, as its file is named (content/niches/SLUG.md)"
+    )
     send.add_argument("--issue", required=True, type=int, metavar="N", help="the issue's number")
     send.add_argument("--dry-run", action="store_true", help="list who would receive it; send nothing")
     send.add_argument("--rate", type=float, default=None, metavar="PER_SECOND",
@@ -110,11 +112,18 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the built site on 127.0.0.1, with its 404 page and drafts at /preview/")
     serve.add_argument("--port", "-p", type=int, default=None, help="the port (default: PORT, Pelican's 8000)")
-    serve.add_argument("--bind", "-b", default=None, metavar="ADDRESS",
-                       help="the address to listen on (default: BIND, Pelican's 127.0.0.1; 0.0.0.0 for every interface)")
+    serve.add_argument(
+        "--bind",
+        "-b",
+        default=None,
+        metavar="ADDRESS",
+        help="the address to listen on (default: BIND, Pelican's 127.0.0.1; 0.0.0.0 for every interface)",
+    )
     serve.add_argument("--output", "-o", default=None, metavar="DIR", help="the built site (default: OUTPUT_PATH)")
     serve.add_argument("--regenerate", "-r", action="store_true", help="rebuild on every change, as `pelican -r` does")
-    listen = sub.add_parser("listen", help="serve the list endpoint: subscribe (double opt-in) and one-click unsubscribe")
+    listen = sub.add_parser(
+        "listen", help="serve the list endpoint: subscribe (double opt-in) and one-click unsubscribe"
+    )
     listen.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1; put a TLS "
                                                              "reverse proxy in front)")
     listen.add_argument("--port", type=int, default=8080, help="the port (default: 8080)")

@@ -34,10 +34,15 @@ def issue_findings(issue, text: str, render, strict: bool) -> list[Found]:
     fields.append(("body (the letter)", issue.body, _body(text)))
     for key, value, start in fields:
         for description, needle in render(value).unsafe:
-            found.append((_line(text, _find(text, needle, start)), "unsafe-markup",
-                          f"{key}: {description} would run in readers' browsers and mail apps; the page, feed and "
-                          f"email leave it out: remove it (links must be http(s) or mailto:)" + (" (draft)" if draft else ""),
-                          WARNING if draft else ERROR))
+            found.append(
+                (
+                    _line(text, _find(text, needle, start)),
+                    "unsafe-markup",
+                    f"{key}: {description} would run in readers' browsers and mail apps; the page, feed and "
+                    f"email leave it out: remove it (links must be http(s) or mailto:)" + (" (draft)" if draft else ""),
+                    WARNING if draft else ERROR,
+                )
+            )
     if not draft:
         if not issue.links:
             found.append((_line(text, _key(text, "links")), "no-links",

@@ -6,7 +6,8 @@ from its own template (email/issue.txt) as format=flowed text (RFC 3676):
 lines of at most 72 columns for fixed-width readers, each soft break a trailing
 space so a phone's mail client re-flows the paragraph to its own width (an
 unwrapped paragraph would show one 300-column line wherever text is not
-re-wrapped, e.g. a terminal client or the .txt file); numbered link references. The .eml is what sending uses: identical for every
+re-wrapped, e.g. a terminal client or the .txt file); numbered link references. The .eml is what sending uses:
+identical for every
 recipient, with no To (sending fills it in) and no per-recipient token.
 
 Header values follow headers.py's rules (checked when the niche and issue files
@@ -30,8 +31,9 @@ from typing import Any
 
 import css_inline
 
-from ..model import headers as rules
+from ..curation.tracking import is_web_url
 from ..delivery.fingerprint import record as record_inputs  # what `send` checks the .eml against
+from ..model import headers as rules
 from ..model.documents import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
@@ -48,8 +50,8 @@ def site_domain(settings) -> str:
 
 def web_base(settings) -> str:
     """Where "read it on the web" points: SITEURL when absolute, else https://SITE_DOMAIN."""
-    siteurl = (settings.get("SITEURL") or "").rstrip("/")
-    if siteurl.startswith(("http://", "https://")):
+    siteurl = settings["SITEURL"].rstrip("/")
+    if is_web_url(siteurl):
         return siteurl
     return f"https://{settings['SITE_DOMAIN']}" if settings.get("SITE_DOMAIN") else siteurl
 
@@ -65,8 +67,8 @@ def headers(issue, settings) -> list[tuple[str, str]]:
     unsubscribe = [u for u in order if u]
     values = [
         ("Subject", rules.one_line(issue.subject, issue.path, "subject", "Subject")),
-        ("From", niche.niche.email.from_),
-        ("Reply-To", niche.niche.email.reply_to),
+        ("From", niche.file.email.from_),
+        ("Reply-To", niche.file.email.reply_to),
         ("Date", format_datetime(issue.date)),
         ("Message-ID", rules.message_id(niche.slug, issue.number, domain)),
         ("List-Id", rules.list_id(niche.title, niche.slug, domain)),
@@ -143,7 +145,7 @@ class Rendered:
     html: str
     text: str
     issue: Any = field(default=None, repr=False)
-    renderer: "EmailRenderer | None" = field(default=None, repr=False)
+    renderer: EmailRenderer | None = field(default=None, repr=False)
 
     @cached_property
     def eml(self) -> bytes:
@@ -163,7 +165,7 @@ class EmailRenderer:
         self.text_template = env.get_template(TEXT_TEMPLATE)
         self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self.base = web_base(settings)
-        self.max_bytes = settings.get("EMAIL_MAX_BYTES", 90 * 1024)
+        self.max_bytes = settings["EMAIL_MAX_BYTES"]
 
     def context(self, issue) -> dict:
         niche = issue.niche
@@ -173,7 +175,7 @@ class EmailRenderer:
                 number += 1
                 refs[id(link)] = number
         return {
-            "issue": issue, "niche": niche, "SITENAME": self.settings.get("SITENAME", ""),
+            "issue": issue, "niche": niche, "SITENAME": self.settings["SITENAME"],
             "web_url": f"{self.base}/{issue.url}", "niche_web_url": f"{self.base}/{niche.url}",
             "site_url": f"{self.base}/", "unsubscribe": niche.unsubscribe_https or niche.unsubscribe_mailto,
             "unsubscribe_mailto": niche.unsubscribe_mailto, "unsubscribe_https": niche.unsubscribe_https,
@@ -226,7 +228,9 @@ class MailBatch:
 
     def parts(self):
         """(issue, path of its .html, HTML, path of its .txt, text) of every email, for the check."""
-        return [(issue, self.stem(issue) + ".html", r.html, self.stem(issue) + ".txt", r.text) for issue, r in self.items]
+        return [
+            (issue, self.stem(issue) + ".html", r.html, self.stem(issue) + ".txt", r.text) for issue, r in self.items
+        ]
 
     def commit(self) -> None:
         if not self.mail_dir:
@@ -239,7 +243,7 @@ class MailBatch:
             self.files.replace_bytes(stem + ".txt", rendered.text.encode("utf-8"), kind="email", issue=issue)
             if self.files.replace_bytes(stem + ".eml", rendered.eml, kind="email", issue=issue):
                 logger.info('Writing "%s.eml"', self.stem(issue))
-            record_inputs(self.stem(issue) + ".eml", self.settings, issue.path, issue.niche.niche, rendered.eml)
+            record_inputs(self.stem(issue) + ".eml", self.settings, issue.path, issue.niche.file, rendered.eml)
         self._prune()
 
     def withhold(self, failing: set[str]) -> list[str]:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
+from ..curation.tracking import is_web_url
+
 ALTERNATE = "feed_alternate"  # the context key a niche feed's hub page URL travels in
 
 
 def absolute(url: str, context) -> str:
     """`url` made absolute: SITEURL when absolute, else https://SITE_DOMAIN (as the emails' links are)."""
-    if url.startswith(("http://", "https://")):
+    if is_web_url(url):
         return url
     from .emails import web_base
 
@@ -34,7 +36,7 @@ def finish_feed(context, feed) -> None:
         feed.feed["link"] = context[ALTERNATE]
     for item in feed.items:
         guid = item.get("unique_id") or ""
-        if guid and not guid.startswith(("http://", "https://")):
+        if guid and not is_web_url(guid):
             item["unique_id_is_permalink"] = False
 
 
@@ -43,9 +45,9 @@ def write_niche_feeds(writer, context, niche) -> None:
     them, and a reader can subscribe early."""
     context = dict(context)
     if context.get("FEED_DOMAIN") is None:
-        context["FEED_DOMAIN"] = context.get("SITEURL", "")
-    context["SITESUBTITLE"] = niche.summary or context.get("SITESUBTITLE", "")
-    context[ALTERNATE] = writer.urljoiner(context.get("SITEURL", ""), niche.url)
+        context["FEED_DOMAIN"] = context["SITEURL"]
+    context["SITESUBTITLE"] = niche.summary or context.get("SITESUBTITLE")
+    context[ALTERNATE] = writer.urljoiner(context["SITEURL"], niche.url)
     for path, kind in ((niche.feed_atom, "atom"), (niche.feed_rss, "rss")):
         if path:
             # RSS has one body field; Pelican fills it with the summary by default (RSS_FEED_SUMMARY_ONLY),
@@ -63,7 +65,7 @@ class FeedItem:
         self.url = issue.url
         self.date = issue.date
         self.summary = issue.content_html if full else issue.summary
-        self.author = issue.niche.niche.email.from_.split("<")[0].strip().strip('"') or issue.niche.title
+        self.author = issue.niche.file.email.from_.split("<")[0].strip().strip('"') or issue.niche.title
 
     def get_content(self, siteurl: str) -> str:
         return self.issue.content_html

@@ -70,11 +70,10 @@ class NewsletterGenerator(Generator):
         """Every content error in content/ stops the build here (read_newsletters), before any output."""
         self.niches, *files = read_newsletters(self.settings, self.context.get("generated_content", {}))
         self.files = (files[0], files[1])
-        paginated = self.settings.setdefault("PAGINATED_TEMPLATES", {})
+        paginated = self.settings["PAGINATED_TEMPLATES"]
         paginated.setdefault(NICHE_TEMPLATE, self.settings["NICHE_PAGINATION"])
         self.context["niches"] = self.niches
         self.context["newsletters_url"] = self.settings["NEWSLETTERS_URL"]
-        self.context["newsletters_save_as"] = self.settings["NEWSLETTERS_SAVE_AS"]
 
     def generate_output(self, writer):
         from .emails import EmailRenderer
@@ -88,7 +87,7 @@ class NewsletterGenerator(Generator):
 
     def _write(self, writer, save_as: str, template: str, **context) -> None:
         writer.write_file(save_as, self.template(template), self.context,
-                          relative_urls=self.settings.get("RELATIVE_URLS", False), page_name="newsletters", **context)
+                          relative_urls=self.settings["RELATIVE_URLS"], page_name="newsletters", **context)
 
     def generate_index(self, writer) -> None:
         """newsletters/: every niche."""
@@ -123,11 +122,13 @@ class NewsletterGenerator(Generator):
                 for stale in (files.path(issue.save_as), *files.paths(preview_email(issue)).values()):
                     if os.path.isfile(stale):
                         os.unlink(stale)
-        written = [self._write_preview(files, renderer, niche, issue) for niche in self.niches for issue in niche.drafts]
+        written = [
+            self._write_preview(files, renderer, niche, issue) for niche in self.niches for issue in niche.drafts
+        ]
         if written:
             from pelican.log import console  # where Pelican prints its own "Done:" line
 
-            site = f"http://{self.settings.get('BIND') or '127.0.0.1'}:{self.settings.get('PORT')}"
+            site = f"http://{self.settings['BIND'] or '127.0.0.1'}:{self.settings['PORT']}"
             console.print(f"Draft previews (not published): {len(written)} in {preview}; `make serve` shows them at")
             for target in written:
                 console.print(f"  {site}/preview/{os.path.relpath(target, preview).replace(os.sep, '/')}")
@@ -135,7 +136,7 @@ class NewsletterGenerator(Generator):
     def _write_preview(self, files: GuardedFiles, renderer, niche: NicheView, issue: IssueView) -> str:
         """One draft's page and email in PREVIEW_PATH; returns the page's path."""
         target = files.path(issue.save_as)
-        siteurl = self.context.get("SITEURL", "")
+        siteurl = self.context["SITEURL"]
         if not siteurl:  # point theme assets at the built site next door
             siteurl = posixpath.normpath(os.path.relpath(self.output_path, os.path.dirname(target)))
         mail = files.paths(preview_email(issue))
@@ -182,7 +183,7 @@ class Staged:
 
 # Each build's Staged, from generate_output to `finalized`, by its settings dict (the one object
 # Pelican hands both the generator and the signal); weak: the generator owns it.
-_STAGED: "weakref.WeakValueDictionary[int, Staged]" = weakref.WeakValueDictionary()
+_STAGED: weakref.WeakValueDictionary[int, Staged] = weakref.WeakValueDictionary()
 
 
 def staged(settings) -> Staged | None:

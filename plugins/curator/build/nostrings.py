@@ -29,21 +29,19 @@ import os
 import re
 from dataclasses import dataclass
 
-from . import editorial
+from ..curation.phrases import phrase_patterns
+from ..curation.tracking import TEXT_URL
 from ..model import markup
 from ..model.documents import ContentError
 from ..model.issues import issue_paths, load_issue
 from ..model.niches import read_niches
+from ..model.settings import content_dir, project_dir, project_root
+from . import editorial
 from .pagescan import host_of, link_problems, scan_css, scan_html
-from ..curation.phrases import phrase_patterns
-from ..model.settings import content_dir, project_dir
 
 logger = logging.getLogger(__name__)
 
 ERROR, WARNING = "error", "warning"
-
-_TEXT_URL_RE = re.compile(r"""https?://[^\s<>"'`)\]]+""")
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -77,7 +75,7 @@ def scan_text(text: str, patterns, *, links: bool = True) -> list[tuple[int, str
     found = []
     newlines = [m.start() for m in re.finditer("\n", text)]
     if links:
-        for match in _TEXT_URL_RE.finditer(text):
+        for match in TEXT_URL.finditer(text):
             line = bisect.bisect_right(newlines, match.start()) + 1
             found.extend((line, rule, detail) for rule, detail in link_problems(match.group(0).rstrip(".,;:")))
     combined = _combined(patterns)
@@ -116,7 +114,7 @@ def check_issue_files(settings, strict: bool, root: str, loaded=None) -> list[Fi
     """Tracking links and hard sells in every issue file's text, and the editor-word rules on each
     issue; `loaded` is the build's already parsed issues (else each file is read here)."""
     folder = content_dir(settings, "NEWSLETTERS_PATH")
-    patterns = phrase_patterns(settings.get("HARD_SELL_PHRASES", ()))
+    patterns = phrase_patterns(settings["HARD_SELL_PHRASES"])
     render = markup.renderer(settings)
     by_path = {os.path.abspath(issue.path): issue for issue in loaded} if loaded is not None else None
     findings = []
@@ -217,18 +215,18 @@ def check_mail_parts(htmls, texts, hosts, limit: int, root: str) -> list[Finding
 
 def output_dir(settings) -> str:
     """OUTPUT_PATH; relative to the project folder (as `make html` runs), not to where `openhand` runs."""
-    output = settings.get("OUTPUT_PATH") or "output"
-    return output if os.path.isabs(output) else os.path.join(os.path.dirname(os.path.abspath(settings["PATH"])), output)
+    output = settings["OUTPUT_PATH"]
+    return output if os.path.isabs(output) else os.path.join(project_root(settings), output)
 
 
 def check_project(settings, *, strict: bool | None = None, output: str | None = None, staged=None) -> list[Finding]:
     """Every finding for content/ issue and niche files, output/ and mail/, errors first. `staged` is a
     build's own (generator.Staged): its parsed files and its emails, not yet written to mail/."""
-    strict = settings.get("NO_STRINGS_STRICT", False) if strict is None else strict
-    root = os.path.dirname(os.path.abspath(settings["PATH"]))
+    strict = settings["NO_STRINGS_STRICT"] if strict is None else strict
+    root = project_root(settings)
     output = output or output_dir(settings)
     hosts = site_hosts(settings)
-    limit = settings.get("EMAIL_MAX_BYTES", 90 * 1024)
+    limit = settings["EMAIL_MAX_BYTES"]
     findings = check_issue_files(settings, strict, root, staged.issues if staged else None)
     findings += check_niche_files(settings, root, staged.niches if staged else None)
     if os.path.isdir(output):
@@ -258,7 +256,7 @@ def check_build(pelican, staged=None) -> None:
     """After the build: warnings are logged; errors raise so `make html` exits non-zero. The build's
     emails (`staged`) are written to mail/ only when no error was found."""
     settings = pelican.settings
-    if not settings.get("NO_STRINGS_CHECK", True):
+    if not settings["NO_STRINGS_CHECK"]:
         if staged is not None:
             staged.mail.commit()
         return
@@ -267,7 +265,7 @@ def check_build(pelican, staged=None) -> None:
         if finding.severity == WARNING:
             logger.warning("%s", finding)
     if any(f.severity == ERROR for f in findings):
-        root = os.path.dirname(os.path.abspath(settings["PATH"]))
+        root = project_root(settings)
         failing = {os.path.abspath(os.path.join(root, f.path)) for f in findings if f.severity == ERROR}
         withheld = staged.mail.withhold(failing) if staged is not None else []
         raise NoStringsError(report(findings, withheld=[_rel(p, root) for p in withheld if p.endswith(".eml")]))
@@ -278,7 +276,7 @@ def check_build(pelican, staged=None) -> None:
 
 def run(settings, args) -> int:
     """`openhand check [--strict]`: print every finding; exit 1 on any error."""
-    strict = bool(getattr(args, "strict", False)) or settings.get("NO_STRINGS_STRICT", False)
+    strict = bool(getattr(args, "strict", False)) or settings["NO_STRINGS_STRICT"]
     findings = check_project(settings, strict=strict)
     for finding in findings:
         print(finding)

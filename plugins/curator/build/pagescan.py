@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from ..curation.tracking import is_click_redirect, tracking_params
+from ..curation.tracking import host_matches, is_click_redirect, is_web_url, tracking_params
 
 # Hosts whose only job is counting opens and visits.
 PIXEL_HOSTS = frozenset({
@@ -42,10 +42,14 @@ _ATTR_RE = re.compile(_ATTR)
 # Only the elements that load or link something are parsed; the rest of a page is skipped by the regex engine.
 _NAMES = sorted(set(LOAD_ATTRS) | set(LINK_ELEMENTS) | {"link"}, key=len, reverse=True)
 _TAG_RE = re.compile(r"<(" + "|".join(_NAMES) + r")(?=[\s/>])((?:\s+" + _ATTR + r")*)\s*/?>", re.I)
-_STYLE_ATTR_RE = re.compile(r"""<([a-zA-Z][\w:-]*)[^>]*?\sstyle\s*=\s*(?:"([^"]*url\([^"]*)"|'([^']*url\([^']*)')""", re.I)
+_STYLE_ATTR_RE = re.compile(
+    r"""<([a-zA-Z][\w:-]*)[^>]*?\sstyle\s*=\s*(?:"([^"]*url\([^"]*)"|'([^']*url\([^']*)')""", re.I
+)
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 _RAW_RE = re.compile(r"(<(script|style)\b[^>]*>)(.*?)(</\2\s*>)", re.S | re.I)
-_CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.I)
+_CSS_URL_RE = re.compile(
+    r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.I
+)
 _PX_STYLE_RE = re.compile(r"(?:^|;)\s*(?:width|height)\s*:\s*[01](?:px)?\s*(?:;|$|!)", re.I)
 
 
@@ -58,12 +62,12 @@ def host_of(url: str) -> str | None:
 
 
 def _on(host: str | None, domains) -> bool:
-    return bool(host) and any(host == d or host.endswith("." + d) for d in domains)
+    return bool(host) and host_matches(host, domains) is not None
 
 
 def is_remote(url: str) -> bool:
-    low = url.strip().lower()
-    return low.startswith(("http://", "https://", "//"))
+    url = url.strip()
+    return is_web_url(url) or url.startswith("//")
 
 
 @lru_cache(maxsize=65536)
@@ -156,7 +160,10 @@ def scan_html(text: str, site_hosts=frozenset(), forms=()) -> list[tuple[int, st
     for raw in _RAW_RE.finditer(body):
         if raw.group(2).lower() == "style":
             for offset, url in _css_urls(raw.group(3)):
-                add(raw.start(3) + offset, load_problems(html.unescape(url), "stylesheet resource (CSS url())", site_hosts))
+                add(
+                    raw.start(3) + offset,
+                    load_problems(html.unescape(url), "stylesheet resource (CSS url())", site_hosts),
+                )
     body = _RAW_RE.sub(lambda m: m.group(1) + re.sub(r"[^\n]", " ", m.group(3)) + m.group(4), body)
 
     for tag in _TAG_RE.finditer(body):
@@ -172,7 +179,11 @@ def scan_html(text: str, site_hosts=frozenset(), forms=()) -> list[tuple[int, st
         if name == "link" and "href" in attrs:
             rels = set(attrs.get("rel", "").lower().split())
             if rels & LOADING_RELS:
-                kind = "font" if attrs.get("as") == "font" else ("stylesheet" if "stylesheet" in rels else "/".join(sorted(rels & LOADING_RELS)))
+                kind = (
+                    "font"
+                    if attrs.get("as") == "font"
+                    else ("stylesheet" if "stylesheet" in rels else "/".join(sorted(rels & LOADING_RELS)))
+                )
                 add(at, load_problems(attrs["href"], kind, site_hosts))
             else:
                 add(at, link_problems(attrs["href"]))
@@ -211,5 +222,7 @@ def scan_css(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
     found = []
     for offset, url in _css_urls(text):
         line = text.count("\n", 0, offset) + 1
-        found.extend((line, rule, detail) for rule, detail in load_problems(url, "stylesheet resource (CSS url())", site_hosts))
+        found.extend(
+            (line, rule, detail) for rule, detail in load_problems(url, "stylesheet resource (CSS url())", site_hosts)
+        )
     return found

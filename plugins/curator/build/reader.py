@@ -28,7 +28,6 @@ class YAMLMarkdownReader(MarkdownReader):
     """Markdown with YAML front matter; a file without it is an error, not a guess."""
 
     def read(self, source_path):
-        self._source_path = source_path
         post = load(source_path)  # ContentError names the file and the key
         md_settings = dict(self.settings["MARKDOWN"])
         md_settings["extensions"] = [e for e in md_settings.get("extensions", []) if e != "markdown.extensions.meta"]
@@ -44,7 +43,9 @@ class YAMLMarkdownReader(MarkdownReader):
             if name in self.settings["FORMATTED_FIELDS"] and isinstance(value, str):
                 self._md.reset()
                 value = self._md.convert(value)
-            metadata[name] = gather(errors, self._process, source_path, name, value) if isinstance(value, str) else value
+            metadata[name] = (
+                gather(errors, self._process, source_path, name, value) if isinstance(value, str) else value
+            )
         gather(errors, _check, source_path, post.metadata)
         raise_all(errors)  # every wrong key of the file at once
         return content, metadata

@@ -57,7 +57,7 @@ def run_pagefind(site: str | os.PathLike, *, timeout: float = 300) -> subprocess
 
 def index_site(pelican) -> None:
     """The `finalized` receiver: index OUTPUT_PATH unless SEARCH_INDEX is off."""
-    if not pelican.settings.get("SEARCH_INDEX", True):
+    if not pelican.settings["SEARCH_INDEX"]:
         logger.info("Search index skipped (SEARCH_INDEX is False)")
         return
     output = pelican.settings["OUTPUT_PATH"]

@@ -131,12 +131,12 @@ def _stop(signum, frame):
 
 
 def run(settings, args) -> int:
-    output = args.output or settings.get("OUTPUT_PATH") or "output"
+    output = args.output or settings["OUTPUT_PATH"]
     if not os.path.isdir(output):
         logger.error("%s: no built site; run `make html` first", output)
         return 2
-    bind = args.bind or settings.get("BIND") or "127.0.0.1"
-    port = settings.get("PORT") if args.port is None else args.port
+    bind = args.bind or settings["BIND"] or "127.0.0.1"
+    port = settings["PORT"] if args.port is None else args.port
     try:
         httpd = make_server(output, project_dir(settings, "PREVIEW_PATH"), bind, port)
     except OSError as exc:

@@ -9,8 +9,6 @@ pages list changes only when something newer is published.
 from __future__ import annotations
 
 
-
-
 def newest_date(generators):
     """The latest date or modified date of any article, page or published issue."""
     dates = []

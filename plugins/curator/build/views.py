@@ -32,7 +32,7 @@ def mail_address(value: str) -> str:
 
 def issue_datetime(day: dt.date, timezone: str | None) -> dt.datetime:
     """An issue's date as an aware datetime (9:00 local), for feeds and the email Date header."""
-    tz = ZoneInfo(timezone) if timezone else dt.timezone.utc
+    tz = ZoneInfo(timezone) if timezone else dt.UTC
     return dt.datetime.combine(day, dt.time(9, 0), tzinfo=tz)
 
 
@@ -52,20 +52,20 @@ def link_view(render, link: IssueLink) -> LinkView:
 
 
 @dataclass
-class Section:
+class SectionView:
     name: str
     links: list[LinkView]
 
 
-def group_links(links, section_order) -> list[Section]:
+def group_links(links, section_order) -> list[SectionView]:
     """Links by section: the niche's sections in their order, other named sections as met, unsectioned last."""
     groups: dict[str, list[IssueLink]] = {name: [] for name in section_order}
     for link in links:
         groups.setdefault(link.section or "", []).append(link)
     loose = groups.pop("", [])
-    sections = [Section(name, items) for name, items in groups.items() if items]
+    sections = [SectionView(name, items) for name, items in groups.items() if items]
     if loose:
-        sections.append(Section("More worth reading" if sections else "", loose))
+        sections.append(SectionView("More worth reading" if sections else "", loose))
     return sections
 
 
@@ -73,7 +73,7 @@ def group_links(links, section_order) -> list[Section]:
 class NicheView:
     """A niche as the templates and A's home page see it (url relative, e.g. newsletters/dental/)."""
 
-    niche: Niche
+    file: Niche          # the niche file's record (its cadence, email settings...)
     slug: str
     title: str
     summary: str
@@ -87,8 +87,8 @@ class NicheView:
     unsubscribe_https: str | None
     lang: str
     list_endpoint: str | None = None  # LIST_ENDPOINT: the hub's subscribe form, each reader's unsubscribe link
-    issues: list["IssueView"] = field(default_factory=list)  # published, latest first
-    drafts: list["IssueView"] = field(default_factory=list)
+    issues: list[IssueView] = field(default_factory=list)  # published, latest first
+    drafts: list[IssueView] = field(default_factory=list)
 
     @property
     def latest(self):
@@ -121,11 +121,11 @@ class IssueView:
     intro_text: str
     letter_html: Markup
     letter_text: str
-    sections: list[Section]
+    sections: list[SectionView]
     url: str
     save_as: str
-    previous: "IssueView | None" = None
-    next: "IssueView | None" = None
+    previous: IssueView | None = None
+    next: IssueView | None = None
     content_html: str = ""  # the feed item body, filled in by the generator
 
     @property
@@ -140,7 +140,7 @@ class IssueView:
     def published(self) -> bool:
         return self.issue.published
 
-    # What Pelican's Writer.write_feed reads of an item.
+    # What feeds.FeedItem reads.
     @property
     def summary(self) -> str:
         return str(escape(self.intro_text or self.preheader or self.title))
@@ -148,9 +148,6 @@ class IssueView:
     @property
     def feed_title(self) -> str:
         return str(escape(self.title))  # write_feed strips tags from it, so give it escaped text
-
-    def get_content(self, siteurl: str) -> str:
-        return self.content_html
 
 
 def unsubscribe_link(settings) -> str | None:
@@ -169,7 +166,7 @@ def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[Issue
         fmt = {"slug": slug}
         subscribe_to = mail_address(niche.email.reply_to) or contact or mail_address(niche.email.from_)
         view = NicheView(
-            niche=niche, slug=slug, title=niche.title, summary=niche.summary,
+            file=niche, slug=slug, title=niche.title, summary=niche.summary,
             url=settings["NICHE_URL"].format(**fmt), save_as=settings["NICHE_SAVE_AS"].format(**fmt),
             body_html=render(niche.body).html,
             feed_atom=settings["NICHE_FEED_ATOM"].format(**fmt) if settings.get("NICHE_FEED_ATOM") else None,
@@ -177,7 +174,7 @@ def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[Issue
             subscribe_mailto=f"mailto:{subscribe_to}?subject={quote('Subscribe: ' + niche.title)}",
             unsubscribe_mailto=niche.email.unsubscribe_mailto,
             unsubscribe_https=unsubscribe_link(settings) or niche.email.unsubscribe_https,
-            lang=niche.lang or settings.get("DEFAULT_LANG", "en"), list_endpoint=settings.get("LIST_ENDPOINT"),
+            lang=niche.lang or settings["DEFAULT_LANG"], list_endpoint=settings.get("LIST_ENDPOINT"),
         )
         order = [s.name for s in niche.sections]
         for issue in issues.get(slug, []):
@@ -193,7 +190,7 @@ def build_views(settings, niches: dict[str, Niche], issues: dict[str, list[Issue
             )
             (view.issues if issue.published else view.drafts).append(item)
         chronological = sorted(view.issues, key=lambda i: (i.date, i.number))
-        for before, after in zip(chronological, chronological[1:]):
+        for before, after in zip(chronological, chronological[1:], strict=False):
             before.next, after.previous = after, before
         view.issues = chronological[::-1]
         views.append(view)

@@ -27,10 +27,10 @@ own file and said in `why`:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 from ..model.niches import Niche
@@ -95,7 +95,9 @@ def source_focus(relevance: dict[str, list[float]]) -> dict[str, Focus]:
     for source, vs in relevance.items():
         share = (sum(min(1.0, v / FOCUS_FULL) for v in vs) + FOCUS_PRIOR * overall) / (len(vs) + FOCUS_PRIOR)
         ratio = min(1.0, share / overall) if overall > 0 else 1.0
-        out[source] = Focus(sum(v >= FOCUS_FULL for v in vs), len(vs), round(FOCUS_FLOOR + (1 - FOCUS_FLOOR) * ratio, 4))
+        out[source] = Focus(
+            sum(v >= FOCUS_FULL for v in vs), len(vs), round(FOCUS_FLOOR + (1 - FOCUS_FLOOR) * ratio, 4)
+        )
     return out
 
 
@@ -129,7 +131,7 @@ def _named_after(term: str, field: str) -> bool:
     if term.startswith(field) or field.startswith(term):
         return min(len(term), len(field)) >= PROFESSION_STEM
     n = 0
-    for x, y in zip(term, field):
+    for x, y in zip(term, field, strict=False):
         if x != y:
             break
         n += 1

@@ -17,22 +17,35 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import Counter
-from itertools import chain
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Any
 
-from . import junk
-from .clean import TEXT
-from .audience import Focus, customer_side, reader, source_focus
 from ..model.issues import IssueFile, sent_urls
-from .learning import Judgement, Learned, decisions, learn
 from ..model.niches import FeedSource, Niche
+from . import junk
+from .audience import Focus, customer_side, reader, source_focus
+from .clean import TEXT
+from .learning import Judgement, Learned, decisions, learn
 from .offers import Record
-from .relevance import Document, Vocabulary, background, best_section, Index, Match, bm25f, document, excluded, term_counts, vocabulary
+from .relevance import (
+    Document,
+    Index,
+    Match,
+    Vocabulary,
+    background,
+    best_section,
+    bm25f,
+    document,
+    excluded,
+    term_counts,
+    vocabulary,
+)
 from .score import UNDATED_DECAY, Candidate, _age_words, parse_date, reference_time
 from .selection import link_key, title_key
 from .stories import STORY_COMMON, Story, group
-from .terms import Analyzer, analyzer as analyzer_for
+from .terms import Analyzer
+from .terms import analyzer as analyzer_for
 from .tracking import url_key
 
 CONTEXT_WORDS_SHOWN = 4
@@ -49,7 +62,7 @@ class Options:
     lang: str
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any], niche: Niche) -> "Options":
+    def from_settings(cls, settings: dict[str, Any], niche: Niche) -> Options:
         return cls(float(settings["CURATE_HALF_LIFE_DAYS"]), float(settings["CURATE_MAX_AGE_DAYS"]),
                    int(settings["CURATE_RUNNERS_UP"]), tuple(settings["HARD_SELL_PHRASES"]),
                    niche_language(settings, niche))
@@ -159,13 +172,13 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
     vocab = run.vocab = vocabulary(run.niche, run.analyzer, context, run.background)
     found_all = [term_counts(vocab, k.doc) for k in kept]
     index = Index.build(found_all, [k.doc for k in kept], vocab)
-    matches = [bm25f(vocab, index, k.doc, found) for k, found in zip(kept, found_all)]
+    matches = [bm25f(vocab, index, k.doc, found) for k, found in zip(kept, found_all, strict=False)]
     by_source: dict[str, list[float]] = {}
-    for k, match in zip(kept, matches):
+    for k, match in zip(kept, matches, strict=False):
         by_source.setdefault(k.feed.name, []).append(match.relevance if match.eligible else 0.0)
     run.focus = source_focus(by_source) if vocab.has_keywords else {}
     scored = []
-    for k, match in zip(kept, matches):
+    for k, match in zip(kept, matches, strict=False):
         if vocab.has_keywords and not match.eligible:
             continue
         judgement = run.learned.judge(chain(k.doc.title, k.doc.summary), k.feed.name)

@@ -25,8 +25,7 @@ import nh3
 
 from .nesting import flatten
 from .terms import analyzer
-from .tracking import clean_link, is_click_redirect, is_web_url, url_key
-
+from .tracking import TEXT_URL, clean_link, is_click_redirect, is_web_url, url_key
 
 
 class Entry(TypedDict):
@@ -165,10 +164,6 @@ def absolute_link(link: str, *bases: str) -> str | None:
     return None if url is None or is_click_redirect(url) else url
 
 
-# A link written out as text (the no-strings check reads issue text as well as hrefs).
-_TEXT_URL = re.compile(r"""https?://[^\s<>"'`)\]]+""", re.I)
-
-
 def _text_link(match: re.Match) -> str:
     text = match.group(0)
     url, tail = text.rstrip(".,;:"), text[len(text.rstrip(".,;:")):]
@@ -178,7 +173,7 @@ def _text_link(match: re.Match) -> str:
 
 def clean_text_links(text: str) -> str:
     """Links in plain text lose their tracking parameters; click-counting ones go (bit.ly...)."""
-    return _one_line(_TEXT_URL.sub(_text_link, text)) if "://" in text else text
+    return _one_line(TEXT_URL.sub(_text_link, text)) if "://" in text else text
 
 
 def clean_entry(raw: dict[str, Any], feed_url: str, feed_link: str, summary_words: int) -> Entry | None:
@@ -222,7 +217,9 @@ def analyse_entries(entries: list[Entry], languages: tuple[str, ...]) -> list[En
     niche and every later run reads the terms instead of working them out again."""
     analyzers = {a.key: a for a in map(analyzer, languages)}
     for entry in entries if analyzers else ():
-        entry["terms"] = {key: a.fields(entry["title"], entry.get("summary", "")) for key, a in sorted(analyzers.items())}
+        entry["terms"] = {
+            key: a.fields(entry["title"], entry.get("summary", "")) for key, a in sorted(analyzers.items())
+        }
     return entries
 
 
@@ -246,7 +243,11 @@ def reclean_entries(entries: Any, summary_words: int, stamp: Any = None,
     cleaner wrote them, unchanged since: a cache written by an older cleaner, for another summary
     length or other languages, or edited by hand must not bypass it. A field the entry marks as
     text is cleaned again as text, the rest as HTML (as a hand edit may have put markup there)."""
-    if isinstance(entries, list) and isinstance(stamp, str) and stamp == cleaned_stamp(entries, summary_words, languages):
+    if (
+        isinstance(entries, list)
+        and isinstance(stamp, str)
+        and stamp == cleaned_stamp(entries, summary_words, languages)
+    ):
         return entries
     out = []
     for entry in entries if isinstance(entries, list) else []:

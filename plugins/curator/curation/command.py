@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from ..model.niches import load_niches
+from ..model.niches import load_niches, no_such_niche
 from ..model.settings import SettingsError, content_dir, project_dir, project_root
 from . import offers
 from .curate import curate
@@ -63,12 +63,12 @@ def forget(settings: dict[str, Any], slugs: list[str], stream=None) -> int:
     state = project_dir(settings, "CURATOR_STATE_PATH")
     for slug in slugs:
         if slug not in known and not os.path.exists(offers.record_path(state, slug)):
-            raise SettingsError(f"--forget {slug}: no such niche in {niches_dir} (known: {', '.join(sorted(known))})")
+            raise SettingsError(no_such_niche("--forget", slug, niches_dir, known))
     for slug in dict.fromkeys(slugs):
         path = os.path.relpath(offers.record_path(state, slug), project_root(settings))
         done = offers.forget(state, slug)
-        print(f"{slug}: {'forgot what the editor taught it (removed ' + path + ')' if done else 'had learned nothing yet'}",
-              file=stream or sys.stdout)
+        said = f"forgot what the editor taught it (removed {path})" if done else "had learned nothing yet"
+        print(f"{slug}: {said}", file=stream or sys.stdout)
     return 0
 
 

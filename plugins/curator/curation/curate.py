@@ -22,7 +22,7 @@ from typing import Any
 
 from ..model.documents import ContentError, remove_abandoned_temp_files
 from ..model.issues import load_all_issues
-from ..model.niches import Niche, load_niches
+from ..model.niches import Niche, load_niches, no_such_niche
 from ..model.picks import Pick, read_picks
 from ..model.settings import SettingsError, cache_dir, content_dir, project_dir
 from . import fetch as fetching
@@ -32,22 +32,27 @@ from .clean import Entry, cleaned_stamp, reclean_entries
 from .drafts import WRITTEN, precheck, write_draft
 from .fetch import FeedState, Status
 from .learning import offered_links
-from .pipeline import (ChoiceRun, CurateResult, Digest, FeedReport, NicheReport, choose_links, count_feeds,
-                       feed_languages, feed_limits, not_a_feed, pick_candidates, stopped_reason, worth_forking)
+from .pipeline import (
+    ChoiceRun,
+    CurateResult,
+    Digest,
+    FeedReport,
+    NicheReport,
+    choose_links,
+    count_feeds,
+    feed_languages,
+    feed_limits,
+    not_a_feed,
+    pick_candidates,
+    stopped_reason,
+    worth_forking,
+)
 from .pools import ForkedPool, LimitedPool, Limits, Stopped
 from .score import Candidate
 
 logger = logging.getLogger(__name__)
 
 DIGEST = "curator.curation.pipeline:digest"   # what the parser workers run (imported there by name)
-
-
-def digest_all(jobs: dict[str, tuple], processes: int, limits: Limits) -> dict[str, Any]:
-    """Every job's digest (or Stopped), in worker processes under the limits."""
-    with LimitedPool(DIGEST, processes, limits) as pool:
-        for key, job in jobs.items():
-            pool.submit(key, *job)
-        return pool.results()
 
 
 def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt.date | None = None,
@@ -62,7 +67,7 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
         raise SettingsError(f"{niches_dir}: no niche files (*.md) to curate; add one, e.g. content/niches/dental.md")
     for slug in slugs or []:
         if slug not in niches:
-            raise SettingsError(f"--niche {slug}: no such niche in {niches_dir} (known: {', '.join(sorted(niches))})")
+            raise SettingsError(no_such_niche("--niche", slug, niches_dir, niches))
     chosen = [niches[s] for s in dict.fromkeys(slugs)] if slugs else list(niches.values())
     links_dir = content_dir(settings, "LINKS_PATH")
     picks, pick_errors = _picks(links_dir, niches, root)
@@ -82,7 +87,8 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
     state = project_dir(settings, "CURATOR_STATE_PATH")
     records = {n.slug: offers.load(state, n.slug) for n in due}
     base = ChoiceRun(settings, {}, all_issues, date, records)
-    niche_picks = {n.slug: pick_candidates(picks, n, niche_language(settings, n)) for n in due}  # a bad pick is logged once, here
+    # A bad pick is logged once, here.
+    niche_picks = {n.slug: pick_candidates(picks, n, niche_language(settings, n)) for n in due}
     early_choice = EarlyChoice(base, due, niche_picks, processes)
     try:
         feeds = (fetch_and_digest(settings, locations, names, offline=offline, retry=retry, progress=progress,
@@ -141,7 +147,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
 
     def on_done(result: fetching.Fetched) -> None:
         if result.status == Status.OK:
-            pool.submit(result.location, result.body, result.headers, result.url, words,
+            pool.submit(result.location, result.body, result.headers, result.final_url, words,
                         languages.get(result.location, ()))
         if progress:
             progress(names.get(result.location, result.location), len(locations))
@@ -255,7 +261,9 @@ class EarlyChoice:
         if bodies:
             return
         self.cached = cached
-        run = replace(self.base, feeds={loc: FeedReport(loc, Status.NOT_FETCHED, entries) for loc, entries in cached.items()})
+        run = replace(
+            self.base, feeds={loc: FeedReport(loc, Status.NOT_FETCHED, entries) for loc, entries in cached.items()}
+        )
         self.pool = _choose_forked(run, self.niches, self.picks, self.processes)
 
     def finish(self, run: ChoiceRun) -> dict[str, NicheReport]:

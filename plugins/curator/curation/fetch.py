@@ -37,6 +37,7 @@ import urllib3
 from ..model.documents import write_bytes_atomic
 from .clean import Entry
 from .network import Network, Refused, is_local_origin
+from .tracking import is_web_url
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class FeedState:
 
     @property
     def remote(self) -> bool:
-        return self.location.startswith(("http://", "https://"))
+        return is_web_url(self.location)
 
     @classmethod
     def from_json(cls, data: FeedStateJSON, location: str) -> FeedState:
@@ -180,7 +181,7 @@ class Fetched:
     status: Status
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    url: str = ""                    # the final URL after redirects (base for relative links)
+    final_url: str = ""              # the URL after redirects (base for relative links)
     reason: str = ""                 # for warnings: why it failed, moved, or was skipped
     state: FeedState | None = None   # the feed's state after this fetch (fetch_one always sets it)
     changed: bool = True             # the state differs from the cached one (so it must be saved)
@@ -239,7 +240,7 @@ class FetchOptions:
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> FetchOptions:
-        siteurl = settings.get("SITEURL") or settings.get("SITE_DOMAIN") or "local"
+        siteurl = settings["SITEURL"] or settings["SITE_DOMAIN"] or "local"
         return cls(
             connect_timeout=float(settings["CURATE_CONNECT_TIMEOUT"]),
             read_timeout=float(settings["CURATE_READ_TIMEOUT"]),
@@ -284,7 +285,11 @@ def _read_capped(response, options: FetchOptions, deadline: float) -> bytes:
     while True:
         if time.monotonic() > deadline:
             raise FetchError("timed out: the server sends too slowly")
-        chunk = response.read1(CHUNK, decode_content=False) if hasattr(response, "read1") else response.read(CHUNK, decode_content=False)
+        chunk = (
+            response.read1(CHUNK, decode_content=False)
+            if hasattr(response, "read1")
+            else response.read(CHUNK, decode_content=False)
+        )
         if not chunk:
             break
         raw_seen += len(chunk)
@@ -371,7 +376,7 @@ def _get(pool: urllib3.PoolManager, current: str, url: str, headers: dict[str, s
                 raise FetchError(f"HTTP {status} redirects to a non-http address {target!r}", status)
             return status, target
         if status == 304:
-            return Fetched(url, Status.NOT_MODIFIED, url=current, reason=_moved(moved))
+            return Fetched(url, Status.NOT_MODIFIED, final_url=current, reason=_moved(moved))
         if status == 410:
             raise FetchError("HTTP 410 Gone: the feed no longer exists", 410)
         if status == 429 or status == 503:
@@ -386,7 +391,7 @@ def _get(pool: urllib3.PoolManager, current: str, url: str, headers: dict[str, s
         complete = True
         kept = {k.lower(): v for k, v in response.headers.items()
                 if k.lower() in ("content-type", "content-location", "content-language", "etag", "last-modified")}
-        return Fetched(url, Status.OK, body=body, headers=kept, url=current, reason=_moved(moved))
+        return Fetched(url, Status.OK, body=body, headers=kept, final_url=current, reason=_moved(moved))
     except urllib3.exceptions.ReadTimeoutError:
         raise FetchError(f"timed out after {options.read_timeout:g} s waiting for data") from None
     except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -432,7 +437,7 @@ def fetch_file(path: str, state: FeedState, options: FetchOptions) -> Fetched:
         raise FetchError(f"cannot read the file ({exc.strerror})") from None
     stamp = f"{info.st_size}:{info.st_mtime_ns}"
     if state.file_stamp == stamp and state.fetched_at is not None:
-        return Fetched(path, Status.NOT_MODIFIED, url=path)
+        return Fetched(path, Status.NOT_MODIFIED, final_url=path)
     if info.st_size > options.max_bytes:
         raise FetchError(f"file of {info.st_size:,} bytes is over the {options.max_bytes:,}-byte cap; not read")
     try:
@@ -440,7 +445,7 @@ def fetch_file(path: str, state: FeedState, options: FetchOptions) -> Fetched:
             body = handle.read(options.max_bytes + 1)
     except OSError as exc:
         raise FetchError(f"cannot read the file ({exc.strerror})") from None
-    return Fetched(path, Status.OK, body=body, url=path, headers={"file_stamp": stamp})
+    return Fetched(path, Status.OK, body=body, final_url=path, headers={"file_stamp": stamp})
 
 
 # ---------------------------------------------------------------- many feeds

@@ -84,9 +84,9 @@ def _date(value: Any, min_year: int, max_year: int) -> str | None:
     except ValueError:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     try:
-        when = when.astimezone(dt.timezone.utc)
+        when = when.astimezone(dt.UTC)
     except (OverflowError, ValueError):
         return None
     return when.isoformat() if min_year <= when.year <= max_year else None

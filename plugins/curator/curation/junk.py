@@ -117,7 +117,9 @@ def _shouting(title: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _selling_patterns(phrases: tuple[str, ...], analyzer: Analyzer) -> tuple[tuple[frozenset[str], ...], re.Pattern | None]:
+def _selling_patterns(
+    phrases: tuple[str, ...], analyzer: Analyzer
+) -> tuple[tuple[frozenset[str], ...], re.Pattern | None]:
     """The phrases as the no-strings check reads them, as one regex (compiled once per process, not
     one per phrase), with the terms an entry must hold for each phrase to be there at all (a set lookup
     spares most entries the regex)."""
@@ -148,9 +150,21 @@ def _selling(text: str, tokens: frozenset[str], hard_sell: tuple[str, ...], anal
     return ""
 
 
-def signals(title: str, summary: str, date: dt.datetime | None, reference: dt.datetime, tokens: frozenset[str],
-            analyzer: Analyzer, hard_sell: tuple[str, ...], exclude: tuple[str, ...], title_keywords: int = 0,
-            title_share: float = 0.0, url: str = "", customer: str = "", text_title: bool = False) -> tuple[Signal, ...]:
+def signals(
+    title: str,
+    summary: str,
+    date: dt.datetime | None,
+    reference: dt.datetime,
+    tokens: frozenset[str],
+    analyzer: Analyzer,
+    hard_sell: tuple[str, ...],
+    exclude: tuple[str, ...],
+    title_keywords: int = 0,
+    title_share: float = 0.0,
+    url: str = "",
+    customer: str = "",
+    text_title: bool = False,
+) -> tuple[Signal, ...]:
     """Every junk signal the entry shows, in a fixed order; `tokens` are its index terms, `title_keywords`
     how many of the niche's keywords its title holds, `title_share` the share of its words they make and
     `customer` the words that send its reader to one of the niche's own (audience.customer_side);

@@ -24,8 +24,8 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from enum import Enum
+from functools import cached_property
 
 from ..model.issues import IssueFile
 from .offers import Offered, Record
@@ -159,7 +159,9 @@ class Learned:
                           for words, positive in self.examples if terms and words), reverse=True)
         similar = [positive for value, positive in similar[:SIMILAR_MAX] if value >= SIMILAR_MIN]
         if similar:
-            parts.append(f"similar links were kept {sum(similar)} of {len(similar)} time{'s' if len(similar) != 1 else ''}")
+            parts.append(
+                f"similar links were kept {sum(similar)} of {len(similar)} time{'s' if len(similar) != 1 else ''}"
+            )
         return "; ".join(parts)
 
 

@@ -116,7 +116,7 @@ def _date(entry: Any) -> str | None:
             continue
         try:
             stamp = calendar.timegm(value)
-            when = dt.datetime.fromtimestamp(stamp, dt.timezone.utc)
+            when = dt.datetime.fromtimestamp(stamp, dt.UTC)
         except (TypeError, ValueError, OverflowError, OSError):
             continue
         if MIN_YEAR <= when.year <= MAX_YEAR:

@@ -22,7 +22,7 @@ from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult
 from .fetch import Status
 from .pools import CPU, MEMORY, TIME, Limits, Stopped
 from .score import Candidate
-from .tracking import clean_link
+from .tracking import clean_link, site_host
 
 logger = logging.getLogger(__name__)
 
@@ -151,8 +151,7 @@ def _pick_candidate(pick: Pick, niche: Niche, order: int, lang: str) -> Candidat
         logger.warning("%s: url %r is not an http(s) link once cleaned; skipped", pick.path, pick.url)
         return None
     title = cut_chars(plain_text(pick.title), TITLE_MAX_CHARS) or url
-    host = urlsplit(url).netloc.lower()
-    host = host[4:] if host.startswith("www.") else host
+    host = site_host(urlsplit(url).netloc)
     section = pick.section or pick_section(niche, title, plain_text(pick.note), lang)
     return Candidate(url=url, title=title, summary="", guid="", date=None, source=host, score=0.0,
                      section=section, why="hand-picked by the editor", order=order, hand_picked=True,

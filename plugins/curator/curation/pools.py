@@ -35,8 +35,21 @@ from dataclasses import asdict
 from multiprocessing.connection import Connection
 from typing import Any
 
-from .keeper import (CPU, CRASH, END, ERROR, MEMORY, RESULT_OK, RESULT_STOPPED, TIME, Limits, Stopped, die_with_parent,
-                     frame, unframe)
+from .keeper import (
+    CPU,
+    CRASH,
+    END,
+    ERROR,
+    MEMORY,
+    RESULT_OK,
+    RESULT_STOPPED,
+    TIME,
+    Limits,
+    Stopped,
+    die_with_parent,
+    frame,
+    unframe,
+)
 
 __all__ = ["CPU", "CRASH", "ERROR", "MEMORY", "TIME", "ForkedPool", "LimitedPool", "Limits", "Stopped"]
 
@@ -97,7 +110,13 @@ class LimitedPool:
             while True:
                 key, payload = unframe(results.recv_bytes())
                 kind, *rest = pickle.loads(payload)
-                value = rest[0] if kind == RESULT_OK else Stopped(*rest) if kind == RESULT_STOPPED else Stopped(ERROR, rest[0])
+                value = (
+                    rest[0]
+                    if kind == RESULT_OK
+                    else Stopped(*rest)
+                    if kind == RESULT_STOPPED
+                    else Stopped(ERROR, rest[0])
+                )
                 with self._cond:
                     self._done[key] = value
                     self._cond.notify_all()

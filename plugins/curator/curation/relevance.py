@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from itertools import chain
-from typing import Any
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import chain
+from typing import Any
 
 from ..model.niches import Niche
 from .score import matches, may_match
@@ -277,10 +277,12 @@ class Index:
     scale: dict[int, float] = field(default_factory=dict)   # term -> its weight x its idf
 
     @classmethod
-    def build(cls, found: list[dict[int, tuple[int, int]]], docs: list[Document], vocab: Vocabulary) -> "Index":
+    def build(cls, found: list[dict[int, tuple[int, int]]], docs: list[Document], vocab: Vocabulary) -> Index:
         df = Counter(chain.from_iterable(found))  # one C loop over every entry's terms
         n = max(1, len(docs))
-        index = cls(len(docs), df, sum(len(d.title) for d in docs) / n or 1.0, sum(len(d.summary) for d in docs) / n or 1.0)
+        index = cls(
+            len(docs), df, sum(len(d.title) for d in docs) / n or 1.0, sum(len(d.summary) for d in docs) / n or 1.0
+        )
         index.scale = {i: vocab.terms[i].weight * index.idf(i, vocab.terms[i].kind) for i in df}
         return index
 

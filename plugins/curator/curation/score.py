@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-
 UNDATED_DECAY = 0.25
 
 
@@ -188,12 +187,12 @@ def parse_date(value: str | None) -> dt.datetime | None:
         when = dt.datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def reference_time(dates: list[dt.datetime | None], run_date: dt.date) -> dt.datetime:
     """Ages are measured from the newest entry seen, but never from after the run date."""
-    end = dt.datetime.combine(run_date, dt.time(23, 59, 59), dt.timezone.utc)
+    end = dt.datetime.combine(run_date, dt.time(23, 59, 59), dt.UTC)
     real = [d for d in dates if d is not None and d <= end]
     return max(real) if real else end
 

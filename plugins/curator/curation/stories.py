@@ -46,7 +46,7 @@ def shingles(terms: tuple[str, ...]) -> frozenset:
     """The text's 2-word shingles (its single term when it has one)."""
     if len(terms) < 2:
         return frozenset(terms)
-    return frozenset(zip(terms, terms[1:]))
+    return frozenset(zip(terms, terms[1:], strict=False))
 
 
 def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], frozenset],
@@ -82,9 +82,9 @@ def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], fr
             seen.update(one & union)
     common = {s for s, n in seen.items() if n > STORY_COMMON}
     grouping = _Grouping(common)
-    for cand, mine in zip(leaders, lead_sets):   # the leaders make the stories, best first
+    for cand, mine in zip(leaders, lead_sets, strict=False):   # the leaders make the stories, best first
         grouping.add(cand, mine)
-    for cand, mine in zip(others, other_sets):   # then every other entry joins one, or is left out
+    for cand, mine in zip(others, other_sets, strict=False):   # then every other entry joins one, or is left out
         grouping.join(cand, mine if mine and not union.isdisjoint(mine) else frozenset())
     stories = []
     for copies in grouping.members:

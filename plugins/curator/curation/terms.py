@@ -3,7 +3,8 @@
 Text is NFKC-normalised and case-folded, cut into words, and each word is
 reduced to its Snowball stem (PyStemmer) for the niche's `lang:`, so
 'dentists', 'hygienists' and 'scheduling' meet 'dentist', 'hygienist' and
-'schedule'. The language's function words come from the stopwords package. Scripts written without spaces (Chinese, Japanese, Korean, Thai,
+'schedule'. The language's function words come from the stopwords package. Scripts written without spaces (Chinese,
+Japanese, Korean, Thai,
 Lao, Khmer, Myanmar) have no words to cut, so a run of them becomes its
 overlapping character pairs: a keyword of several characters is then found
 inside a longer run as the same pairs, one after another.

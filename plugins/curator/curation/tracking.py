@@ -79,12 +79,17 @@ def web_url(url: object) -> str | None:
     return scheme.lower() + ":" + rest
 
 
-def _host(netloc: str) -> str:
+# A link written out as text, any case of scheme: what the cleaner rewrites and the check reads in text.
+TEXT_URL = re.compile(r"""https?://[^\s<>"'`)\]]+""", re.I)
+
+
+def site_host(netloc: str) -> str:
+    """A URL's host as a site is named: no userinfo, port or trailing dot, lowercase, no "www."."""
     host = netloc.rsplit("@", 1)[-1].split(":", 1)[0].lower().rstrip(".")
     return host[4:] if host.startswith("www.") else host
 
 
-def _host_matches(host: str, domains) -> str | None:
+def host_matches(host: str, domains) -> str | None:
     """The entry of `domains` that `host` is, or is a subdomain of."""
     for domain in domains:
         if host == domain or host.endswith("." + domain):
@@ -96,14 +101,14 @@ def _is_tracking(name: str, host: str) -> bool:
     low = name.lower()
     if low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES):
         return True
-    site = _host_matches(host, SITE_PARAMS)
+    site = host_matches(host, SITE_PARAMS)
     return site is not None and low in SITE_PARAMS[site]
 
 
 def tracking_params(url: str) -> list[str]:
     """Names of the tracking parameters in a URL, in order; empty when it is clean."""
     parts = urlsplit(url)
-    host = _host(parts.netloc)
+    host = site_host(parts.netloc)
     names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
     return [name for name in dict.fromkeys(names) if _is_tracking(name, host)]
 
@@ -123,8 +128,8 @@ def unwrap_redirect(url: str, _depth: int = 0) -> str:
     returned as it is (the check will then refuse it as a click redirect).
     """
     parts = urlsplit(url)
-    host = _host(parts.netloc)
-    domain = _host_matches(host, REDIRECT_WRAPPERS)
+    host = site_host(parts.netloc)
+    domain = host_matches(host, REDIRECT_WRAPPERS)
     if domain is None or _depth > 3:
         return url
     if domain == "google.com" and parts.path not in ("/url", "/link"):
@@ -142,12 +147,12 @@ def unwrap_redirect(url: str, _depth: int = 0) -> str:
 def is_click_redirect(url: str) -> bool:
     """True when the link goes through a service that counts clicks or shortens links."""
     parts = urlsplit(url)
-    host = _host(parts.netloc)
+    host = site_host(parts.netloc)
     if host == "google.com" and parts.path in ("/url", "/link"):
         return True
     if host.endswith("substack.com") and parts.path.startswith("/redirect"):
         return True
-    return _host_matches(host, CLICK_REDIRECT_HOSTS) is not None
+    return host_matches(host, CLICK_REDIRECT_HOSTS) is not None
 
 
 def clean_link(url: str | None) -> str | None:

@@ -12,7 +12,7 @@ import sqlite3
 import sys
 import tempfile
 
-from ..model.documents import _fsync_dir
+from ..model.documents import fsync_dir
 from .database import StateError
 from .legacy import open_state
 
@@ -36,7 +36,7 @@ def backup(db, path: str) -> int:
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
-            _fsync_dir(folder)
+            fsync_dir(folder)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -50,7 +50,7 @@ class Confirmations:
         message["From"] = niche.email.from_
         message["Reply-To"] = niche.email.reply_to
         message["To"] = address
-        message["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
+        message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
         message["Message-ID"] = f"<confirm.{niche.slug}.{secrets.token_hex(8)}@{self.domain}>"
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(self.pages.text("confirm-email.txt", **context).strip() + "\n")

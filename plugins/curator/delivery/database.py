@@ -102,7 +102,7 @@ class StateError(Exception):
 
 def now() -> str:
     """UTC, to the second, as stored in every *_at column."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def masked(url: str) -> str:

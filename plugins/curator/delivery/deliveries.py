@@ -227,7 +227,9 @@ def pending_count(tx: Tx, niche: str, issue: int, retry_unknown: bool) -> int:
 def outcomes(tx: Tx, niche: str, issue: int, run: Run, limit: int = 50) -> tuple[dict[str, int], dict[str, list]]:
     """This run's counts by state, and up to `limit` (address, detail) per state that is not `sent`."""
     where = "niche = ? AND issue = ? AND run = ?"
-    counts = dict(tx.all(f"SELECT state, COUNT(*) FROM deliveries WHERE {where} GROUP BY state", (niche, issue, run.id)))
+    counts = dict(
+        tx.all(f"SELECT state, COUNT(*) FROM deliveries WHERE {where} GROUP BY state", (niche, issue, run.id))
+    )
     named = {}
     for state in (State.REFUSED, State.DEFERRED, State.UNKNOWN, State.SENDING):
         if counts.get(state.value):

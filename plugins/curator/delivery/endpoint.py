@@ -74,7 +74,7 @@ class ListApp:
         self.limiter = ClientLimiter(settings["LIST_CLIENT_LIMIT"], settings["LIST_CLIENT_WINDOW"])
         self.trusted = trusted_networks(settings["LIST_TRUSTED_PROXIES"])
         self.prefix = urlsplit(self.endpoint).path.rstrip("/")
-        self.site = (settings.get("SITEURL") or "").rstrip("/")
+        self.site = settings["SITEURL"].rstrip("/")
         self.swept = 0.0
 
     def __call__(self, environ, start_response):
@@ -166,12 +166,21 @@ class ListApp:
         try:
             found = self.signer.verify(token, purpose)
         except Expired as exc:
-            return self.problem(410, "This link has expired", f"Confirmation links work for "
-                                f"{self.settings['LIST_CONFIRM_HOURS']:g} hours. Subscribe again on the newsletter's "
-                                "page and use the new link; nothing was changed.", niche=self.niches.get(exc.token.niche))
+            return self.problem(
+                410,
+                "This link has expired",
+                f"Confirmation links work for "
+                f"{self.settings['LIST_CONFIRM_HOURS']:g} hours. Subscribe again on the newsletter's "
+                "page and use the new link; nothing was changed.",
+                niche=self.niches.get(exc.token.niche),
+            )
         except BadToken:
-            return self.problem(400, "This link is not valid", "It may have been cut short or changed on the way; "
-                                "nothing was changed. Copy the whole link from the email, or use the newsletter's page.")
+            return self.problem(
+                400,
+                "This link is not valid",
+                "It may have been cut short or changed on the way; "
+                "nothing was changed. Copy the whole link from the email, or use the newsletter's page.",
+            )
         niche = self.niches.get(found.niche) or _Gone(found.niche)
         action = f"{self.endpoint}{prefix}{token}"  # the public URL: right behind any proxy
         if purpose == CONFIRM:

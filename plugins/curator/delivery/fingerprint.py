@@ -16,6 +16,7 @@ import json
 import os
 
 from ..model.documents import write_bytes_atomic
+from ..model.markup import markdown_config
 
 VERSION = 1
 SUFFIX = ".inputs"
@@ -39,15 +40,13 @@ def _setting(settings, key: str):
     reader adds the configured extensions to its `extensions` list during the build."""
     value = settings.get(key)
     if key == "MARKDOWN" and isinstance(value, dict):
-        configs = dict(value.get("extension_configs") or {})
-        extensions = set(value.get("extensions") or []) | set(configs)
-        value = {"extensions": sorted(extensions - {"markdown.extensions.meta"}), "extension_configs": configs,
-                 "output_format": value.get("output_format", "html5")}
+        value = markdown_config(settings)
+        value["extensions"] = sorted(value["extensions"])
     return value
 
 
 def templates_dir(settings) -> str:
-    return os.path.join(settings.get("THEME") or "", "templates", settings.get("EMAIL_TEMPLATES") or "email")
+    return os.path.join(settings["THEME"], "templates", settings["EMAIL_TEMPLATES"])
 
 
 def inputs(settings, issue_path: str, niche, eml: bytes) -> dict:

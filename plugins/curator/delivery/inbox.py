@@ -2,7 +2,8 @@
 
 It logs in over IMAP (imap.py: OPENHAND_IMAP_*, plain IMAP only to this machine), reads every
 message in the folder without marking it read, and for each one reports.py understands (mailto:
-unsubscribes, bounces, complaints) changes the list (readers.py); the message is recorded as handled (`inbox_handled`, by a digest of its Message-ID)
+unsubscribes, bounces, complaints) changes the list (readers.py); the message is recorded as handled
+(`inbox_handled`, by a digest of its Message-ID)
 and then moved to INBOX_HANDLED_FOLDER. A message handled before but not moved (the run stopped)
 is only moved: nothing is applied twice, so a reader who unsubscribed by mail and later came back
 through the endpoint stays subscribed. Everything else stays where it is, unread, for the editor.

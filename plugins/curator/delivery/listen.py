@@ -3,7 +3,8 @@
 waitress is a production WSGI server (pure Python, threads): LIST_THREADS requests at once, a
 request body of at most 64 KB, idle connections closed after 30 s. It writes no access log, so no
 reader's IP address lands in a file, and it leaves X-Forwarded-For to the application
-(clear_untrusted_proxy_headers=False), which believes it only from LIST_TRUSTED_PROXIES. Put it behind a TLS reverse proxy (docs/readers.md); the
+(clear_untrusted_proxy_headers=False), which believes it only from LIST_TRUSTED_PROXIES. Put it behind a TLS reverse
+proxy (docs/readers.md); the
 application itself is endpoint.ListApp, which any other WSGI server can run.
 """
 

@@ -157,7 +157,7 @@ def per_recipient_problems(message: bytes, first: Recipient, second: Recipient) 
     copy lacks its token: the proof that nothing else is per-recipient (no tracking by construction)."""
     copies = [_masked(personalise(message, r), r) for r in (first, second)]
     found = []
-    for (where, one), (_, other) in zip(*copies):
+    for (where, one), (_, other) in zip(*copies, strict=False):
         if one != other:
             found.append(f"the copies for two readers differ in {where}, not only in To and the unsubscribe token")
     if len(copies[0]) != len(copies[1]):

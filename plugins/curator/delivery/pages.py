@@ -32,16 +32,15 @@ class Pages:
     """The templates, loaded once; `render(name, **context)` gives the page's bytes."""
 
     def __init__(self, settings):
-        theme = settings.get("THEME") or "theme"
+        theme = settings["THEME"]
         self.env = Environment(loader=FileSystemLoader(os.path.join(theme, "templates")),
                                autoescape=select_autoescape(default=True, default_for_string=True),
                                trim_blocks=True, lstrip_blocks=True)
         self.plain = self.env.overlay(autoescape=False)
         self.context = {key: value for key, value in settings.items() if key.isupper()}
-        self.context.setdefault("THEME_STATIC_DIR", "theme")
         self.static_dir = self.context["THEME_STATIC_DIR"]
         self.assets = {f"/{self.static_dir}/{name}": _asset(os.path.join(theme, "static", name)) for name in STATIC}
-        site = urlsplit(settings.get("SITEURL") or "")
+        site = urlsplit(settings["SITEURL"])
         self.site_origin = f"{site.scheme}://{site.netloc}" if site.scheme in ("http", "https") else ""
         for name in ("_page.html", "check-inbox.html", "confirm.html", "confirmed.html", "unsubscribe.html",
                      "unsubscribed.html", "problem.html", "confirm-email.html", "confirm-email.txt"):

@@ -38,12 +38,12 @@ class Outcome(str, enum.Enum):
 
 
 def _stamp(seconds_from_now: float) -> str:
-    return _at(dt.datetime.now(dt.timezone.utc).timestamp() + seconds_from_now)
+    return _at(dt.datetime.now(dt.UTC).timestamp() + seconds_from_now)
 
 
 def _at(epoch: float) -> str:
     """Seconds since the epoch as stored in the *_at columns (database.now's format)."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ask(db: Database, niche: str, address: str, gate: str, interval: float) -> Outcome:

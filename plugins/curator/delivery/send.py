@@ -19,16 +19,26 @@ import time
 
 from ..model.documents import ContentError
 from ..model.issues import load_niche_issues
-from ..model.niches import load_niches
+from ..model.niches import load_niches, no_such_niche
 from ..model.settings import content_dir, project_dir
 from . import deliveries
 from .database import StateError
 from .fingerprint import stale
 from .legacy import open_state
-from .message import Built, MessageError, Recipient, as_test, load, needs_token, per_recipient_problems, personalise, problems
-from .sender import Plan, Sender, Tally
+from .message import (
+    Built,
+    MessageError,
+    Recipient,
+    as_test,
+    load,
+    needs_token,
+    per_recipient_problems,
+    personalise,
+    problems,
+)
 from .relay import smtp_config
-from .smtp import Connection, ConnectError, Result
+from .sender import Plan, Sender, Tally
+from .smtp import ConnectError, Connection, Result
 
 
 class SendError(Exception):
@@ -40,7 +50,7 @@ def find_issue(settings, slug: str, number: int):
     niches_dir = content_dir(settings, "NICHES_PATH")
     niches = load_niches(niches_dir)
     if slug not in niches:
-        raise SendError(f"--niche {slug}: no such niche in {niches_dir} (known: {', '.join(sorted(niches)) or 'none'})")
+        raise SendError(no_such_niche("--niche", slug, niches_dir, niches))
     newsletters_dir = content_dir(settings, "NEWSLETTERS_PATH")
     issues = {issue.number: issue for issue in load_niche_issues(newsletters_dir, niches[slug])}
     if number not in issues:
@@ -68,7 +78,7 @@ def rendered_email(settings, slug: str, number: int) -> Built:
     from ..build.generator import NewsletterGenerator
 
     generator = NewsletterGenerator(dict(settings), settings, settings["PATH"], settings["THEME"],
-                                    settings.get("OUTPUT_PATH") or "output")
+                                    settings["OUTPUT_PATH"])
     generator.generate_context()
     view = next(i for n in generator.niches if n.slug == slug for i in n.issues + n.drafts if i.number == number)
     renderer = EmailRenderer(generator.html_env, settings)
@@ -82,7 +92,8 @@ def preflight(settings, built: Built, niche: str, dry_run: bool = False):
     import secrets
 
     from .relay import Secret
-    from .tokens import Signer, signer as make_signer
+    from .tokens import Signer
+    from .tokens import signer as make_signer
 
     signer = None
     if needs_token(built.data):

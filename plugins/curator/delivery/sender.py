@@ -2,7 +2,8 @@
 
 Each worker thread owns one connection and has at most one message in flight; its row is
 claimed (`sending`) in the same commit that records the worker's previous outcome, while
-MAIL, RCPT and DATA go out, and the message is written only once that commit is durable. One writer thread commits what all the
+MAIL, RCPT and DATA go out, and the message is written only once that commit is durable. One writer thread commits
+what all the
 workers ask for together (group commit: one fsync for many messages), so a kill at any
 moment leaves at most one `sending` row per connection, and those become `unknown`.
 

@@ -126,7 +126,7 @@ class Connection:
         self._wait(deadline)
         try:
             self.sock.sendall(data)
-        except socket.timeout:
+        except TimeoutError:
             raise Failure(self._late(deadline, "writing to the relay")) from None
         except OSError as exc:
             raise Failure(f"the connection broke while writing ({type(exc).__name__})") from None
@@ -148,7 +148,7 @@ class Connection:
             self._wait(deadline)
             try:
                 chunk = self.sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 raise Failure(self._late(deadline, doing)) from None
             except OSError as exc:
                 raise Failure(f"the connection broke {doing} ({type(exc).__name__})") from None
@@ -269,7 +269,7 @@ class Connection:
                 outcome = self._first_problem(replies, deadline)
             else:
                 outcome = None
-                for stage, text in zip(("mail", "rcpt", "data"), commands):
+                for stage, text in zip(("mail", "rcpt", "data"), commands, strict=False):
                     outcome = verdict(stage, self.command(text, deadline, f"after {text.split(':')[0]}"))
                     if outcome:
                         break
@@ -304,7 +304,7 @@ class Connection:
 
     def _first_problem(self, replies: list[Reply], deadline: float) -> Attempt | None:
         """The pipelined group's outcome: the first reply that stops the transaction."""
-        for stage, reply in zip(("mail", "rcpt"), replies):
+        for stage, reply in zip(("mail", "rcpt"), replies, strict=False):
             outcome = verdict(stage, reply)
             if outcome:
                 if replies[2].code == 354:  # DATA accepted anyway: end it empty (RFC 2920 3.1)

@@ -84,13 +84,12 @@ def merge_status(current: str | None, incoming: str) -> str:
 
 def require_niche(settings, slug: str) -> None:
     """A typo in --niche must not start a new list: the slug needs a niche file."""
-    from ..model.niches import load_niches
+    from ..model.niches import load_niches, no_such_niche
 
     folder = content_dir(settings, "NICHES_PATH")
     niches = load_niches(folder)
     if slug not in niches:
-        known = ", ".join(sorted(niches)) or "none yet"
-        raise SettingsError(f"--niche {slug}: no such niche in {folder} (known: {known})")
+        raise SettingsError(no_such_niche("--niche", slug, folder, niches))
 
 
 @dataclass
@@ -174,7 +173,8 @@ def import_rows(db: Database, niche: str, rows: list[Row], today: str | None = N
 def set_status(db: Database, niche: str, email: str, status: str, *, name: str = "", source: str,
                force: bool = False, today: str | None = None) -> tuple[str, Subscriber]:
     """One address to `status`: ('changed' | 'already' | 'added' | 'kept', row). A sticky status stays
-    unless `force` ('kept' when asked to make it receiving again, 'already' for another sticky one). An address not on the list is added with that status (so that an unsubscribe
+    unless `force` ('kept' when asked to make it receiving again, 'already' for another sticky one). An address not
+    on the list is added with that status (so that an unsubscribe
     of a stranger still stops every later import)."""
     today = today or dt.date.today().isoformat()
     address, display, problem = check_address(email)
@@ -299,7 +299,9 @@ def _command(db: Database, args, out) -> None:
     else:
         outcome, row = set_status(db, args.niche, args.email, "unsubscribed", source="unsubscribe")
         if outcome in ("already", "kept"):
-            print(f"{row.email} was already {row.status} (since {row.since or 'earlier'}); {target} unchanged", file=out)
+            print(
+                f"{row.email} was already {row.status} (since {row.since or 'earlier'}); {target} unchanged", file=out
+            )
         elif outcome == "changed":
             print(f"unsubscribed {row.email} in {target}", file=out)
         else:

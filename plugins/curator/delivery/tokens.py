@@ -96,7 +96,7 @@ class Signer:
         return hmac.new(self._key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
 
     def sign(self, purpose: str, niche: str, address: str, issued: int = 0) -> str:
-        payload = f"{purpose}:{niche}:{issued}:{address}".encode("utf-8")
+        payload = f"{purpose}:{niche}:{issued}:{address}".encode()
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 
     def confirm(self, niche: str, address: str, now: float | None = None) -> str:

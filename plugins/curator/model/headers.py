@@ -105,7 +105,7 @@ def unsubscribe_uri(value: str, path: str, key: str) -> str:
 
 def domain(settings) -> str:
     """The domain of Message-ID and List-Id: SITE_DOMAIN, else SITEURL's host, else localhost; ASCII (IDNA)."""
-    value = settings.get("SITE_DOMAIN") or urlsplit(settings.get("SITEURL") or "").hostname or "localhost"
+    value = settings.get("SITE_DOMAIN") or urlsplit(settings["SITEURL"]).hostname or "localhost"
     try:
         ascii_domain = value.strip().rstrip(".").encode("idna").decode("ascii").lower()
     except UnicodeError:

@@ -13,9 +13,9 @@ import os
 import re
 from dataclasses import dataclass
 
+from ..curation.tracking import web_url
 from .documents import ContentError, Fields, gather, load, raise_all
 from .niches import Niche, require_niche
-from ..curation.tracking import web_url
 
 STATUSES = ("draft", "published")
 FILE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})\.md$")
@@ -82,7 +82,9 @@ def _link(lf: Fields) -> IssueLink:
     url = web_url(given)
     if url is None:
         raise lf.error("url", f"must be an http(s) link, not {given!r}", "'https://example.org/guide'")
-    return IssueLink(url=url, title=lf.text("title", url), **{k: lf.keep(lf.text, k, "", default="") for k in LINK_KEYS[2:]})
+    return IssueLink(
+        url=url, title=lf.text("title", url), **{k: lf.keep(lf.text, k, "", default="") for k in LINK_KEYS[2:]}
+    )
 
 
 def _links(f: Fields, key: str) -> tuple[IssueLink, ...]:
@@ -145,7 +147,7 @@ def name_problem(path: str, folder: str) -> ContentError | None:
         fix = f"rename it to {day.isoformat()}.md (issue files end in .md)"
     else:
         fix = "rename it to the issue's date, e.g. 2026-11-02.md, or move it out of content/newsletters/"
-    return ContentError(path, f"is not named YYYY-MM-DD.md, so it would never be published", key=None, fix=fix)
+    return ContentError(path, "is not named YYYY-MM-DD.md, so it would never be published", key=None, fix=fix)
 
 
 def read_niche_issues(newsletters_dir: str, slug: str) -> tuple[list[IssueFile], list[ContentError]]:

@@ -23,6 +23,8 @@ import nh3
 from markdown import Markdown
 from markupsafe import Markup
 
+from ..curation.tracking import is_web_url
+
 TAGS = {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "u", "s", "del", "ins",
         "mark", "small", "sub", "sup", "code", "pre", "kbd", "samp", "var", "blockquote", "q", "cite", "abbr",
         "dfn", "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "th", "td",
@@ -39,13 +41,20 @@ URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "back
 UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:")
 
 
-def make_markdown(settings) -> Markdown:
-    """A Markdown converter configured like Pelican's own reader (MARKDOWN setting)."""
-    md = dict(settings.get("MARKDOWN") or {})
+def markdown_config(settings) -> dict:
+    """The MARKDOWN setting as Pelican's own reader applies it: the listed extensions plus every one that
+    has a config (Pelican adds those during the build), less `meta` (front matter is YAML here), the
+    configs and the output format. The one reading, for the converter and for the email's fingerprint."""
+    md = settings["MARKDOWN"] or {}
     configs = dict(md.get("extension_configs") or {})
     extensions = list(dict.fromkeys(list(md.get("extensions") or []) + list(configs)))
-    extensions = [e for e in extensions if e != "markdown.extensions.meta"]
-    return Markdown(extensions=extensions, extension_configs=configs, output_format=md.get("output_format", "html5"))
+    return {"extensions": [e for e in extensions if e != "markdown.extensions.meta"], "extension_configs": configs,
+            "output_format": md.get("output_format", "html5")}
+
+
+def make_markdown(settings) -> Markdown:
+    """A Markdown converter configured like Pelican's own reader (MARKDOWN setting)."""
+    return Markdown(**markdown_config(settings))
 
 
 def raw_html(markdown: Markdown, text: str) -> str:
@@ -95,12 +104,10 @@ def renderer(settings):
     once for the page, the feed item and the email, and the no-strings check reads the same result.
     A field with no Markdown syntax at all (most notes) skips the converter (0.17 ms a field): its
     HTML is one paragraph of itself, as the converter would write it (a property test holds them equal)."""
-    config = repr(settings.get("MARKDOWN"))
+    config = repr(settings["MARKDOWN"])
     if config not in _MARKDOWNS:
         _MARKDOWNS[config] = make_markdown(settings)
-    md = settings.get("MARKDOWN") or {}
-    names = set(md.get("extensions") or []) | set(md.get("extension_configs") or {})
-    fast = names <= KNOWN_EXTENSIONS
+    fast = set(markdown_config(settings)["extensions"]) <= KNOWN_EXTENSIONS
     return lambda text: _plain(text) if fast and is_plain(text) else _render(config, text or "")
 
 
@@ -213,7 +220,7 @@ class _Text(HTMLParser):
         if tag == "a" and self.links:
             href, start = self.links.pop(), self.link_start.pop()
             label = " ".join("".join(self.line[start:]).split())
-            if href and href.startswith(("http://", "https://", "mailto:")) and label != href.removeprefix("mailto:"):
+            if href and (is_web_url(href) or href.startswith("mailto:")) and label != href.removeprefix("mailto:"):
                 self.line.append(f" ({href})")
         elif tag in ("ul", "ol"):
             self._flush()

@@ -11,9 +11,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ..curation.tracking import is_web_url, web_url
 from .documents import ContentError, Fields, gather, inside, load, raise_all
 from .headers import mailbox, one_line, unsubscribe_uri
-from ..curation.tracking import is_web_url, web_url
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,8 @@ class Section:
 
 @dataclass(frozen=True)
 class FeedSource:
-    """One feed a niche reads. `location` is an http(s) URL or an absolute file path."""
+    """One feed a niche reads. `url` is as the niche file writes it (for messages); `location` is what is
+    fetched and the feed cache's key: the http(s) URL, or the file's absolute path."""
 
     url: str
     name: str
@@ -120,10 +121,15 @@ def load_niche(path: str, root: str | None = None) -> Niche:
                                 tuple(w.lower() for w in s.keep(s.words, "keywords", default=[]))))
     names = [s.name for s in sections]
     if len(set(names)) != len(names):
-        f.errors.append(f.error("sections", f"has the same section name twice: {names}", "[{name: Money}, {name: Staff}]"))
-    records = f.keep(f.records, "feeds", (), "[{url: 'https://example.org/feed.xml', name: Example, weight: 1}]", default=())
-    feeds = tuple(feed for feed in (f.keep(_feed, f.nested("feeds", rec, i), path, root) for i, rec in enumerate(records))
-                  if feed)
+        f.errors.append(
+            f.error("sections", f"has the same section name twice: {names}", "[{name: Money}, {name: Staff}]")
+        )
+    records = f.keep(
+        f.records, "feeds", (), "[{url: 'https://example.org/feed.xml', name: Example, weight: 1}]", default=()
+    )
+    feeds = tuple(
+        feed for feed in (f.keep(_feed, f.nested("feeds", rec, i), path, root) for i, rec in enumerate(records)) if feed
+    )
     seen: set[str] = set()
     for feed in feeds:
         if feed.location in seen:
@@ -176,7 +182,8 @@ def _feed(f: Fields, niche_path: str, root: str | None) -> FeedSource:
 
 def _email(f: Fields) -> EmailSettings:
     """The email settings; every value goes into a header, so headers.py's rules apply to each."""
-    example = "{from: 'Practice <letters@example.com>', reply_to: hello@example.com, unsubscribe: 'mailto:unsubscribe@example.com'}"
+    example = ("{from: 'Practice <letters@example.com>', reply_to: hello@example.com, "
+               "unsubscribe: 'mailto:unsubscribe@example.com'}")
     e = f.nested("email", f.mapping("email", example=example))
     unsubscribe = e.words("unsubscribe", example="'mailto:unsubscribe@example.com'")
     if not unsubscribe:
@@ -212,12 +219,21 @@ def load_niches(folder: str, root: str | None = None) -> dict[str, Niche]:
     return niches
 
 
+def known_niches(niches) -> str:
+    return ", ".join(sorted(niches)) or "none yet"
+
+
+def no_such_niche(option: str, slug: str, folder: str, niches) -> str:
+    """The one message for a command-line option (--niche, --forget) that names no niche file."""
+    return f"{option} {slug}: no such niche in {folder} (known: {known_niches(niches)})"
+
+
 def require_niche(niches: dict[str, Niche], slug: str, path: str, key: str = "niche") -> Niche:
     """The niche a file points at, or a ContentError listing the ones there are (its `unknown_niche`
     names the slug, so a caller that knows that niche's file is broken can leave the error out)."""
     if slug not in niches:
-        known = ", ".join(sorted(niches)) or "none yet"
-        error = ContentError(path, f"names niche {slug!r}, which has no file in content/niches/ (known: {known})",
+        error = ContentError(path, f"names niche {slug!r}, which has no file in content/niches/ "
+                                   f"(known: {known_niches(niches)})",
                              key=key, fix="use one of the known slugs or add the niche file")
         error.unknown_niche = slug
         raise error

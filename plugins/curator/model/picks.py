@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from ..curation.tracking import web_url
 from .documents import ContentError, Fields, gather, load, markdown_files, raise_all
 from .niches import Niche, require_niche
-from ..curation.tracking import web_url
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,9 @@ DEFAULTS: dict[str, Any] = {
     # Feeds per niche; None turns one off.
     "NICHE_FEED_ATOM": "feeds/newsletters/{slug}.atom.xml",
     "NICHE_FEED_RSS": "feeds/newsletters/{slug}.rss.xml",
-    # Email.
+    # Email. SITE_DOMAIN: the domain of Message-ID and List-Id and of the emails' links when SITEURL is
+    # relative (None: SITEURL's host).
+    "SITE_DOMAIN": None,
     "EMAIL_MAX_BYTES": 90 * 1024,
     "EMAIL_TEMPLATES": "email",
     # The no-strings check.
@@ -159,7 +161,7 @@ _ZERO_ALLOWED = {"CURATE_RUNNERS_UP"}  # 0 turns runner-ups off
 # Below these a setting cannot work (a worker needs some memory just to read an ordinary feed).
 _MINIMUMS = {"CURATE_FEED_MEMORY_MB": 16}
 
-_OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH", "LIST_ENDPOINT"}
+_OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH", "LIST_ENDPOINT", "SITE_DOMAIN"}
 
 
 class SettingsError(ValueError):
@@ -181,7 +183,9 @@ def configure(settings: dict[str, Any]) -> dict[str, Any]:
             raise SettingsError(f"{key} must be above zero, not {value!r}; e.g. {key} = {DEFAULTS[key]!r}")
     for key, least in _MINIMUMS.items():
         if settings[key] < least:
-            raise SettingsError(f"{key} must be at least {least}, not {settings[key]!r}; e.g. {key} = {DEFAULTS[key]!r}")
+            raise SettingsError(
+                f"{key} must be at least {least}, not {settings[key]!r}; e.g. {key} = {DEFAULTS[key]!r}"
+            )
     for key in ("NEWSLETTERS_URL", "NEWSLETTERS_SAVE_AS", "NICHE_URL", "NICHE_SAVE_AS", "ISSUE_URL", "ISSUE_SAVE_AS"):
         if not isinstance(settings[key], str) or not settings[key]:
             raise SettingsError(f"{key} must be a non-empty string; e.g. {key} = {DEFAULTS[key]!r}")
@@ -193,7 +197,9 @@ def configure(settings: dict[str, Any]) -> dict[str, Any]:
             raise SettingsError(f"{key} must be a string or None, not {settings[key]!r}")
     for key, fields in (("NICHE_SAVE_AS", "{slug}"), ("ISSUE_SAVE_AS", "{number}")):
         if fields not in settings[key]:
-            raise SettingsError(f"{key} must contain {fields}, or every page lands on one file; e.g. {key} = {DEFAULTS[key]!r}")
+            raise SettingsError(
+                f"{key} must contain {fields}, or every page lands on one file; e.g. {key} = {DEFAULTS[key]!r}"
+            )
     _check_readers(settings)
     return settings
 
@@ -220,13 +226,25 @@ def _check_readers(settings: dict[str, Any]) -> None:
     example = "e.g. LIST_ENDPOINT = 'https://list.example.com'"
     if value is not None:
         if not isinstance(value, str) or not value.strip():
-            raise SettingsError(f"LIST_ENDPOINT must be the list endpoint's public URL or None, not {value!r}; {example}")
+            raise SettingsError(
+                f"LIST_ENDPOINT must be the list endpoint's public URL or None, not {value!r}; {example}"
+            )
         parts = urlsplit(value.strip())
-        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
-            raise SettingsError(f"LIST_ENDPOINT {value!r} must be an https:// URL with no query, fragment or user; {example}")
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+            or "@" in parts.netloc
+        ):
+            raise SettingsError(
+                f"LIST_ENDPOINT {value!r} must be an https:// URL with no query, fragment or user; {example}"
+            )
         if parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise SettingsError(f"LIST_ENDPOINT {value!r} must use https:// (http:// only on this machine, e.g. "
-                                f"http://127.0.0.1:8080): readers' addresses and links would cross the network in clear")
+            raise SettingsError(
+                f"LIST_ENDPOINT {value!r} must use https:// (http:// only on this machine, e.g. "
+                f"http://127.0.0.1:8080): readers' addresses and links would cross the network in clear"
+            )
         if len(value) > 200 or not value.isascii() or any(c in value for c in ' <>,"\\'):
             raise SettingsError(f"LIST_ENDPOINT {value!r} must be at most 200 ASCII characters without spaces, "
                                 f"<, >, commas or quotes (it goes into every email's List-Unsubscribe); {example}")
@@ -270,7 +288,7 @@ def project_dir(settings: dict[str, Any], key: str) -> str | None:
 
 def cache_dir(settings: dict[str, Any]) -> str:
     """The curator's feed cache, inside Pelican's CACHE_PATH."""
-    base = settings.get("CACHE_PATH") or "cache"
+    base = settings["CACHE_PATH"]
     if not os.path.isabs(base):
         base = os.path.join(project_root(settings), base)
     return os.path.join(base, settings["CURATOR_CACHE_DIR"])
