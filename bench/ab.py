@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
           f"load {os.getloadavg()[0]:.1f}")
     for kind in ("cold", "warm"):
         b, n = summary(times["base"][kind]), summary(times["new"][kind])
-        ratio = summary([x / y for x, y in zip(times["new"][kind], times["base"][kind])])
+        ratio = summary([x / y for x, y in zip(times["new"][kind], times["base"][kind], strict=False)])
         print(f"{kind}: base {b['median']:.2f} s [{b['min']:.2f}-{b['max']:.2f}], new {n['median']:.2f} s "
               f"[{n['min']:.2f}-{n['max']:.2f}], new/base per round {ratio['median']:.3f} "
               f"[{ratio['min']:.3f}-{ratio['max']:.3f}]")

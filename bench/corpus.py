@@ -17,14 +17,26 @@ from pathlib import Path
 
 NICHES = [
     ("dental", "Dental practices", ["dental", "dentist", "hygienist", "patient", "claims", "insurance", "practice"]),
-    ("restaurants", "Independent restaurants", ["restaurant", "menu", "food cost", "kitchen", "tips", "server", "chef"]),
+    (
+        "restaurants",
+        "Independent restaurants",
+        ["restaurant", "menu", "food cost", "kitchen", "tips", "server", "chef"],
+    ),
     ("nonprofits", "Small nonprofits", ["nonprofit", "donor", "grant", "board", "volunteer", "fundraising", "990"]),
     ("law", "Small law firms", ["law firm", "attorney", "trust account", "billing", "client", "matter", "paralegal"]),
     ("vets", "Veterinary clinics", ["veterinary", "clinic", "pet", "vet tech", "inventory", "client", "appointment"]),
-    ("builders", "Builders and trades", ["contractor", "job costing", "bid", "subcontractor", "equipment", "crew", "site"]),
+    (
+        "builders",
+        "Builders and trades",
+        ["contractor", "job costing", "bid", "subcontractor", "equipment", "crew", "site"],
+    ),
     ("retail", "Independent shops", ["retail", "inventory", "point of sale", "shop", "margin", "seasonal", "customer"]),
     ("architects", "Architecture studios", ["architect", "studio", "fee", "project", "drawing", "client", "planning"]),
-    ("physio", "Physiotherapy clinics", ["physiotherapy", "clinic", "patient", "therapist", "booking", "insurance", "referral"]),
+    (
+        "physio",
+        "Physiotherapy clinics",
+        ["physiotherapy", "clinic", "patient", "therapist", "booking", "insurance", "referral"],
+    ),
     ("salons", "Salons and barbers", ["salon", "stylist", "chair rental", "booking", "retail", "tips", "client"]),
 ]
 MONEY = ["cash flow", "payroll", "tax", "collections", "overhead", "pricing", "bookkeeping", "quarterly estimates",
@@ -64,8 +76,10 @@ def _body(rng: random.Random, keywords: list[str], link: str, pixel: bool) -> st
             items = "".join(f"<li>{escape(_sentence(rng, PEOPLE + SYSTEMS))}</li>" for _ in range(3))
             parts.append(f"<ul>{items}</ul>")
         else:
-            parts.append(f'<p>See <a href="{escape(link)}">the full article</a> and '
-                         f'<a href="https://www.irs.gov/businesses/small-businesses-self-employed">the IRS page</a>.</p>')
+            parts.append(
+                f'<p>See <a href="{escape(link)}">the full article</a> and '
+                f'<a href="https://www.irs.gov/businesses/small-businesses-self-employed">the IRS page</a>.</p>'
+            )
     if pixel:
         parts.append('<img src="https://pixel.example-tracker.com/open.gif?u=123" width="1" height="1" alt="">')
     return "".join(parts)
@@ -74,7 +88,7 @@ def _body(rng: random.Random, keywords: list[str], link: str, pixel: bool) -> st
 def feed_entries(index: int, total: int, entries: int, today: dt.date, seed: int = 7) -> list[dict]:
     """The entries of feed `index` (0-based) among `total` feeds."""
     slug, _, keywords = NICHES[index % len(NICHES)]
-    now = dt.datetime.combine(today, dt.time(12, 0), dt.timezone.utc)
+    now = dt.datetime.combine(today, dt.time(12, 0), dt.UTC)
     out = []
     for n in range(entries):
         # Syndication: every 10th entry also appears in the next feed (same title and
@@ -85,7 +99,8 @@ def feed_entries(index: int, total: int, entries: int, today: dt.date, seed: int
         rng = random.Random(f"{seed}-{owner}-{m}")
         oslug, _, okeywords = NICHES[owner % len(NICHES)]
         title = _title(rng, okeywords) if not (m % 25 == 24) else rng.choice(SPONSORED)
-        path = f"https://www.{oslug}-journal{owner}.example/{today.year}/{m:03d}-{title.lower().replace(' ', '-').replace(':', '')[:60]}"
+        stem = title.lower().replace(" ", "-").replace(":", "")[:60]
+        path = f"https://www.{oslug}-journal{owner}.example/{today.year}/{m:03d}-{stem}"
         link = path
         if rng.random() < 0.3 or owner != index:
             link = f"{path}?utm_source=feed{index}&utm_medium=rss&utm_campaign=weekly"
@@ -107,9 +122,11 @@ def feed_xml(index: int, total: int, entries: int, today: dt.date) -> str:
             f"<id>{e['guid']}</id><published>{e['date'].isoformat()}</published><updated>{e['date'].isoformat()}</updated>"
             f"<author><name>{e['author']}</name></author>"
             f"<summary type=\"html\">{escape(e['body'])}</summary></entry>\n" for e in items)
-        return (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-                f"<title>{escape(title)} Journal {index}</title><link href=\"{home}\"/><id>{home}</id>"
-                f"<updated>{items[0]['date'].isoformat() if items else '2026-01-01T00:00:00Z'}</updated>\n{body}</feed>\n")
+        return (
+            f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+            f'<title>{escape(title)} Journal {index}</title><link href="{home}"/><id>{home}</id>'
+            f"<updated>{items[0]['date'].isoformat() if items else '2026-01-01T00:00:00Z'}</updated>\n{body}</feed>\n"
+        )
     body = "".join(
         f"<item><title>{escape(e['title'])}</title><link>{escape(e['link'])}</link>"
         f"<guid isPermaLink=\"false\">{e['guid']}</guid><pubDate>{format_datetime(e['date'])}</pubDate>"
@@ -179,14 +196,25 @@ def write_niches(content: Path, base_url: str, feeds: int, niches: int = 10, hos
 
 # --- the site: articles and issues -------------------------------------------------------
 
-CATEGORIES = ["guides", "checklists", "tax", "payroll", "cash-flow", "hiring", "systems", "pricing", "compliance", "news"]
+CATEGORIES = [
+    "guides",
+    "checklists",
+    "tax",
+    "payroll",
+    "cash-flow",
+    "hiring",
+    "systems",
+    "pricing",
+    "compliance",
+    "news",
+]
 
 
 def _article_text(rng: random.Random) -> str:
     """~600 words of Markdown: headings, paragraphs, a list, a link."""
     keywords = rng.choice(NICHES)[2]
     out = []
-    for h in range(3):
+    for _h in range(3):
         out.append(f"## {_title(rng, keywords)}\n")
         for _ in range(3):
             out.append(" ".join(_sentence(rng, MONEY) for _ in range(4)) + "\n")

@@ -33,9 +33,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(HERE))
 
-from support.project import OPENHAND, PELICAN, copy_project  # noqa: E402
-
 import corpus  # noqa: E402
+from support.project import OPENHAND, PELICAN, copy_project  # noqa: E402
 
 DATE = dt.date(2026, 12, 20)
 SCRATCH = HERE / "work" / "golden-scratch"
@@ -45,7 +44,9 @@ SKIP_DIRS = {"pagefind", "cache", "__pycache__", "state"}
 def _run(cmd: list[str], cwd: Path) -> None:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     if proc.returncode not in (0, 1) or (proc.returncode == 1 and "pelican" in cmd[0]):
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}) in {cwd}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise SystemExit(
+            f"{' '.join(cmd)} failed ({proc.returncode}) in {cwd}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
 
 
 def curate(project: Path) -> None:

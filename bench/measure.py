@@ -121,9 +121,15 @@ def run(cmd: list[str], *, cwd: str | None = None, env: dict[str, str] | None = 
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Run(seconds=seconds, maxrss_mb=usage.ru_maxrss / 1024, tree_rss_mb=sampler.peak / 2**20,
-                   tree_pss_mb=sampler.peak_pss / 2**20, returncode=proc.returncode, stdout=out.read().decode("utf-8", "replace"),
-                   stderr=err.read().decode("utf-8", "replace"))
+        return Run(
+            seconds=seconds,
+            maxrss_mb=usage.ru_maxrss / 1024,
+            tree_rss_mb=sampler.peak / 2**20,
+            tree_pss_mb=sampler.peak_pss / 2**20,
+            returncode=proc.returncode,
+            stdout=out.read().decode("utf-8", "replace"),
+            stderr=err.read().decode("utf-8", "replace"),
+        )
 
 
 def summary(values: list[float]) -> dict[str, float]:

@@ -164,12 +164,14 @@ def verdicts(results: dict, add) -> None:
 
 def table(results: dict) -> list[str]:
     r = results
-    return [f"List endpoint ({r['clients']} clients, {r['joining']} subscribes + {r['leaving']} one-click "
-            f"unsubscribes, SQLite, openhand listen and the relay in their own processes)",
-            f"  {r['requests']} requests in {r['seconds']:.2f} s: {r['per_s']:.0f}/s; latency p50 {r['p50_ms']:.1f} ms, "
-            f"p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms; {r['confirmations']} confirmations "
-            f"({r['confirmation_duplicates']} duplicates); rows {r['rows']}/{r['expected_rows']}, "
-            f"{r['lost_or_wrong']} lost or wrong, {r['doubled']} doubled"]
+    return [
+        f"List endpoint ({r['clients']} clients, {r['joining']} subscribes + {r['leaving']} one-click "
+        f"unsubscribes, SQLite, openhand listen and the relay in their own processes)",
+        f"  {r['requests']} requests in {r['seconds']:.2f} s: {r['per_s']:.0f}/s; latency p50 {r['p50_ms']:.1f} ms, "
+        f"p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms; {r['confirmations']} confirmations "
+        f"({r['confirmation_duplicates']} duplicates); rows {r['rows']}/{r['expected_rows']}, "
+        f"{r['lost_or_wrong']} lost or wrong, {r['doubled']} doubled",
+    ]
 
 
 if __name__ == "__main__":  # a quick look without the rest of the bench

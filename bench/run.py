@@ -193,7 +193,9 @@ def bench_curation(cfg: dict, work: Path, today: dt.date, profile_dir: Path | No
                 size["webring_rss_mb"] = summary([w["tree_rss_mb"] for w in webring])
                 size["webring_runs"] = webring
                 if "cold_s" in size:
-                    size["webring_over_cold"] = summary([w["seconds"] / c["seconds"] for w, c in zip(webring, cold)])
+                    size["webring_over_cold"] = summary(
+                        [w["seconds"] / c["seconds"] for w, c in zip(webring, cold, strict=False)]
+                    )
             results["sizes"][str(feeds)] = size
             if profile_dir and peer:
                 log(f"curation {feeds} feeds: profiling one cold and one warm run (pyinstrument)")
@@ -253,7 +255,9 @@ def _pelican_once(project: Path, extra: list[str], profile: Path | None = None) 
         cmd += ["-e", *extra]
     run = measure.run(_profiled(cmd, profile), cwd=str(project))
     if run.returncode != 0:
-        raise RuntimeError(f"pelican failed in {project} ({run.returncode}):\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+        raise RuntimeError(
+            f"pelican failed in {project} ({run.returncode}):\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}"
+        )
     pages = sum(1 for _ in (project / "output").rglob("*.html"))
     emails = sum(1 for _ in (project / "mail").rglob("*.eml")) if (project / "mail").is_dir() else 0
     return {"seconds": run.seconds, "maxrss_mb": run.maxrss_mb, "tree_rss_mb": run.tree_rss_mb,
@@ -287,7 +291,7 @@ def bench_build(cfg: dict, work: Path, today: dt.date, profile_dir: Path | None 
         size["emails"] = runs["openhand"][0]["emails"]
         for name in ("openhand_nosearch", "openhand"):
             size[f"{name}_over_vanilla"] = summary(
-                [a["seconds"] / b["seconds"] for a, b in zip(runs[name], runs["vanilla"])])
+                [a["seconds"] / b["seconds"] for a, b in zip(runs[name], runs["vanilla"], strict=False)])
         results["sizes"][str(articles)] = size
         if profile_dir and articles == cfg["primary_articles"]:
             for name in ("vanilla", "openhand_nosearch"):
@@ -348,8 +352,12 @@ def verdicts(results: dict, cfg: dict) -> list[dict]:
                 f">= {TARGETS['cold_vs_webring']}x", cur["webring_over_cold"]["median"] >= TARGETS["cold_vs_webring"])
         add("warm curation wall", f"{cur['warm_s']['median']:.2f} s", f"<= {TARGETS['warm_s']} s",
             cur["warm_s"]["median"] <= TARGETS["warm_s"])
-        add("warm entries parsed", f"{cur['warm_entries_parsed']} (feeds 304: {cur['warm_not_modified']}/{cur['feeds']})",
-            "0", cur["warm_entries_parsed"] == 0 and cur["warm_not_modified"] == cur["feeds"])
+        add(
+            "warm entries parsed",
+            f"{cur['warm_entries_parsed']} (feeds 304: {cur['warm_not_modified']}/{cur['feeds']})",
+            "0",
+            cur["warm_entries_parsed"] == 0 and cur["warm_not_modified"] == cur["feeds"],
+        )
         add("curation peak RSS (process tree, summed)", f"{cur['cold_rss_mb']['median']:.0f} MB "
             f"(PSS {cur['cold_pss_mb']['median']:.0f} MB)",
             f"<= {TARGETS['curate_rss_mb']:.0f} MB", cur["cold_rss_mb"]["median"] <= TARGETS["curate_rss_mb"])
@@ -377,8 +385,12 @@ def verdicts(results: dict, cfg: dict) -> list[dict]:
     if build:
         add("build vs vanilla (as shipped, with search index)", f"{build['openhand_over_vanilla']['median']:.2f}x",
             f"<= {TARGETS['build_ratio']}x", build["openhand_over_vanilla"]["median"] <= TARGETS["build_ratio"])
-        add("build vs vanilla (search index off)", f"{build['openhand_nosearch_over_vanilla']['median']:.2f}x",
-            f"<= {TARGETS['build_ratio']}x", build["openhand_nosearch_over_vanilla"]["median"] <= TARGETS["build_ratio"])
+        add(
+            "build vs vanilla (search index off)",
+            f"{build['openhand_nosearch_over_vanilla']['median']:.2f}x",
+            f"<= {TARGETS['build_ratio']}x",
+            build["openhand_nosearch_over_vanilla"]["median"] <= TARGETS["build_ratio"],
+        )
     email = results.get("email")
     if email and "ms" in email:
         add("email render median (whole .eml)", f"{email['ms']['median']:.2f} ms", f"<= {TARGETS['email_ms']} ms",
@@ -417,14 +429,18 @@ def table(results: dict) -> str:
                 lines.append(f"  {key:>5}  FAILED: {s.get('error', '')[-200:]!r}")
                 continue
             ratio = f"{s['webring_over_cold']['median']:.2f}x" if "webring_over_cold" in s else "-"
-            lines.append(f"  {key:>5}  {_fmt(s['cold_s']):>22}  {_fmt(s['warm_s']):>22}  {_fmt(s.get('webring_s')):>22}  "
-                         f"{ratio:>7}  {s['cold_rss_mb']['median']:>4.0f}/{s['cold_pss_mb']['median']:.0f} MB  "
-                         f"{s['cold_entries_parsed']}/{s['warm_entries_parsed']}")
+            lines.append(
+                f"  {key:>5}  {_fmt(s['cold_s']):>22}  {_fmt(s['warm_s']):>22}  {_fmt(s.get('webring_s')):>22}  "
+                f"{ratio:>7}  {s['cold_rss_mb']['median']:>4.0f}/{s['cold_pss_mb']['median']:.0f} MB  "
+                f"{s['cold_entries_parsed']}/{s['warm_entries_parsed']}"
+            )
         for key, s in cur["sizes"].items():
             if "webring_sequential_s" in s and "cold_s" in s:
                 seq = s["webring_sequential_s"]["median"]
-                lines.append(f"  {key:>5}  reference: webring-style in one thread, as pelican-webring ships: {seq:.2f}s "
-                             f"({seq / s['cold_s']['median']:.2f}x the cold median)")
+                lines.append(
+                    f"  {key:>5}  reference: webring-style in one thread, as pelican-webring ships: {seq:.2f}s "
+                    f"({seq / s['cold_s']['median']:.2f}x the cold median)"
+                )
     build = results.get("build")
     if build:
         lines.append(f"Build (articles + {build['niches']}x{build['issues_per_niche']} issues) median (min-max)")
@@ -437,9 +453,16 @@ def table(results: dict) -> str:
                          f"{s['vanilla_html_files']}/{s['openhand_html_files']}  {s['emails']}")
     email = results.get("email")
     if email:
-        lines.append("Email render: " + (f"whole .eml {_fmt(email['ms'], ' ms', 2)}, HTML+text parts "
-                                         f"{_fmt(email['parts_ms'], ' ms', 2)} over {email['ms']['n']} renders "
-                                         f"({email.get('function', '')})" if "ms" in email else f"FAILED {email.get('error', '')[-300:]!r}"))
+        lines.append(
+            "Email render: "
+            + (
+                f"whole .eml {_fmt(email['ms'], ' ms', 2)}, HTML+text parts "
+                f"{_fmt(email['parts_ms'], ' ms', 2)} over {email['ms']['n']} renders "
+                f"({email.get('function', '')})"
+                if "ms" in email
+                else f"FAILED {email.get('error', '')[-300:]!r}"
+            )
+        )
     if results.get("sending"):
         lines.extend(sending.table(results["sending"]))
     if results.get("readers"):
@@ -478,8 +501,10 @@ def main(argv=None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     today = dt.date.today()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    results: dict = {"meta": {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "commit": commit,
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    results: dict = {"meta": {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "commit": commit,
                               "quick": args.quick, "python": platform.python_version(), "cpus": os.cpu_count(),
                               "loadavg_start": os.getloadavg(), "cpu_loop_s_start": measure.cpu_speed(),
                               "config": cfg}}

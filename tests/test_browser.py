@@ -127,8 +127,10 @@ def test_the_header_stays_on_one_line_at_1280px(served, wide, path):
 
 def test_a_short_page_keeps_its_footer_at_the_bottom_of_the_window(served, wide):
     wide.goto(served + "/404.html")
-    bottom, height, content = wide.evaluate("""() => [document.querySelector('.site-footer').getBoundingClientRect().bottom,
+    bottom, height, content = (
+        wide.evaluate("""() => [document.querySelector('.site-footer').getBoundingClientRect().bottom,
         window.innerHeight, document.querySelector('main').scrollHeight]""")
+    )
     assert content < height  # a short page
     assert abs(bottom - height) <= 1
 

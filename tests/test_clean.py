@@ -11,7 +11,8 @@ import feedparser
 import feedparser.api
 import pytest
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curator.curation.clean import absolute_link, clean_entry, cut_words, plain_text
 from curator.curation.parse import parse_feed
@@ -155,7 +156,11 @@ def test_buffered_parsing_reads_every_feed_as_feedparser_alone_does(path, monkey
 @given(st.lists(st.tuples(st.text(max_size=60), st.text(max_size=300), st.booleans()), min_size=1, max_size=5))
 def test_buffered_parsing_keeps_every_character_of_escaped_and_cdata_summaries(items):
     def text(value: str, cdata: bool) -> str:
-        value = "".join(ch for ch in value if ch in "\t\n" or (ch >= " " and ch not in "\ufffe\uffff" and not 0xD800 <= ord(ch) < 0xE000))
+        value = "".join(
+            ch
+            for ch in value
+            if ch in "\t\n" or (ch >= " " and ch not in "\ufffe\uffff" and not 0xD800 <= ord(ch) < 0xE000)
+        )
         return f"<![CDATA[{value.replace(']]>', '')}]]>" if cdata else html.escape(value)
     body = ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>" + "".join(
         f"<item><title>{text(t, False)}</title><link>https://a.example/{i}</link>"

@@ -70,9 +70,18 @@ def test_a_file_without_front_matter_says_how_to_start_one(tmp_path):
         ("url: https://feeds.example/dental.xml", "url: 'htp:/bad url'", "feeds[0].url", "http(s) URL"),
         ("url: https://feeds.example/dental.xml", "url: 'https://exa mple.org/feed'", "feeds[0].url", "not a URL"),
         ("weight: 1.0", "weight: heavy", "feeds[0].weight", "number"),
-        ('  unsubscribe: "mailto:unsubscribe@clearwater.example"', '  unsubscribe: "call us"', "email.unsubscribe", "mailto:"),
-        ('  unsubscribe: "mailto:unsubscribe@clearwater.example"', '  unsubscribe: "https://clearwater.example/désabonner"',
-         "email.unsubscribe", "percent-encode"),
+        (
+            '  unsubscribe: "mailto:unsubscribe@clearwater.example"',
+            '  unsubscribe: "call us"',
+            "email.unsubscribe",
+            "mailto:",
+        ),
+        (
+            '  unsubscribe: "mailto:unsubscribe@clearwater.example"',
+            '  unsubscribe: "https://clearwater.example/désabonner"',
+            "email.unsubscribe",
+            "percent-encode",
+        ),
         ("title: Dental practices\n", "", "title", "is missing"),
     ],
 )
@@ -131,7 +140,10 @@ def test_a_hand_picked_link_without_a_note_is_refused(tmp_path):
 
 def test_a_hand_picked_link_for_an_unknown_niche_lists_the_known_ones(tmp_path):
     niche_file(tmp_path)
-    write(tmp_path / "links" / "irs.md", "---\nurl: https://www.irs.gov/x\ntitle: IRS\nniches: [dentl]\nnote: Helps.\n---\n")
+    write(
+        tmp_path / "links" / "irs.md",
+        "---\nurl: https://www.irs.gov/x\ntitle: IRS\nniches: [dentl]\nnote: Helps.\n---\n",
+    )
     err = error_for(load_picks, str(tmp_path / "links"), load_niches(str(tmp_path / "niches")))
     assert err.key == "niches" and "known: dental" in str(err)
 
@@ -157,7 +169,9 @@ def test_dumps_round_trips_awkward_text(tmp_path):
     ("librairies-québec", "librairies-quebec"), ("my niche", "my-niche"), ("Dental", "dental"),
     ("a" * 61, "a" * 60), ("dental_practices", "dental-practices"), ("-dental", "dental"),
 ])
-def test_a_niche_slug_that_cannot_go_into_a_url_or_header_names_the_file_and_the_allowed_form(tmp_path, name, suggestion):
+def test_a_niche_slug_that_cannot_go_into_a_url_or_header_names_the_file_and_the_allowed_form(
+    tmp_path, name, suggestion
+):
     path = niche_file(tmp_path, slug=name)
     err = error_for(load_niches, str(tmp_path / "niches"))
     assert err.path == str(path)
@@ -221,8 +235,11 @@ def re_sub_key(text: str, key: str, value: str) -> str:
 
 
 def test_several_mistakes_in_one_niche_file_are_all_reported_at_once(tmp_path):
-    text = NICHE.replace("cadence: monthly", "cadence: fortnightly\nmax_links: seven").replace(
-        "weight: 1.0", "weight: heavy").replace('"Clearwater <letters@clearwater.example>"', '"a@x.example, b@x.example"')
+    text = (
+        NICHE.replace("cadence: monthly", "cadence: fortnightly\nmax_links: seven")
+        .replace("weight: 1.0", "weight: heavy")
+        .replace('"Clearwater <letters@clearwater.example>"', '"a@x.example, b@x.example"')
+    )
     err = error_for(load_niche, str(niche_file(tmp_path, text, slug="Dental Practices")))
     keys = [e.key for e in err.errors]
     assert keys == [None, "feeds[0].weight", "cadence", "max_links", "email.from"], [str(e) for e in err.errors]

@@ -133,7 +133,7 @@ def test_cadence_skips_a_draft_until_forced_and_never_repeats_a_link(tmp_path):
     first = load_issue(str(root / "content" / "newsletters" / "shop" / "2026-11-22.md"))
     second = load_issue(str(root / "content" / "newsletters" / "shop" / "2026-12-01.md"))
     assert second.number == 2 and len(second.links) == 4
-    assert not {l.url for l in first.links} & {l.url for l in second.links}
+    assert not {link.url for link in first.links} & {link.url for link in second.links}
 
 
 @pytest.mark.parametrize("args, niche_edit, message", [
@@ -192,9 +192,21 @@ def test_a_kill_mid_run_never_leaves_a_half_written_file(tmp_path):
 
 
 def test_parsing_in_a_process_pool_gives_the_same_entries(tmp_path):
-    bodies = {f"feed{f}": rss(f"Feed {f}", [item(f"Payroll {f}-{i} " + "word " * 60, f"https://f{f}.example/{i}", 1 + i % 28,
-                                                 desc="Long summary " * 40) for i in range(150)])
-              for f in range(8)}
+    bodies = {
+        f"feed{f}": rss(
+            f"Feed {f}",
+            [
+                item(
+                    f"Payroll {f}-{i} " + "word " * 60,
+                    f"https://f{f}.example/{i}",
+                    1 + i % 28,
+                    desc="Long summary " * 40,
+                )
+                for i in range(150)
+            ],
+        )
+        for f in range(8)
+    }
     assert sum(map(len, bodies.values())) > 512 * 1024
     jobs = {k: (b, {"content-type": "application/rss+xml"}, f"https://{k}.example/feed", 60) for k, b in bodies.items()}
     with LimitedPool(DIGEST, 2, Limits(512, 10, 30)) as pool:
@@ -226,7 +238,7 @@ def test_the_demo_curates_offline_into_drafts_that_offer_what_the_editor_publish
     assert proc.stderr.count("broken-feed.xml") == 1 and "malformed" in proc.stderr
 
     # A later run (with the shipped issues as history) still finds fresh links for every niche.
-    for slug, urls in shipped.items():
+    for slug in shipped:
         shutil.copy(ROOT / "content" / "newsletters" / slug / "2026-11-22.md",
                     project / "content" / "newsletters" / slug / "2026-11-22.md")
     later = openhand(project, "curate", "--date", "2027-03-01")
@@ -303,13 +315,25 @@ def test_worker_processes_write_the_same_drafts_as_one_process(tmp_path):
     with FeedServer() as server:
         feeds = []
         for n in range(12):
-            items = [item(f"{topics[(n + i) % 6].title()} note {n}-{i} for owners", f"https://f{n}.example/{i}?utm_source=x",
-                          1 + (i % 21), desc=f"&lt;p&gt;How {topics[i % 6]} works, part {i}, with {topics[(i + n) % 6]}.&lt;/p&gt;",
-                          guid=f"f{n}-{i}") for i in range(200)]
+            items = [
+                item(
+                    f"{topics[(n + i) % 6].title()} note {n}-{i} for owners",
+                    f"https://f{n}.example/{i}?utm_source=x",
+                    1 + (i % 21),
+                    desc=f"&lt;p&gt;How {topics[i % 6]} works, part {i}, with {topics[(i + n) % 6]}.&lt;/p&gt;",
+                    guid=f"f{n}-{i}",
+                )
+                for i in range(200)
+            ]
             feeds.append(server.add(f"/f{n}.xml", body=rss(f"Feed {n}", items), etag=f'"{n}-v1"'))
-        niches = {slug: niche_text([(url, f"Feed {i}", 1.0 + i / 10) for i, url in enumerate(feeds) if i % 2 == k or i < 4],
-                                   keywords=topics[k::2], sections=[("Money", ["cash flow", "tax"]), ("People", ["hiring"])])
-                  for k, slug in enumerate(["shop", "cafe"])}
+        niches = {
+            slug: niche_text(
+                [(url, f"Feed {i}", 1.0 + i / 10) for i, url in enumerate(feeds) if i % 2 == k or i < 4],
+                keywords=topics[k::2],
+                sections=[("Money", ["cash flow", "tax"]), ("People", ["hiring"])],
+            )
+            for k, slug in enumerate(["shop", "cafe"])
+        }
         for processes in (1, 2):
             project = make_project(tmp_path / f"p{processes}", niches)
             write(project / "pelicanconf.py", (project / "pelicanconf.py").read_text()

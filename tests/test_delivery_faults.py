@@ -99,14 +99,14 @@ def test_kill_9_at_random_points_never_sends_twice(built, tmp_path, database_url
     with SmtpServer() as smtp:
         smtp.handler.delay = 0.001
         assert cli(project, "send", "--niche", "dental", "--issue", "1", "--dry-run").returncode == 0  # import once
-        for run in range(20):
+        for _run in range(20):
             state(project, "DELETE FROM deliveries")
             state(project, "DELETE FROM sends")
             smtp.handler.messages.clear()
             at, wait = rng.randrange(1, len(ADDRESSES)), rng.uniform(0, 0.012)
             child: list[int] = []
 
-            def kill_soon(count, at=at, wait=wait):
+            def kill_soon(count, at=at, wait=wait, child=child):
                 if count == at:  # the relay holds message `at`; its reply and the others are in flight
                     threading.Timer(wait, lambda: os.kill(child[0], signal.SIGKILL)).start()
 
@@ -126,7 +126,8 @@ def test_kill_9_at_random_points_never_sends_twice(built, tmp_path, database_url
 
 @contextlib.contextmanager
 def small_disk(tmp_path: Path):
-    """A 16 MB tmpfs (as root; the WAL alone may reach 4 MB before a checkpoint), or None where mounting is not allowed."""
+    """A 16 MB tmpfs (as root; the WAL alone may reach 4 MB before a checkpoint), or None where mounting is not
+    allowed."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
@@ -214,7 +215,7 @@ def test_two_sends_of_one_issue_started_together_send_each_copy_once(built, tmp_
     with SmtpServer() as smtp:
         smtp.handler.delay = 0.002
         assert cli(project, "send", "--niche", "dental", "--issue", "1", "--dry-run").returncode == 0
-        for attempt in range(3):
+        for _attempt in range(3):
             state(project, "DELETE FROM deliveries")
             smtp.handler.messages.clear()
             pids = [fork_send(project, smtp, "--connections", "3", output=tmp_path / f"two{i}.txt") for i in range(2)]

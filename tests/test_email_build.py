@@ -171,7 +171,11 @@ def fixed_width_lines_fit(text: str) -> None:
     """Every line fits 72 columns, the soft break's trailing space included, unless it is one long word (a URL);
     a space-stuffed line may take one more (RFC 3676 allows 78)."""
     for line in text.splitlines():
-        assert len(line) - line.startswith(" ") <= 72 or len(line.strip().split()) == 1 or re.fullmatch(r"\[\d+\] \S+", line), line
+        assert (
+            len(line) - line.startswith(" ") <= 72
+            or len(line.strip().split()) == 1
+            or re.fullmatch(r"\[\d+\] \S+", line)
+        ), line
 
 
 def test_plain_text_part_is_readable_at_72_columns_with_numbered_links(project):
@@ -257,7 +261,9 @@ def test_the_layout_tables_have_no_cell_padding_and_the_preheader_hides_without_
         assert (table.get("cellpadding"), table.get("cellspacing"), table.get("border")) == ("0", "0", "0")
     style = page.body.find(True)["style"].replace(" ", "").lower()
     assert "display:none" in style and "mso-hide:all" in style
-    assert "transparent" not in style and "font-size" not in style and "opacity" not in style  # what SpamAssassin scores
+    assert (
+        "transparent" not in style and "font-size" not in style and "opacity" not in style
+    )  # what SpamAssassin scores
     web = page.find("a", string="Read it on the web")
     assert "nowrap" in web["style"].replace(" ", "")
 

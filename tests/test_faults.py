@@ -14,7 +14,6 @@ import random
 import resource
 import shutil
 import signal
-import stat
 import subprocess
 import time
 from pathlib import Path
@@ -252,7 +251,7 @@ def test_a_read_only_newsletters_folder_gives_a_clear_error_and_keeps_the_old_fi
     assert proc.returncode == 1, proc.stdout + proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith(("ERROR", "error"))]
     assert len(errors) == len(NICHES), proc.stderr
-    for niche, line in zip(NICHES, errors):
+    for niche, line in zip(NICHES, errors, strict=False):
         assert line.startswith(f"ERROR: niche {niche}: could not write the draft:"), line
         assert "Operation not permitted" in line and f"newsletters/{niche}" in line, line
     assert "Traceback" not in proc.stderr
@@ -281,7 +280,9 @@ def test_a_full_disk_gives_a_clear_error_and_leaves_no_half_file(tmp_path, serve
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("ERROR")]
-    assert len(errors) == len(NICHES) and all("could not write the draft" in e and "too large" in e for e in errors), proc.stderr
+    assert len(errors) == len(NICHES) and all("could not write the draft" in e and "too large" in e for e in errors), (
+        proc.stderr
+    )
     assert "could not write the feed cache" in proc.stderr
     assert {p: p.read_bytes() for p in visible_files(root / "content")} == before
     assert {p: p.read_bytes() for p in cache_files(root)} == caches
@@ -300,22 +301,39 @@ def test_entries_reused_from_an_old_or_edited_cache_are_cleaned_again(tmp_path, 
     path = cache_files(root)[0]
     state = json.loads(path.read_text(encoding="utf-8"))
     state["entries"] = [
-        {"title": "<img src=x onerror=alert(1)>payroll one", "url": "https://books.example/x1", "summary": "<script>alert(1)</script>ok",
-         "guid": "g1", "date": "2026-11-20T10:00:00+00:00"},
+        {
+            "title": "<img src=x onerror=alert(1)>payroll one",
+            "url": "https://books.example/x1",
+            "summary": "<script>alert(1)</script>ok",
+            "guid": "g1",
+            "date": "2026-11-20T10:00:00+00:00",
+        },
         {"title": "payroll two", "url": "javascript:alert(1)", "summary": "", "guid": "g2", "date": None},
-        {"title": "payroll \u202ethree", "url": "https://books.example/x3?utm_source=old&id=3", "summary": "A" * 50_000,
-         "guid": "g3", "date": 20261120},
+        {
+            "title": "payroll \u202ethree",
+            "url": "https://books.example/x3?utm_source=old&id=3",
+            "summary": "A" * 50_000,
+            "guid": "g3",
+            "date": 20261120,
+        },
         "not an entry",
         {"title": "payroll four", "url": "https://books.example/x4", "summary": "clean", "guid": "g4", "date": None},
-        {"title": "payroll five", "url": "https://feedproxy.google.com/~r/books/~3/x5", "summary": "", "guid": "g5",
-         "date": None},
+        {
+            "title": "payroll five",
+            "url": "https://feedproxy.google.com/~r/books/~3/x5",
+            "summary": "",
+            "guid": "g5",
+            "date": None,
+        },
     ]
     path.write_text(json.dumps(state), encoding="utf-8")
     proc = openhand(root, "curate", "--date", DATE.isoformat(), "--niche", "books", "--offline")
     assert "Traceback" not in proc.stderr
     links = {link.url: link for link in load_issue(str(draft(root, "books"))).links}
     assert sorted(links) == ["https://books.example/x1", "https://books.example/x3?id=3", "https://books.example/x4"]
-    assert links["https://books.example/x1"].title == "payroll one" and links["https://books.example/x1"].summary == "ok"
+    assert (
+        links["https://books.example/x1"].title == "payroll one" and links["https://books.example/x1"].summary == "ok"
+    )
     assert links["https://books.example/x3?id=3"].title == "payroll three"
     assert len(links["https://books.example/x3?id=3"].summary) <= 60 * 12 + 1
     assert links["https://books.example/x4"].summary == "clean"

@@ -46,21 +46,54 @@ MISTAKES = [
     ("front-matter-not-yaml", edit(DENTAL, "cadence: monthly", "cadence: [monthly"), DENTAL, None, "YAML"),
     ("wrong-key-type", edit(DENTAL, "max_links: 7", "max_links: seven"), DENTAL, "max_links", "max_links: 7"),
     ("unknown-cadence", edit(DENTAL, "cadence: monthly", "cadence: fortnightly"), DENTAL, "cadence", "monthly"),
-    ("feed-url-not-a-url", edit(DENTAL, "url: ../sources/practice-ops-rdf.xml", "url: 'htp:/bad feed'"), DENTAL,
-     "feeds", "https://"),
-    ("issue-for-a-missing-niche", add("content/newsletters/ghost/2026-11-22.md", ISSUE, (("niche: dental", "niche: ghost"),)),
-     "content/newsletters/ghost/2026-11-22.md", "niche", "dental"),
-    ("two-issues-same-number", add("content/newsletters/dental/2026-10-20.md", ISSUE, (("date: 2026-11-22", "date: 2026-10-20"),)),
-     "content/newsletters/dental/2026-", "number", "own number"),
+    (
+        "feed-url-not-a-url",
+        edit(DENTAL, "url: ../sources/practice-ops-rdf.xml", "url: 'htp:/bad feed'"),
+        DENTAL,
+        "feeds",
+        "https://",
+    ),
+    (
+        "issue-for-a-missing-niche",
+        add("content/newsletters/ghost/2026-11-22.md", ISSUE, (("niche: dental", "niche: ghost"),)),
+        "content/newsletters/ghost/2026-11-22.md",
+        "niche",
+        "dental",
+    ),
+    (
+        "two-issues-same-number",
+        add("content/newsletters/dental/2026-10-20.md", ISSUE, (("date: 2026-11-22", "date: 2026-10-20"),)),
+        "content/newsletters/dental/2026-",
+        "number",
+        "own number",
+    ),
     ("pick-without-a-note", edit(PICK, "note:", "old_note_removed:"), PICK, "note", "note:"),
     # The file name is the slug: URLs, folders, Message-ID and List-Id carry it as it is.
-    ("niche-slug-not-ascii", add("content/niches/librairies-québec.md", DENTAL, ()),
-     "content/niches/librairies-québec.md", None, "librairies-quebec.md"),
-    ("niche-slug-with-a-space", add("content/niches/my niche.md", DENTAL, ()), "content/niches/my niche.md", None,
-     "my-niche.md"),
-    ("issue-file-not-named-by-date", add("content/newsletters/dental/2026-12-1.md", ISSUE,
-                                         (("date: 2026-11-22", "date: 2026-12-01"), ("number: 1", "number: 2"))),
-     "content/newsletters/dental/2026-12-1.md", None, "2026-12-01.md"),
+    (
+        "niche-slug-not-ascii",
+        add("content/niches/librairies-québec.md", DENTAL, ()),
+        "content/niches/librairies-québec.md",
+        None,
+        "librairies-quebec.md",
+    ),
+    (
+        "niche-slug-with-a-space",
+        add("content/niches/my niche.md", DENTAL, ()),
+        "content/niches/my niche.md",
+        None,
+        "my-niche.md",
+    ),
+    (
+        "issue-file-not-named-by-date",
+        add(
+            "content/newsletters/dental/2026-12-1.md",
+            ISSUE,
+            (("date: 2026-11-22", "date: 2026-12-01"), ("number: 1", "number: 2")),
+        ),
+        "content/newsletters/dental/2026-12-1.md",
+        None,
+        "2026-12-01.md",
+    ),
 ]
 
 
@@ -129,7 +162,9 @@ BUILD_MISTAKES = [m for m in MISTAKES if m[0] != "pick-without-a-note"]
 
 @pytest.mark.parametrize(("change", "path", "key", "fix"), [m[1:] for m in BUILD_MISTAKES],
                          ids=[m[0] for m in BUILD_MISTAKES])
-def test_the_build_stops_with_a_clear_error_and_leaves_the_last_output_as_it_was(good, tmp_path, change, path, key, fix):
+def test_the_build_stops_with_a_clear_error_and_leaves_the_last_output_as_it_was(
+    good, tmp_path, change, path, key, fix
+):
     project = tmp_path / "p"
     shutil.copytree(good, project)
     change(project)

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from curator.curation import fetch
+from curator.curation import download, fetch
 from curator.curation.curate import curate
 from curator.model.issues import load_issue
 from support.feedserver import FeedServer, Route, load_settings, make_project, niche_text, rss
@@ -159,7 +159,7 @@ def test_429_retry_after_is_honoured_on_the_next_run(tmp_path, server, caplog):
 def test_repeated_failures_back_off_exponentially(tmp_path, server):
     root = project_with(tmp_path, [(server.add("/error.xml", status=500), "Flaky", 1.0)])
     folder = os.path.join(root, "cache", "curator")
-    options = fetch.FetchOptions.from_settings(load_settings(root))
+    options = download.FetchOptions.from_settings(load_settings(root))
     waits = []
     for _ in range(3):
         state = fetch.load_state(folder, server.url("/error.xml"))
@@ -273,16 +273,28 @@ def test_a_feed_that_declares_xml_entities_is_refused_and_the_others_go_on(tmp_p
         assert result.feeds[url].status == fetch.Status.FAILED
     assert not warnings_about(caplog, old) and not warnings_about(caplog, good)
     links = [link.url for link in load_issue(result.niches[0].draft.path).links]
-    assert sorted(links) == ["https://news.example/good/%d" % i for i in range(5)] + ["https://old.example/1"]
+    assert sorted(links) == [f"https://news.example/good/{i}" for i in range(5)] + ["https://old.example/1"]
 
 
 JSON_FEED = {
-    "version": "https://jsonfeed.org/version/1.1", "title": "JSON", "home_page_url": "https://json.example/",
+    "version": "https://jsonfeed.org/version/1.1",
+    "title": "JSON",
+    "home_page_url": "https://json.example/",
     "items": [
-        {"id": "j1", "url": "https://json.example/1?utm_source=feed", "title": "Payroll in <b>HTML</b>? No: text",
-         "content_html": "<p>Pay <b>on time</b>.</p><script>steal()</script>", "date_published": "2026-11-20T10:00:00Z"},
-        {"id": "j2", "external_url": "https://elsewhere.example/payroll", "summary": "Payroll, linked from a blog.",
-         "content_text": "Ann Example <ann@example.org> writes about payroll.", "date_modified": "2026-11-19T12:00:00+02:00"},
+        {
+            "id": "j1",
+            "url": "https://json.example/1?utm_source=feed",
+            "title": "Payroll in <b>HTML</b>? No: text",
+            "content_html": "<p>Pay <b>on time</b>.</p><script>steal()</script>",
+            "date_published": "2026-11-20T10:00:00Z",
+        },
+        {
+            "id": "j2",
+            "external_url": "https://elsewhere.example/payroll",
+            "summary": "Payroll, linked from a blog.",
+            "content_text": "Ann Example <ann@example.org> writes about payroll.",
+            "date_modified": "2026-11-19T12:00:00+02:00",
+        },
         {"id": "https://json.example/3", "title": "Payroll with only an id"},
         {"id": "j4", "url": ["not", "a", "string"], "title": "Payroll with a list for a url"},
         "not an item",
@@ -340,7 +352,7 @@ def test_at_most_four_connections_at_once_to_one_host(tmp_path, server):
     however many fetch threads there are (a default listen backlog drops a burst of 30)."""
     urls = [server.add(f"/f{i}.xml", body=rss(f"F{i}", items(f"f{i}", 2)), delay=0.1) for i in range(30)]
     root = project_with(tmp_path, [(u, f"Feed {i}", 1.0) for i, u in enumerate(urls)])
-    options = fetch.FetchOptions.from_settings(load_settings(root))
+    options = download.FetchOptions.from_settings(load_settings(root))
     assert (options.connections_per_host, options.workers) == (4, 100)
     results = fetch.fetch_all(urls, os.path.join(root, "cache", "curator"), options)
     assert [r.status for r in results.values()] == [fetch.Status.OK] * 30
@@ -359,7 +371,7 @@ def test_feeds_on_different_hosts_are_fetched_side_by_side(tmp_path):
         one = stack.enter_context(FeedServer())
         many = [srv.add("/feed.xml", body=GOOD, delay=delay) for srv in hosts]
         same = [one.add(f"/f{i}.xml", body=GOOD, delay=delay) for i in range(24)]
-        options = fetch.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
+        options = download.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
         took = {}
         for kind, urls in (("many", many), ("same", same)):
             started = time.monotonic()
@@ -391,9 +403,13 @@ def test_a_public_feed_that_redirects_into_the_local_network_is_refused(tmp_path
     server.add("/secret.xml", body=secret)
     refused = {
         # A name, resolved: localhost is 127.0.0.1.
-        public_host.add("/by-name.xml", status=302, location=f"http://localhost:{port}/secret.xml"): "localhost is 127.0.0.1",
+        public_host.add(
+            "/by-name.xml", status=302, location=f"http://localhost:{port}/secret.xml"
+        ): "localhost is 127.0.0.1",
         public_host.add("/private.xml", status=301, location="http://10.11.12.13/feed.xml"): "10.11.12.13 is a local",
-        public_host.add("/metadata.xml", status=307, location="http://169.254.169.254/latest/meta-data/"): "169.254.169.254",
+        public_host.add(
+            "/metadata.xml", status=307, location="http://169.254.169.254/latest/meta-data/"
+        ): "169.254.169.254",
         public_host.add("/any.xml", status=302, location=f"http://0.0.0.0:{port}/secret.xml"): "0.0.0.0 is a local",
         public_host.add("/v6.xml", status=302, location=f"http://[::1]:{port}/secret.xml"): "::1 is a local",
     }
@@ -422,13 +438,17 @@ def test_the_address_connected_to_is_checked_too(tmp_path, server, public_host, 
     from curator.curation import network
 
     real = network.resolve
-    monkeypatch.setattr(network, "resolve", lambda host, port=None: ["127.0.0.2"] if host == "localhost" else real(host, port))
+    monkeypatch.setattr(
+        network, "resolve", lambda host, port=None: ["127.0.0.2"] if host == "localhost" else real(host, port)
+    )
     port = server.httpd.server_address[1]
     server.add("/secret.xml", body=rss("Intranet", items("secret", 3)))
     url = public_host.add("/rebind.xml", status=302, location=f"http://localhost:{port}/secret.xml")
-    options = fetch.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
+    options = download.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
     result = fetch.fetch_all([url], str(tmp_path / "cache"), options)[url]
-    assert result.status == fetch.Status.FAILED and "localhost is 127.0.0.1, a local or private address" in result.reason
+    assert (
+        result.status == fetch.Status.FAILED and "localhost is 127.0.0.1, a local or private address" in result.reason
+    )
     assert server.hits_for("/secret.xml") == []
 
 
@@ -449,5 +469,7 @@ def test_retry_fetches_a_feed_that_is_backing_off(tmp_path, server, caplog):
     proc = openhand(root, "curate", "--date", DATE.isoformat(), "--retry")
     assert url not in proc.stderr, proc.stderr
     assert len(server.hits_for("/fixed.xml")) == 2
-    assert {f"https://news.example/fixed/{i}" for i in range(3)} <= {l.url for l in load_issue(waiting.niches[0].draft.path).links}
+    assert {f"https://news.example/fixed/{i}" for i in range(3)} <= {
+        link.url for link in load_issue(waiting.niches[0].draft.path).links
+    }
     assert "--retry" in openhand(root, "curate", "--help").stdout

@@ -93,7 +93,9 @@ def test_every_draft_field_is_plain_safe_text(corpus):
                 problems += checks.text_problems(field, where)
                 for url in re.findall(r"https?://[^\s<>\"'`)\]]+", field, re.I):  # links written as text
                     problems += checks.url_problems(url.rstrip(".,;:"), f"{where} (text)")
-                assert "<" not in field or not any(t in field.lower() for t in ("<script", "<img", "<svg", "<iframe")), where
+                assert "<" not in field or not any(
+                    t in field.lower() for t in ("<script", "<img", "<svg", "<iframe")
+                ), where
         problems += checks.text_problems(issue.subject + issue.preheader, niche)
     assert problems == []
 
@@ -121,11 +123,24 @@ OUTPUTS = pytest.mark.parametrize("output", ["output", "output-published"])
 # Fields a feed declared as text (Atom type="text", JSON Feed's title and content_text, an RSS title with
 # nothing in it that reads as markup): (case, link, title, summary) as the feed wrote them.
 TEXT_FIELDS = [
-    ("text-type", "https://hostile.example/text-type/1", "Ledger: the history of the <blink> tag",
-     "Ann Example <ann@example.org> explains the ledger."),
-    ("text-type-rss", "https://hostile.example/text-type-rss/1", "Ledger: the <blink> tag, from RSS", "About the ledger."),
-    ("json-feed", "https://hostile.example/json-feed/2", "Ledger: the <blink> tag, as JSON text",
-     "A JSON Feed's text: <b>ledger</b> stays as written."),   # not the text-type case's words: two stories
+    (
+        "text-type",
+        "https://hostile.example/text-type/1",
+        "Ledger: the history of the <blink> tag",
+        "Ann Example <ann@example.org> explains the ledger.",
+    ),
+    (
+        "text-type-rss",
+        "https://hostile.example/text-type-rss/1",
+        "Ledger: the <blink> tag, from RSS",
+        "About the ledger.",
+    ),
+    (
+        "json-feed",
+        "https://hostile.example/json-feed/2",
+        "Ledger: the <blink> tag, as JSON text",
+        "A JSON Feed's text: <b>ledger</b> stays as written.",
+    ),  # not the text-type case's words: two stories
 ]
 
 
@@ -225,13 +240,13 @@ def test_no_server_can_silence_its_feed_for_more_than_a_week(corpus):
     import json
     import time
 
-    from curator.curation import fetch
+    from curator.curation import download, fetch
 
     folder = str(corpus.project / "cache" / "curator")
     for name in ("unavailable-503", "too-many-429-huge", "too-many-429"):
         with open(fetch.cache_path(folder, case(corpus, name).url), encoding="utf-8") as handle:
             state = json.load(handle)
-        assert 60 < state["next_try"] - time.time() <= fetch.RETRY_AFTER_MAX, name
+        assert 60 < state["next_try"] - time.time() <= download.RETRY_AFTER_MAX, name
 
 
 def test_one_feed_cannot_blow_up_an_issue_or_its_email(corpus):

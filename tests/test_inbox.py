@@ -184,9 +184,9 @@ def test_inbox_handles_unsubscribes_bounces_and_complaints_and_leaves_a_reply(pr
 
 
 def test_a_message_handled_but_not_moved_is_never_applied_twice(project, mailbox, cli):
-    from curator.model import settings as curator_settings
     from curator.delivery import readers
     from curator.delivery.legacy import open_state
+    from curator.model import settings as curator_settings
 
     mailbox.append("INBOX", mailto_request(), dsn(SOFT, "4.2.2", number=1))
     assert cli(project, "inbox", env=mailbox.env()).returncode == 0

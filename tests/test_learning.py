@@ -16,15 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from curator.curation import offers
-from curator.model.documents import dumps, loads
-from curator.model.issues import IssueFile, IssueLink, load_issue
 from curator.curation.learning import Decision, Verdict, decisions, learn, wilson_lower
 from curator.curation.offers import Offered, Record
 from curator.curation.terms import analyzer
 from curator.curation.tracking import url_key
+from curator.model.documents import dumps, loads
+from curator.model.issues import IssueFile, IssueLink, load_issue
 from support.feedserver import make_project, niche_text, rss
 from support.newsletters import link, newsletter_project, write_issue
 from support.project import OPENHAND, build, openhand
@@ -47,7 +46,9 @@ def test_the_wilson_lower_bound_keeps_two_decisions_from_swinging_a_source():
 
 
 def offered(url: str, **kw) -> Offered:
-    return Offered(url=url, key=url_key(url), title=kw.pop("title", url), summary="", source=kw.pop("source", "A"), **kw)
+    return Offered(
+        url=url, key=url_key(url), title=kw.pop("title", url), summary="", source=kw.pop("source", "A"), **kw
+    )
 
 
 def test_a_published_issue_says_what_was_kept_dropped_and_chosen_and_runner_ups_left_are_neither():
@@ -73,7 +74,7 @@ def test_a_published_issue_says_what_was_kept_dropped_and_chosen_and_runner_ups_
 def entries(prefix: str, n: int, first_day: int):
     from email.utils import format_datetime
 
-    start = dt.datetime(2026, 10, 1, 10, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 10, 1, 10, tzinfo=dt.UTC)
     return [{"title": f"{prefix} payroll note {i}", "link": f"https://{prefix.lower()}.example/{i}",
              "description": f"What owners should know about payroll change {i}, with the numbers worked out.",
              "date": format_datetime(start + dt.timedelta(days=(first_day + i) % 30)), "guid": None}
@@ -100,7 +101,7 @@ def publish(path: Path, *, drop: list[str] = (), add: list[dict] = (), move_up: 
     """What an editor does: remove links, add one by hand, move a runner-up up, set published."""
     post = loads(path.read_text(encoding="utf-8"), str(path))
     meta = post.metadata
-    meta["links"] = [l for l in meta["links"] if l["url"] not in drop] + meta["more"][:move_up] + list(add)
+    meta["links"] = [link for link in meta["links"] if link["url"] not in drop] + meta["more"][:move_up] + list(add)
     meta["more"] = meta["more"][move_up:]
     meta["status"] = "published"
     path.write_text(dumps(meta, "Dear reader."), encoding="utf-8")
@@ -113,7 +114,7 @@ def test_the_editors_choices_move_the_next_draft_and_a_dropped_link_never_comes_
     assert len(first.links) == 3 and len(first.more) == 5
     state = root / "state" / "curator" / "shop.json"
     record = json.loads(state.read_text(encoding="utf-8"))
-    assert [o["url"] for o in record["drafts"][D1.isoformat()]] == [l.url for l in first.links + first.more]
+    assert [o["url"] for o in record["drafts"][D1.isoformat()]] == [link.url for link in first.links + first.more]
     assert [o["runner_up"] for o in record["drafts"][D1.isoformat()]] == [False] * 3 + [True] * 5
 
     # The record survives re-runs that leave the draft alone, byte for byte.
@@ -128,14 +129,14 @@ def test_the_editors_choices_move_the_next_draft_and_a_dropped_link_never_comes_
     publish(draft_path(root, D1), drop=[dropped], add=[by_hand], move_up=1)
     openhand(root, "curate", "--date", D2.isoformat())
     second = load_issue(str(draft_path(root, D2)))
-    offered_now = [l.url for l in second.links + second.more]
+    offered_now = [link.url for link in second.links + second.more]
     assert dropped not in offered_now                          # still in its feed, never offered again
-    assert not {l.url for l in load_issue(str(draft_path(root, D1))).links} & set(offered_now)
-    source = next(l.source for l in first.links if l.url == dropped)
-    kept_from = sum(1 for l in first.links[:-1] + first.more[:1] if l.source == source)
+    assert not {link.url for link in load_issue(str(draft_path(root, D1))).links} & set(offered_now)
+    source = next(link.source for link in first.links if link.url == dropped)
+    kept_from = sum(1 for link in first.links[:-1] + first.more[:1] if link.source == source)
     evidence = f"you kept {kept_from} of {kept_from + 1} links from this source"
-    assert any(evidence in l.why for l in second.links + second.more if l.source == source), \
-        [l.why for l in second.links + second.more]
+    assert any(evidence in link.why for link in second.links + second.more if link.source == source), \
+        [link.why for link in second.links + second.more]
 
     # --forget: the niche starts over, and the dropped link may be offered again.
     proc = openhand(root, "curate", "--forget", "shop")
@@ -144,8 +145,8 @@ def test_the_editors_choices_move_the_next_draft_and_a_dropped_link_never_comes_
     assert "had learned nothing yet" in openhand(root, "curate", "--forget", "shop").stdout
     openhand(root, "curate", "--date", D3.isoformat())
     third = load_issue(str(draft_path(root, D3)))
-    assert dropped in [l.url for l in third.links + third.more]
-    assert not any("you kept" in l.why for l in third.links + third.more)
+    assert dropped in [link.url for link in third.links + third.more]
+    assert not any("you kept" in link.why for link in third.links + third.more)
     assert openhand(root, "curate", "--forget", "bakery", check=False).returncode == 2
 
 
@@ -171,7 +172,7 @@ def test_a_kill_never_leaves_a_broken_record_nor_a_draft_it_does_not_record(tmp_
     took = time.monotonic() - start
     rng = random.Random(16)
     killed = 0
-    for n in range(16):
+    for _n in range(16):
         draft_path(root, D2).unlink(missing_ok=True)
         proc = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.3, 1.0) * took)  # the record is written near the end
@@ -184,7 +185,7 @@ def test_a_kill_never_leaves_a_broken_record_nor_a_draft_it_does_not_record(tmp_
         assert record.drafts[D1.isoformat()] == before       # the older offers are whole
         if draft_path(root, D2).exists():                    # a draft is never there without its offers
             draft = load_issue(str(draft_path(root, D2)))
-            assert [o.url for o in record.drafts[D2.isoformat()]] == [l.url for l in draft.links + draft.more]
+            assert [o.url for o in record.drafts[D2.isoformat()]] == [link.url for link in draft.links + draft.more]
     assert killed >= 5
 
 
@@ -201,7 +202,9 @@ def test_runner_ups_never_reach_a_page_a_feed_or_an_email(tmp_path):
     assert issue.more and issue.more[0].url == runner["url"]  # read, so curation can learn from it
     outputs = [p for folder in ("output", "mail", "preview") if (proj / folder).is_dir()
                for p in (proj / folder).rglob("*") if p.is_file()]
-    texts = {p: p.read_bytes().decode("utf-8", "replace") for p in outputs if p.suffix in (".html", ".xml", ".eml", ".txt")}
+    texts = {
+        p: p.read_bytes().decode("utf-8", "replace") for p in outputs if p.suffix in (".html", ".xml", ".eml", ".txt")
+    }
     assert any("journal.example.org/articles/21" in t for t in texts.values())  # the issue itself is there
     for marker in ("runner-up.example", "RUNNERUPTITLE", "RUNNERUPSUMMARY", "RUNNERUPWHY"):
         assert not [str(p) for p, t in texts.items() if marker in t], marker

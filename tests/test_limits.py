@@ -23,8 +23,8 @@ import pytest
 from curator.curation import fetch
 from curator.curation.command import exit_code
 from curator.curation.curate import curate
-from curator.model.issues import load_issue
 from curator.curation.pools import CPU, CRASH, MEMORY, TIME, LimitedPool, Limits, Stopped
+from curator.model.issues import load_issue
 from support.feedserver import CONF, FeedServer, load_settings, make_project, niche_text, rss
 
 DATE = dt.date(2026, 11, 22)

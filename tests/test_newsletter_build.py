@@ -81,7 +81,7 @@ def test_niche_archive_lists_latest_first_with_hub_text_and_subscribe_options(lo
     mailto = [h for h in links if h.startswith("mailto:")]
     assert mailto and mailto[0].startswith("mailto:dana@example.com?subject=")
     assert subscribe.find("form") is None and page.find("iframe") is None
-    discovery = {(l["type"], l["href"]) for l in page.head.select('link[rel="alternate"]')}
+    discovery = {(link["type"], link["href"]) for link in page.head.select('link[rel="alternate"]')}
     assert ("application/atom+xml", "../../feeds/newsletters/dental.atom.xml") in discovery
     assert ("application/rss+xml", "../../feeds/newsletters/dental.rss.xml") in discovery
     for href in links - set(mailto):
@@ -142,7 +142,7 @@ def test_publishing_a_draft_moves_it_from_preview_to_the_site(tmp_path):
 def test_published_build_writes_no_previews_and_absolute_feed_links(published):
     assert not (published / "preview").exists()
     page = soup(published / "output/newsletters/dental/index.html")
-    discovery = [l["href"] for l in page.head.select('link[rel="alternate"]')]
+    discovery = [link["href"] for link in page.head.select('link[rel="alternate"]')]
     assert f"{SITE}/feeds/newsletters/dental.atom.xml" in discovery
 
 
@@ -169,8 +169,11 @@ def test_niche_feeds_link_to_their_hub_page_with_the_niche_summary_as_subtitle(p
 
 def test_issue_and_niche_pages_offer_the_niche_feed_before_the_site_feeds(published):
     for path in ("newsletters/dental/1/index.html", "newsletters/dental/index.html"):
-        alternates = [l["href"] for l in soup(published / "output" / path).head.select('link[rel="alternate"]')]
-        assert alternates[:2] == [f"{SITE}/feeds/newsletters/dental.atom.xml", f"{SITE}/feeds/newsletters/dental.rss.xml"]
+        alternates = [link["href"] for link in soup(published / "output" / path).head.select('link[rel="alternate"]')]
+        assert alternates[:2] == [
+            f"{SITE}/feeds/newsletters/dental.atom.xml",
+            f"{SITE}/feeds/newsletters/dental.rss.xml",
+        ]
         assert f"{SITE}/feeds/all.atom.xml" in alternates[2:], path
 
 

@@ -21,7 +21,8 @@ def rules(found):
 
 
 def page(body: str, head: str = "") -> str:
-    return f"<!DOCTYPE html>\n<html lang=en>\n<head>\n<title>t</title>\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    return (f"<!DOCTYPE html>\n<html lang=en>\n<head>\n<title>t</title>\n{head}\n</head>\n"
+            f"<body>\n{body}\n</body>\n</html>\n")
 
 
 # --- the rules, one bad case each ------------------------------------------------------------------
@@ -106,7 +107,9 @@ def test_hard_sell_phrases_are_found_with_their_line_and_numbers_match_n():
 
 def test_text_links_with_tracking_are_found():
     found = scan_text("[1] https://example.org/a?mc_cid=1&x=2\n[2] https://example.org/b\n", ())
-    assert found == [(1, "tracking-param", "link https://example.org/a?mc_cid=1&x=2 carries tracking parameter(s) mc_cid")]
+    assert found == [
+        (1, "tracking-param", "link https://example.org/a?mc_cid=1&x=2 carries tracking parameter(s) mc_cid")
+    ]
 
 
 def test_email_size_limit():
@@ -238,7 +241,9 @@ def test_a_published_link_without_a_note_warns_naming_file_line_and_link_and_fai
     lines = path.read_text().splitlines()
     for url in ("https://journal.example.org/articles/2", "https://journal.example.org/articles/3"):
         line = next(i for i, text in enumerate(lines, 1) if url in text)
-        assert re.search(rf"dental/{path.name}:{line}: warning: \[missing-note\] links\[\d\] \({url}\) has no note", out)
+        assert re.search(
+            rf"dental/{path.name}:{line}: warning: \[missing-note\] links\[\d\] \({url}\) has no note", out
+        )
     assert "articles/1)" not in out
     assert (project / "mail/dental/1.eml").exists()  # a warning: the email is built
     failed = build(project, "pelicanconf.py", "-e", "NO_STRINGS_STRICT=true", check=False, env=WIDE)
@@ -264,6 +269,8 @@ def test_openhand_check_reads_the_emails_in_mail(tmp_path):
     project = newsletter_project(tmp_path, issues=1, drafts=0)
     build(project)
     email_html = project / "mail/dental/1.html"
-    email_html.write_text(email_html.read_text().replace("</body>", '<img src="https://t.example.net/o.gif" alt=""></body>'))
+    email_html.write_text(
+        email_html.read_text().replace("</body>", '<img src="https://t.example.net/o.gif" alt=""></body>')
+    )
     check = openhand(project, "check", check=False)
     assert check.returncode == 1 and "mail/dental/1.html:" in check.stdout and "[third-party]" in check.stdout

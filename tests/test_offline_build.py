@@ -23,8 +23,10 @@ NO_NETWORK_BUILD = textwrap.dedent("""
     except SystemExit as exc:
         if exc.code:
             raise
-    fetching = sorted(m for m in sys.modules if m in ("curator.curation.fetch", "curator.curation.curate", "curator.curation.pipeline", "curator.delivery.send",
-                                                       "curator.delivery.smtp", "curator.delivery.relay", "urllib3", "feedparser", "smtplib"))
+    fetching = sorted(m for m in sys.modules if m in (
+        "curator.curation.fetch", "curator.curation.download", "curator.curation.network", "curator.curation.curate",
+        "curator.curation.pipeline", "curator.delivery.send", "curator.delivery.smtp", "curator.delivery.relay",
+        "urllib3", "feedparser", "smtplib"))
     print("FETCHING-MODULES:", ",".join(fetching))
 """)
 

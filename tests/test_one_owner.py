@@ -15,8 +15,14 @@ PLUGIN = Path(__file__).resolve().parent.parent / "plugins" / "curator"
 
 def _setting_get(node: ast.AST) -> str | None:
     """The key of `<...settings or context...>.get("UPPER_KEY", ...)`, else None."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "setdefault")
-            and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("get", "setdefault")
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
         return None
     key, owner = node.args[0].value, ast.unparse(node.func.value)
     if not (key.isupper() and key[0].isalpha()) or not ("settings" in owner or "context" in owner):
@@ -38,7 +44,7 @@ def fallbacks(source: str) -> list[tuple[int, str]]:
         if key and len(node.args) > 1 and _literal(node.args[1]):
             found.append((node.lineno, key))
         if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
-            for left, right in zip(node.values, node.values[1:]):
+            for left, right in zip(node.values, node.values[1:], strict=False):
                 key = _setting_get(left)
                 if key and len(left.args) == 1 and _literal(right):
                     found.append((left.lineno, key))
@@ -61,7 +67,9 @@ def test_no_setting_has_a_default_outside_settings_defaults():
 def test_a_tracking_link_in_plain_text_is_caught_whatever_the_case_of_its_scheme():
     text = "Read HTTPS://Example.org/guide?utm_source=newsletter&id=3 today."
     assert "utm_source" not in clean_text_links(text)  # curation cleans it...
-    assert [(line, rule) for line, rule, _ in scan_text(text, [])] == [(1, "tracking-param")]  # ...and the check sees it
+    assert [(line, rule) for line, rule, _ in scan_text(text, [])] == [
+        (1, "tracking-param")
+    ]  # ...and the check sees it
 
 
 def test_every_command_names_an_unknown_niche_the_same_way():

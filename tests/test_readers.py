@@ -4,9 +4,9 @@ Chromium, the confirmation through a real SMTP server, issues through the real s
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
 
 import pytest
 
@@ -249,7 +249,7 @@ def test_limits_per_client_and_forwarded_addresses_only_from_trusted_proxies(sit
     for trusted, spoofed in (([], True), (["127.0.0.1"], False)):
         app = ListApp(list_settings(project, LIST_CLIENT_LIMIT=2, LIST_TRUSTED_PROXIES=trusted), endpoint_env(smtp))
         with serving(app, port) as base:
-            def ask(n: int, client: str):
+            def ask(n: int, client: str, trusted=trusted):
                 return request(f"{base}/subscribe", "POST", {"email": f"c{n}.{len(trusted)}@clinic.example",
                                                             "niche": "dental"}, {"X-Forwarded-For": client}).status
             codes = [ask(n, f"198.51.100.{n}") for n in range(3)]  # three "different" clients through one proxy
@@ -403,11 +403,15 @@ def test_the_application_is_importable_for_any_wsgi_server(site, smtp):
     import sys
 
     project, _ = site
-    code = ("from curator.delivery.endpoint import application; from wsgiref.util import setup_testing_defaults; "
-            "env = {'PATH_INFO': '/u/forged', 'REQUEST_METHOD': 'GET'}; setup_testing_defaults(env); "
-            "out = []; body = application(env, lambda s, h: out.append(s)); print(out[0], b'not valid' in b''.join(body))")
+    code = (
+        "from curator.delivery.endpoint import application; from wsgiref.util import setup_testing_defaults; "
+        "env = {'PATH_INFO': '/u/forged', 'REQUEST_METHOD': 'GET'}; setup_testing_defaults(env); "
+        "out = []; body = application(env, lambda s, h: out.append(s)); print(out[0], b'not valid' in b''.join(body))"
+    )
     env = {**endpoint_env(smtp), "OPENHAND_SETTINGS": str(project / "pelicanconf.py")}
-    ran = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    ran = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True, timeout=120
+    )
     assert ran.stdout.strip() == "400 Bad Request True", ran.stderr
     env.pop("OPENHAND_LIST_SECRET")
     failed = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True,
@@ -493,7 +497,10 @@ def test_the_form_and_every_endpoint_page_are_valid_html_and_accessible(site, en
     project, _ = site
     sign = signer(list_settings(project), {"OPENHAND_LIST_SECRET": SECRET})
     address = "pages@clinic.example"
-    confirm, leave = f"{endpoint}/confirm/{sign.confirm('dental', address)}", f"{endpoint}/u/{sign.unsubscribe('dental', address)}"
+    confirm, leave = (
+        f"{endpoint}/confirm/{sign.confirm('dental', address)}",
+        f"{endpoint}/u/{sign.unsubscribe('dental', address)}",
+    )
     pages = {"check-inbox": request(f"{endpoint}/subscribe", "POST", {"email": address, "niche": "dental"}),
              "confirm": request(confirm), "confirmed": request(confirm, "POST", b""), "unsubscribe": request(leave),
              "unsubscribed": request(leave, "POST", b"List-Unsubscribe=One-Click"),

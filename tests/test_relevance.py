@@ -12,18 +12,18 @@ import pytest
 
 from curator.curation import audience, junk
 from curator.curation.choice import Options, choose, pick_section
-from curator.model.niches import EmailSettings, FeedSource, Niche, Section
 from curator.curation.offers import Record
 from curator.curation.relevance import Index, background, bm25f, document, term_counts, vocabulary
-from curator.model.settings import HARD_SELL_PHRASES
 from curator.curation.stories import group, shingles
 from curator.curation.terms import analyzer
 from curator.curation.tracking import url_key
+from curator.model.niches import EmailSettings, FeedSource, Niche, Section
+from curator.model.settings import HARD_SELL_PHRASES
 from test_score import UNSPACED_CASES
 
 EN = analyzer("en")
 DATE = dt.date(2026, 11, 22)
-NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC)
 
 
 def niche(keywords=("dental", "hygienist", "scheduling"), sections=(), body="", exclude=(), lang="en", title="N",
@@ -57,7 +57,7 @@ def scores(n: Niche, entries) -> dict[str, float]:
     vocab = vocabulary(n, a, [n.body], background(docs))
     found = [term_counts(vocab, d) for d in docs]
     index = Index.build(found, docs, vocab)
-    return {e["title"]: bm25f(vocab, index, d, f) for e, d, f in zip(entries, docs, found)}
+    return {e["title"]: bm25f(vocab, index, d, f) for e, d, f in zip(entries, docs, found, strict=False)}
 
 
 # --- terms ---------------------------------------------------------------------------------------
@@ -176,19 +176,34 @@ def test_each_junk_signal_lowers_the_score_by_its_share_and_says_so(title, summa
     assert junk.factor(signals) == pytest.approx(1 - junk.PENALTIES[name])
     assert junk.explain(signals) == f"{why} (-{round(junk.PENALTIES[name] * 100)}%)"
     full = "The rules with the numbers worked out for a small office this year."
-    clean = junk.signals("Payroll rules for small offices", full, NOW, NOW, frozenset(EN.terms(full)), EN, tuple(HARD_SELL_PHRASES), ("sponsored",),
-                         url="https://www.dentsoft.example/p")
+    clean = junk.signals(
+        "Payroll rules for small offices",
+        full,
+        NOW,
+        NOW,
+        frozenset(EN.terms(full)),
+        EN,
+        tuple(HARD_SELL_PHRASES),
+        ("sponsored",),
+        url="https://www.dentsoft.example/p",
+    )
     assert clean == () and junk.factor(clean) == 1.0
 
 
 def test_a_vendors_call_to_action_is_read_in_the_niches_language_and_a_readers_own_offer_is_not_one():
     def found(title, summary, a, exclude=(), hard_sell=tuple(HARD_SELL_PHRASES)):
-        return [(x.name, x.why) for x in junk.signals(title, summary, None, NOW, frozenset(a.terms(f"{title} {summary}")),
-                                                      a, hard_sell, exclude)]
+        return [
+            (x.name, x.why)
+            for x in junk.signals(
+                title, summary, None, NOW, frozenset(a.terms(f"{title} {summary}")), a, hard_sell, exclude
+            )
+        ]
 
     summary = "The words our intake team uses on the first call, and when to book a consultation or send a quote."
     assert found("My intake call script, word for word", summary, EN) == []  # what the reader offers clients
-    assert found("Payroll for clinics: save your seat", summary, EN) == [("promotion", "a call to action 'save your seat'")]
+    assert found("Payroll for clinics: save your seat", summary, EN) == [
+        ("promotion", "a call to action 'save your seat'")
+    ]
     fr = analyzer("fr")
     text = "Paie des cabinets : join our webinar, les règles de la paie expliquées pour les cabinets dentaires."
     assert found("Webinaire sur la paie", text, fr) == []   # English phrases do not judge a French niche
@@ -303,9 +318,18 @@ def local(i: int, text: str) -> dict:
 
 def test_a_source_mostly_about_other_things_counts_less_and_why_says_how_many_of_its_entries_are_on_topic():
     n = niche(keywords=("payroll", "tax"), per_source=20, max_links=4)
-    trade = [(0, entry(f"Payroll tax rule {i} for small offices", "The payroll and tax deadlines, worked out for "
-                       f"owners, with the penalty for each late deposit {i}.", url=f"https://a.example/{i}", days=i % 5))
-             for i in range(11)]
+    trade = [
+        (
+            0,
+            entry(
+                f"Payroll tax rule {i} for small offices",
+                f"The payroll and tax deadlines, worked out for owners, with the penalty for each late deposit {i}.",
+                url=f"https://a.example/{i}",
+                days=i % 5,
+            ),
+        )
+        for i in range(11)
+    ]
     paper = [(1, local(i, "Street fair")) for i in range(5)]
     passing = (1, entry("Payroll clerk wins the street fair pie contest", "The payroll clerk at the town hall won "
                         "the pie contest for the third year.", url="https://b.example/pie", days=0))

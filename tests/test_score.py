@@ -7,9 +7,10 @@ import sys
 import unicodedata
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from curator.curation.score import _IS_UNSPACED, _SAME_CASE, _fold, _pattern, matches
+from curator.curation.score import _IS_UNSPACED, _fold, _pattern, matches
 
 # Scripts written without spaces between words, by the names Unicode gives their letters.
 UNSPACED_NAMES = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "CJK RADICAL", "KANGXI RADICAL",

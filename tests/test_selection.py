@@ -23,7 +23,7 @@ from curator.model.niches import EmailSettings, FeedSource, Niche, Section
 from curator.model.settings import HARD_SELL_PHRASES
 
 DATE = dt.date(2026, 11, 22)
-NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC)
 FEEDS = tuple(FeedSource(f"https://{s}.example/feed", s.upper(), 1.0, f"https://{s}.example/feed") for s in "abc")
 
 

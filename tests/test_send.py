@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from support.project import OPENHAND, build, openhand, write
+from support.project import OPENHAND, build, write
 from support.sending import PASSWORD, SUBSCRIBED, Cli, add_settings, copy_site, delivery_states, state
 from support.smtp import SmtpServer, free_port
 
@@ -147,7 +147,9 @@ def test_touching_files_or_editing_the_hub_text_never_blocks_sending(project, sm
     os.utime(issue, (later, later))
     niche.write_text(niche.read_text() + "\nOne more paragraph for the hub page only.\n")
     assert cli.send(project, smtp, "--limit", "1").returncode == 0 and len(smtp.messages) == 1
-    niche.write_text(niche.read_text().replace("letters@clearwater-advisory.example", "news@clearwater-advisory.example"))
+    niche.write_text(
+        niche.read_text().replace("letters@clearwater-advisory.example", "news@clearwater-advisory.example")
+    )
     refused = cli.send(project, smtp)
     assert refused.returncode == 2 and "email settings in" in refused.stderr and "dental.md" in refused.stderr
     assert len(smtp.messages) == 1
@@ -278,7 +280,7 @@ def test_rate_spaces_the_messages_out_across_all_connections(project, smtp, cli)
     smtp.handler.handle_DATA = timed
     proc = cli.send(project, smtp, "--rate", "10", "--connections", "3")
     assert proc.returncode == 0 and len(stamps) == 5
-    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
     assert min(gaps) >= 0.08, gaps
 
 

@@ -52,7 +52,13 @@ def test_the_404_pages_links_work_from_any_depth(site):
 
 
 def test_pages_are_served_as_pelicans_server_serves_them(site):
-    for path in ("/", "/newsletters/dental/1/", "/newsletters/dental/1", "/404.html", "/feeds/newsletters/dental.atom.xml"):
+    for path in (
+        "/",
+        "/newsletters/dental/1/",
+        "/newsletters/dental/1",
+        "/404.html",
+        "/feeds/newsletters/dental.atom.xml",
+    ):
         status, body, _ = fetch(site + path)
         assert status == 200 and body, path
 

@@ -235,8 +235,8 @@ def test_no_element_loads_anything_from_another_host(request, which, host):
 
 
 def test_no_page_carries_a_tracking_parameter_or_a_sales_pitch(demo_project):
-    from curator.model.settings import HARD_SELL_PHRASES
     from curator.curation.tracking import tracking_params
+    from curator.model.settings import HARD_SELL_PHRASES
 
     out = demo_project / "output"
     for path in html_files(out):
@@ -299,7 +299,10 @@ def test_published_pages_carry_a_canonical_link_and_link_preview_tags_from_nowhe
         assert meta["og:type"] == ("article" if doc.select_one("article.prose .eyebrow") else "website"), where
         assert not [k for k in meta if k and k.endswith(":image")], where  # no picture pulled from anywhere
     assert soup(out / "about/index.html").find("meta", property="og:type")["content"] == "website"
-    assert soup(out / "cash-flow/restaurant-prime-cost/index.html").find("meta", property="og:type")["content"] == "article"
+    assert (
+        soup(out / "cash-flow/restaurant-prime-cost/index.html").find("meta", property="og:type")["content"]
+        == "article"
+    )
 
 
 def test_published_sitemap_lists_every_page_and_robots_txt_names_it(published_project):

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from curator.delivery.relay import SmtpConfig
-from curator.delivery.smtp import Connection, ConnectError, Reply, Result, stuffed, verdict
+from curator.delivery.smtp import ConnectError, Connection, Reply, Result, stuffed, verdict
 from support.smtp import RawServer, SmtpServer
 
 MESSAGE = b"From: a@x.example\r\nSubject: hi\r\n\r\n.leading dot\r\nbody\r\n"

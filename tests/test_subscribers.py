@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from curator.delivery.database import MIGRATIONS, Database, Location
 from curator.delivery import subscribers as subs
+from curator.delivery.database import MIGRATIONS, Database, Location
 from support.project import ROOT, write
 from support.sending import Cli, state
 
@@ -67,8 +67,11 @@ def test_import_maps_another_tools_columns_and_says_which_rows_it_skipped(projec
     source = write(tmp_path / "export.csv", MAILCHIMP)
     proc = run(cli, project, "import", str(source), "--niche", "dental")
     assert proc.returncode == 0
-    assert rows(project) == [("ana@clinic.example", "Ana Ruiz", "subscribed"), ("ben@smiles.example", "Ben", "subscribed"),
-                             ("cara@dentalcare.example", "Cara", "subscribed")]
+    assert rows(project) == [
+        ("ana@clinic.example", "Ana Ruiz", "subscribed"),
+        ("ben@smiles.example", "Ben", "subscribed"),
+        ("cara@dentalcare.example", "Cara", "subscribed"),
+    ]
     assert state(project, "SELECT since, source FROM subscribers WHERE address = 'ana@clinic.example'") == [
         ("2025-04-01", "import:export.csv")]
     out = proc.stdout
@@ -82,8 +85,10 @@ def test_import_maps_another_tools_columns_and_says_which_rows_it_skipped(projec
 
 def test_mailchimps_unsubscribed_and_cleaned_exports_are_never_imported_as_subscribed(project, cli, tmp_path):
     header = "Email Address,First Name,Last Name,MEMBER_RATING,OPTIN_TIME,CONFIRM_TIME,LEID,EUID"
-    unsub = write(tmp_path / "unsubscribed_members_export_abc.csv",
-                  f"{header},UNSUB_TIME,UNSUB_CAMPAIGN_TITLE\nold@x.example,Old,,2,2024-01-01,,1,a,2025-02-03 10:00,Oct\n")
+    unsub = write(
+        tmp_path / "unsubscribed_members_export_abc.csv",
+        f"{header},UNSUB_TIME,UNSUB_CAMPAIGN_TITLE\nold@x.example,Old,,2,2024-01-01,,1,a,2025-02-03 10:00,Oct\n",
+    )
     cleaned = write(tmp_path / "renamed.csv", f"{header},CLEAN_TIME,CLEAN_CAMPAIGN_TITLE\n"
                                               "gone@x.example,Gone,,1,2024-01-01,,2,b,2025-03-04 10:00,Nov\n")
     subscribed = write(tmp_path / "subscribed_members_export_abc.csv",
@@ -125,7 +130,14 @@ def test_exports_of_other_tools_keep_their_statuses(sqlite_project, cli, tmp_pat
 
 
 def test_a_second_import_adds_only_new_addresses_case_insensitively(project, cli, tmp_path):
-    run(cli, project, "import", str(write(tmp_path / "a.csv", "email,name\nana@clinic.example,Ana\n")), "--niche", "dental")
+    run(
+        cli,
+        project,
+        "import",
+        str(write(tmp_path / "a.csv", "email,name\nana@clinic.example,Ana\n")),
+        "--niche",
+        "dental",
+    )
     proc = run(cli, project, "import", str(write(tmp_path / "b.csv", "E-mail,Name\nAna@CLINIC.example,A\n"
                                                                     "zed@new.example,Zed\n")), "--niche", "dental")
     assert proc.returncode == 0
@@ -197,8 +209,10 @@ def test_export_is_formula_safe_changes_nothing_and_imports_again(project, cli, 
     assert proc.returncode == 0
     exported = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert [(r["email"], r["name"], r["status"]) for r in exported] == [
-        ("ana@clinic.example", "Ruiz, Ana", "subscribed"), ("ben@smiles.example", "'=HYPERLINK(\"http://evil\")",
-                                                              "unsubscribed"), ("cy@x.example", "'@SUM(A1)", "subscribed")]
+        ("ana@clinic.example", "Ruiz, Ana", "subscribed"),
+        ("ben@smiles.example", '\'=HYPERLINK("http://evil")', "unsubscribed"),
+        ("cy@x.example", "'@SUM(A1)", "subscribed"),
+    ]
     for row in exported:
         assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
     assert "exported 3 addresses" in proc.stderr and "2 subscribed" in proc.stderr
@@ -232,7 +246,9 @@ def test_a_file_without_an_email_column_names_the_file_and_its_columns(sqlite_pr
 def test_a_database_inside_content_is_refused(sqlite_project, cli, tmp_path):
     with open(sqlite_project / "pelicanconf.py", "a", encoding="utf-8") as conf:
         conf.write(f"\nDATABASE = {str(sqlite_project / 'content' / 'state.db')!r}\n")
-    proc = run(cli, sqlite_project, "import", str(write(tmp_path / "a.csv", "email\na@b.example\n")), "--niche", "dental")
+    proc = run(
+        cli, sqlite_project, "import", str(write(tmp_path / "a.csv", "email\na@b.example\n")), "--niche", "dental"
+    )
     assert proc.returncode == 2 and "DATABASE" in proc.stderr and "publish" in proc.stderr
     assert not (sqlite_project / "content" / "state.db").exists()
 

@@ -10,7 +10,6 @@ from support import tools
 from support.project import ROOT
 
 
-
 def executable(path):
     path.write_text("#!/bin/sh\nexit 0\n")
     path.chmod(0o755)

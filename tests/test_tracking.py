@@ -5,10 +5,18 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from curator.curation.tracking import (clean_link, is_click_redirect, is_web_url, strip_tracking, tracking_params,
-                              unwrap_redirect, web_url)
+from curator.curation.tracking import (
+    clean_link,
+    is_click_redirect,
+    is_web_url,
+    strip_tracking,
+    tracking_params,
+    unwrap_redirect,
+    web_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,9 +80,13 @@ def test_only_http_links_survive(url):
 names = st.sampled_from(["utm_source", "utm_x", "fbclid", "gclid", "id", "ref", "q", "page", "si", "_gl", "a"])
 values = st.text(alphabet="abc019-_.%20", max_size=6)
 query = st.lists(st.tuples(names, values), max_size=6).map(lambda pairs: "&".join(f"{k}={v}" for k, v in pairs))
-urls = st.builds(lambda host, path, q, frag: f"https://{host}/{path}" + (f"?{q}" if q else "") + (f"#{frag}" if frag else ""),
-                 st.sampled_from(["a.example", "www.youtube.com", "x.com", "blog.example"]),
-                 st.text(alphabet="abc/-", max_size=8), query, st.text(alphabet="xyz", max_size=3))
+urls = st.builds(
+    lambda host, path, q, frag: f"https://{host}/{path}" + (f"?{q}" if q else "") + (f"#{frag}" if frag else ""),
+    st.sampled_from(["a.example", "www.youtube.com", "x.com", "blog.example"]),
+    st.text(alphabet="abc/-", max_size=8),
+    query,
+    st.text(alphabet="xyz", max_size=3),
+)
 
 
 @settings(max_examples=300, deadline=None)

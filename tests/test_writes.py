@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from curator.model import documents
+from curator.curation.curate import curate
 from curator.delivery import subscribers
 from curator.delivery.legacy import open_state
-from curator.curation.curate import curate
+from curator.model import documents
 from curator.model.documents import PRIVATE, write_bytes_atomic
 from support.feedserver import load_settings, make_project, niche_text, rss
 from support.project import ROOT, write
@@ -60,8 +60,19 @@ def killed_write(path: Path) -> Path:
 def shop_project(root: Path) -> Path:
     sources = root / "content" / "sources"
     sources.mkdir(parents=True)
-    (sources / "feed.xml").write_bytes(rss("Feed", [{"title": f"Payroll tip {i}", "link": f"https://a.example/{i}",
-                                                     "date": f"Mon, {10 + i} Nov 2026 10:00:00 GMT"} for i in range(3)]))
+    (sources / "feed.xml").write_bytes(
+        rss(
+            "Feed",
+            [
+                {
+                    "title": f"Payroll tip {i}",
+                    "link": f"https://a.example/{i}",
+                    "date": f"Mon, {10 + i} Nov 2026 10:00:00 GMT",
+                }
+                for i in range(3)
+            ],
+        )
+    )
     return make_project(root, {"shop": niche_text([("../sources/feed.xml", "Feed", 1.0)], keywords=["payroll"])})
 
 
@@ -121,7 +132,9 @@ def test_only_temporary_files_whose_writer_is_gone_are_removed(tmp_path):
     assert str(working) in documents.remove_abandoned_temp_files(str(folder))  # its writer is gone now
 
 
-@pytest.mark.parametrize("umask, public, private", [(0o022, 0o644, 0o600), (0o077, 0o600, 0o600), (0o002, 0o664, 0o600)])
+@pytest.mark.parametrize(
+    "umask, public, private", [(0o022, 0o644, 0o600), (0o077, 0o600, 0o600), (0o002, 0o664, 0o600)]
+)
 def test_drafts_and_cache_files_follow_the_umask_and_subscriber_files_stay_private(tmp_path, umask, public, private):
     root = shop_project(tmp_path / "site")
     csv = write(tmp_path / "list.csv", "email,name\nann@example.org,Ann\n")

@@ -57,8 +57,12 @@ def _build(project: Path, monkeypatch) -> list[tuple[str, str]]:
 def test_every_preview_and_email_is_announced_once_written(tmp_path, monkeypatch):
     project = newsletter_project(tmp_path, issues=2, drafts=1)
     heard = _build(project, monkeypatch)
-    on_disk = sorted(str(p.relative_to(project)) for folder in ("preview", "mail") for p in (project / folder).rglob("*")
-                     if p.is_file() and p.suffix in (".html", ".txt", ".eml"))
+    on_disk = sorted(
+        str(p.relative_to(project))
+        for folder in ("preview", "mail")
+        for p in (project / folder).rglob("*")
+        if p.is_file() and p.suffix in (".html", ".txt", ".eml")
+    )
     assert sorted(path for _, path in heard) == on_disk and len(set(heard)) == len(heard)
     kinds = {kind: sorted(p for k, p in heard if k == kind) for kind, _ in heard}
     assert kinds["email"] == [f"mail/dental/{n}.{ext}" for n in (1, 2) for ext in ("eml", "html", "txt")]

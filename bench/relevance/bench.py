@@ -37,12 +37,12 @@ sys.path.insert(0, str(HERE.parents[1] / "plugins"))
 
 from curator.curation.choice import Choice, Options, choose  # noqa: E402
 from curator.curation.clean import clean_entry  # noqa: E402
-from curator.model.issues import IssueFile, IssueLink, sent_urls  # noqa: E402
 from curator.curation.learning import offered_links  # noqa: E402
-from curator.model.niches import EmailSettings, FeedSource, Niche, Section  # noqa: E402
 from curator.curation.offers import Record, with_offer  # noqa: E402
-from curator.model.settings import DEFAULTS  # noqa: E402
 from curator.curation.tracking import url_key  # noqa: E402
+from curator.model.issues import IssueFile, IssueLink, sent_urls  # noqa: E402
+from curator.model.niches import EmailSettings, FeedSource, Niche, Section  # noqa: E402
+from curator.model.settings import DEFAULTS  # noqa: E402
 
 NICHES = ("dental", "restaurants", "nonprofits")   # the tuned set; the held-out set is heldout/*.yaml
 TUNED, HELD_OUT, BLIND = "tuned", "held-out", "blind"
@@ -77,12 +77,16 @@ def _slug(text: str) -> str:
 
 def _entry(raw: dict, host: str, round_: int, position: int) -> dict:
     """The entry as `curate` keeps it: through the real cleaner, dated within the round's week."""
-    when = dt.datetime.combine(draft_date(round_), dt.time(9, 0), dt.timezone.utc) - dt.timedelta(days=1 + position % 6)
+    when = dt.datetime.combine(draft_date(round_), dt.time(9, 0), dt.UTC) - dt.timedelta(days=1 + position % 6)
     if raw.get("future"):
         when += dt.timedelta(days=200)
     url = f"https://www.{host}/{draft_date(round_).year}/{round_}-{_slug(raw['title'])}"
-    entry = clean_entry({"title": raw["title"], "link": url, "summary": raw.get("summary", ""), "guid": url,
-                         "date": when.isoformat()}, f"https://www.{host}/feed.xml", "", DEFAULTS["CURATE_SUMMARY_WORDS"])
+    entry = clean_entry(
+        {"title": raw["title"], "link": url, "summary": raw.get("summary", ""), "guid": url, "date": when.isoformat()},
+        f"https://www.{host}/feed.xml",
+        "",
+        DEFAULTS["CURATE_SUMMARY_WORDS"],
+    )
     assert entry is not None, raw
     return entry
 
@@ -247,12 +251,15 @@ def verdicts(results: dict) -> list[tuple[str, str, str, bool]]:
 
 
 def table(results: dict) -> list[str]:
-    lines = ["Relevance (labelled corpus, k = max_links; today's scorer | the new one)",
-             f"  {'set':<9} {'niche':<12} {'round':>5}  {'P@k':>5} {'nDCG':>5} {'dups':>4}  |  {'P@k':>5} {'nDCG':>5} {'dups':>4}"]
+    lines = [
+        "Relevance (labelled corpus, k = max_links; today's scorer | the new one)",
+        f"  {'set':<9} {'niche':<12} {'round':>5}  {'P@k':>5} {'nDCG':>5} {'dups':>4}  "
+        f"|  {'P@k':>5} {'nDCG':>5} {'dups':>4}",
+    ]
     for set_name, slugs in results["sets"].items():
         rows = [(slug, results["niches"][slug]) for slug in slugs] + [("mean", results["mean"][set_name])]
         for slug, by_scorer in rows:
-            for r, (old, new) in enumerate(zip(by_scorer["today"], by_scorer["new"])):
+            for r, (old, new) in enumerate(zip(by_scorer["today"], by_scorer["new"], strict=False)):
                 lines.append(f"  {set_name:<9} {slug:<12} {r + 1:>5}  {old['precision']:>5.2f} {old['ndcg']:>5.2f} "
                              f"{old['duplicates']:>4.1f}  |  {new['precision']:>5.2f} {new['ndcg']:>5.2f} "
                              f"{new['duplicates']:>4.1f}")
@@ -270,5 +277,5 @@ if __name__ == "__main__":
             for name in SCORERS:
                 for row in rows[name]:
                     print(f"\n{slug} {name} round {row['round']}: P={row['precision']:.2f} nDCG={row['ndcg']:.2f}")
-                    for (label, feed, title), (_, why) in zip(row["picks"], row["why"]):
+                    for (label, feed, title), (_, why) in zip(row["picks"], row["why"], strict=False):
                         print(f"   {label} {feed[:22]:<22} {title[:70]:<70} | {why[:150]}")

@@ -37,7 +37,7 @@ def _version() -> str:
         return "openhand (not installed: run `make install`)"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> argparse.ArgumentParser:  # long: one add_argument per option, read as the CLI's reference
     parser = argparse.ArgumentParser(
         prog="openhand",
         description="Curate, check, send and serve no-strings newsletters for a Pelican site.",

@@ -75,7 +75,7 @@ class FeedServer:
         with self._lock:
             return [h for h in self.hits if h.path == path]
 
-    def __enter__(self) -> "FeedServer":
+    def __enter__(self) -> FeedServer:
         self.thread.start()
         return self
 

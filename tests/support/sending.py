@@ -86,8 +86,9 @@ class Cli:
         caplog.set_level(logging.INFO, logger="curator")
 
     def __call__(self, project: Path, *args: str, env: dict[str, str] | None = None) -> Ran:
-        from curator.cli import main
         from pelican.log import LimitFilter
+
+        from curator.cli import main
 
         LimitFilter._raised_messages.clear()  # Pelican drops a warning it has logged before, in this process
         LimitFilter._group_count.clear()
@@ -111,8 +112,8 @@ class Cli:
 def state(project: Path, sql: str, params=()) -> list[tuple]:
     """Run one statement on the project's state database (the one OPENHAND_DATABASE_URL names, else the
     SQLite file); its rows, if it returns any."""
-    from curator.model import settings as curator_settings
     from curator.delivery.database import Database, locate
+    from curator.model import settings as curator_settings
 
     settings = curator_settings.load(str(project / "pelicanconf.py"), pelican=False)
     db = Database(locate(settings, os.environ), 10)

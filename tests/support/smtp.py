@@ -15,7 +15,6 @@ from email.parser import BytesParser
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-
 CERT_CONFIG = """[req]
 distinguished_name = dn
 x509_extensions = ext
@@ -184,7 +183,7 @@ class RawServer:
                 while not self.stop.is_set():
                     try:
                         data = conn.recv(4096)
-                    except socket.timeout:
+                    except TimeoutError:
                         continue
                     except OSError:
                         return
@@ -197,7 +196,7 @@ class RawServer:
         while not self.stop.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return

@@ -1,4 +1,5 @@
-"""Outside tools the tests need (Chromium, Java, SpamAssassin, PostgreSQL, Dovecot, axe-core): found where a user has them, and
+"""Outside tools the tests need (Chromium, Java, SpamAssassin, PostgreSQL, Dovecot, axe-core): found where a user
+has them, and
 a test that needs a missing one is skipped on a workstation but FAILS in CI (CI=true), so a CI
 machine without the tool cannot pass by skipping.
 

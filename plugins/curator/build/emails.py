@@ -149,6 +149,7 @@ class Rendered:
 
     @cached_property
     def eml(self) -> bytes:
+        assert self.renderer is not None
         return self.renderer.eml(self.issue, self)
 
     @property
@@ -212,9 +213,10 @@ class MailBatch:
         self.items: list[tuple[Any, Rendered]] = []
 
     def add(self, issue, rendered: Rendered) -> None:
-        if rendered.html_bytes > rendered.renderer.max_bytes:
+        limit = rendered.renderer.max_bytes if rendered.renderer is not None else self.settings["EMAIL_MAX_BYTES"]
+        if rendered.html_bytes > limit:
             logger.warning("%s: email HTML is %s bytes, over EMAIL_MAX_BYTES (%s); the check will refuse it",
-                           issue.path, rendered.html_bytes, rendered.renderer.max_bytes)
+                           issue.path, rendered.html_bytes, limit)
         self.items.append((issue, rendered))
 
     @staticmethod
@@ -249,7 +251,7 @@ class MailBatch:
     def withhold(self, failing: set[str]) -> list[str]:
         """Write nothing; remove the emails of every issue whose file or email is in `failing` (absolute
         paths). Returns what was removed."""
-        removed = []
+        removed: list[str] = []
         if not self.mail_dir:
             return removed
         for issue, _ in self.items:
@@ -259,7 +261,9 @@ class MailBatch:
         return removed + self._prune()
 
     def _prune(self) -> list[str]:
-        return [path for slug, numbers in self.published.items() for path in prune(self.mail_dir, slug, numbers)]
+        mail_dir = self.mail_dir
+        assert mail_dir is not None
+        return [path for slug, numbers in self.published.items() for path in prune(mail_dir, slug, numbers)]
 
 
 # The stdlib's modern email API took ~2 ms to build and serialise one issue's email, most of it

@@ -68,8 +68,8 @@ class NewsletterGenerator(Generator):
 
     def generate_context(self):
         """Every content error in content/ stops the build here (read_newsletters), before any output."""
-        self.niches, *files = read_newsletters(self.settings, self.context.get("generated_content", {}))
-        self.files = (files[0], files[1])
+        self.niches, niches, issues = read_newsletters(self.settings, self.context.get("generated_content", {}))
+        self.files = (niches, issues)
         paginated = self.settings["PAGINATED_TEMPLATES"]
         paginated.setdefault(NICHE_TEMPLATE, self.settings["NICHE_PAGINATION"])
         self.context["niches"] = self.niches

@@ -27,6 +27,7 @@ import glob
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..curation.phrases import phrase_patterns
@@ -72,7 +73,7 @@ def _combined(patterns) -> re.Pattern | None:
 
 def scan_text(text: str, patterns, *, links: bool = True) -> list[tuple[int, str, str]]:
     """(line, rule, detail) for tracking links and hard-sell phrases in plain text (issue files, text emails)."""
-    found = []
+    found: list[tuple[int, str, str]] = []
     newlines = [m.start() for m in re.finditer("\n", text)]
     if links:
         for match in TEXT_URL.finditer(text):
@@ -81,7 +82,7 @@ def scan_text(text: str, patterns, *, links: bool = True) -> list[tuple[int, str
     combined = _combined(patterns)
     if combined is not None:
         for match in combined.finditer(text):
-            phrase = patterns[int(match.lastgroup[1:])][0]
+            phrase = patterns[int(str(match.lastgroup)[1:])][0]
             line = bisect.bisect_right(newlines, match.start()) + 1
             found.append((line, "hard-sell", f"hard-sell phrase {match.group(0)!r} (matches {phrase!r})"))
     return sorted(found, key=lambda f: f[0])
@@ -117,7 +118,7 @@ def check_issue_files(settings, strict: bool, root: str, loaded=None) -> list[Fi
     patterns = phrase_patterns(settings["HARD_SELL_PHRASES"])
     render = markup.renderer(settings)
     by_path = {os.path.abspath(issue.path): issue for issue in loaded} if loaded is not None else None
-    findings = []
+    findings: list[Finding] = []
     for niche_dir in sorted(glob.glob(os.path.join(folder, "*", ""))):
         for path in issue_paths(niche_dir):
             text, rel = _read(path), _rel(path, root)
@@ -178,7 +179,7 @@ def form_targets(settings) -> tuple[str, ...]:
 
 
 def check_output(output: str, hosts, root: str, forms=()) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     for folder, _, files in os.walk(output):
         for name in sorted(files):
             path = os.path.join(folder, name)
@@ -201,7 +202,7 @@ def check_mail(mail: str, hosts, limit: int, root: str) -> list[Finding]:
 
 def check_mail_parts(htmls, texts, hosts, limit: int, root: str) -> list[Finding]:
     """Emails as (path, content) of their HTML and text parts: on disk, or a build's before writing."""
-    findings = []
+    findings: list[Finding] = []
     for path, text in htmls:
         problem = email_size_problem(len(text.encode("utf-8")), limit)
         if problem:
@@ -240,7 +241,7 @@ def check_project(settings, *, strict: bool | None = None, output: str | None = 
     return sorted(findings, key=lambda f: (f.severity != ERROR, f.path, f.line))
 
 
-def report(findings: list[Finding], limit: int = 50, withheld: list[str] = ()) -> str:
+def report(findings: list[Finding], limit: int = 50, withheld: Sequence[str] = ()) -> str:
     errors = [f for f in findings if f.severity == ERROR]
     lines = [str(f) for f in errors[:limit]]
     if len(errors) > limit:

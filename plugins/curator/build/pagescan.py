@@ -62,7 +62,7 @@ def host_of(url: str) -> str | None:
 
 
 def _on(host: str | None, domains) -> bool:
-    return bool(host) and host_matches(host, domains) is not None
+    return host is not None and host != "" and host_matches(host, domains) is not None
 
 
 def is_remote(url: str) -> bool:
@@ -219,7 +219,7 @@ def pixel_reason(attrs: dict[str, str]) -> str | None:
 
 def scan_css(text: str, site_hosts=frozenset()) -> list[tuple[int, str, str]]:
     """(line, rule, detail) for fonts, images and imports a stylesheet loads from another host."""
-    found = []
+    found: list[tuple[int, str, str]] = []
     for offset, url in _css_urls(text):
         line = text.count("\n", 0, offset) + 1
         found.extend(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+from typing import Any
 
 from markdown import Markdown
 from pelican.readers import MarkdownReader
@@ -33,7 +34,8 @@ class YAMLMarkdownReader(MarkdownReader):
         md_settings["extensions"] = [e for e in md_settings.get("extensions", []) if e != "markdown.extensions.meta"]
         self._md = Markdown(**md_settings)
         content = self._md.convert(post.content)
-        metadata, errors = {}, []
+        metadata: dict[str, Any] = {}
+        errors: list[ContentError] = []
         for name, value in post.metadata.items():
             name = str(name).lower()
             if isinstance(value, (dt.date, dt.datetime)):

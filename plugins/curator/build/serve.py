@@ -61,6 +61,7 @@ class SiteHandler(ComplexHTTPRequestHandler):
     """Pelican's handler, mounted on several folders, answering 404 with the site's own page."""
 
     mounts: Mounts  # set on the subclass `make_server` builds
+    path: str       # the request's (http.server sets it; Pelican's handler is untyped)
 
     def translate_path(self, path):
         path = path.split("?", 1)[0].split("#", 1)[0]

@@ -59,7 +59,7 @@ class SectionView:
 
 def group_links(links, section_order) -> list[SectionView]:
     """Links by section: the niche's sections in their order, other named sections as met, unsectioned last."""
-    groups: dict[str, list[IssueLink]] = {name: [] for name in section_order}
+    groups: dict[str, list[LinkView]] = {name: [] for name in section_order}
     for link in links:
         groups.setdefault(link.section or "", []).append(link)
     loose = groups.pop("", [])

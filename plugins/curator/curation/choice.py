@@ -25,7 +25,7 @@ from ..model.issues import IssueFile, sent_urls
 from ..model.niches import FeedSource, Niche
 from . import junk
 from .audience import Focus, customer_side, reader, source_focus
-from .clean import TEXT
+from .clean import TEXT, Entry
 from .learning import Judgement, Learned, decisions, learn
 from .offers import Record
 from .relevance import (
@@ -126,7 +126,7 @@ def context_texts(niche: Niche, issues: list[IssueFile], date: dt.date) -> list[
     return texts
 
 
-def choose(niche: Niche, tagged: list[tuple[FeedSource, dict]], picks: list[Candidate], issues: list[IssueFile],
+def choose(niche: Niche, tagged: list[tuple[FeedSource, Entry]], picks: list[Candidate], issues: list[IssueFile],
            record: Record, date: dt.date, options: Options) -> Choice:
     """The draft's links and runner-ups for `date`."""
     analyzer = analyzer_for(options.lang)
@@ -157,14 +157,14 @@ class _Entry:
 
     order: int
     feed: FeedSource
-    entry: dict
+    entry: Entry
     date: dt.datetime | None   # None when undated or dated in the future
     future: bool
     age: float
     doc: Document
 
 
-def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[str], date: dt.date,
+def _score_all(run: _Run, tagged: list[tuple[FeedSource, Entry]], context: list[str], date: dt.date,
                keep: int) -> list[Candidate]:
     reference = reference_time([parse_date(e.get("date")) for _, e in tagged], date)
     kept = _in_the_running(run, tagged, reference)
@@ -189,7 +189,7 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, dict]], context: list[s
     return _judge_best(run, scored, reference, keep)
 
 
-def _in_the_running(run: _Run, tagged: list[tuple[FeedSource, dict]], reference: dt.datetime) -> list[_Entry]:
+def _in_the_running(run: _Run, tagged: list[tuple[FeedSource, Entry]], reference: dt.datetime) -> list[_Entry]:
     """The entries not excluded by the niche's words nor too old, with their terms."""
     kept = []
     for order, (feed, entry) in enumerate(tagged):
@@ -225,7 +225,8 @@ def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> l
                                    options.hard_sell, niche.exclude, match.title_keywords, match.title_share,
                                    entry["url"], customer.lower(), entry.get("title_type") == TEXT)
             (heapq.heappush if len(best) < keep else heapq.heappushpop)(best, base * junk.factor(signals))
-        score = base * junk.factor(signals) if judged else 0.0
+        score = base * junk.factor(signals) if judged and signals is not None else 0.0
+        assert run.vocab is not None
         run.details[k.order] = _Detail(k.doc, match, run.vocab.has_keywords, signals, judgement, k.date, k.age,
                                        k.feed.weight, run.focus.get(k.feed.name))
         out.append(Candidate(url=entry["url"], title=entry["title"], summary=entry.get("summary", ""),
@@ -264,7 +265,9 @@ def _select(picks: list[Candidate], stories: list[Story], sent: set[str], niche:
         chosen.append(pick)
         taken.add(key)
     titles = {title_key(c.title) for c in chosen}
-    per, more_per, more = Counter(), Counter(), []
+    per: Counter[str] = Counter()
+    more_per: Counter[str] = Counter()
+    more: list[Story] = []
     for story in stories:
         if len(chosen) >= niche.max_links and len(more) >= runners_up:
             break
@@ -305,7 +308,8 @@ def _explain(run: _Run, story: Story) -> Candidate:
             parts.append(f"matches {', '.join(map(repr, m.in_summary))} in the summary")
         if m.context:
             words = run.analyzer.surface(f"{lead.title} {lead.summary}")
-            shown, covered = [], set()
+            shown: list[str] = []
+            covered: set[str] = set()
             for label in m.context:  # strongest first; a word already inside a shown phrase is not repeated
                 if len(shown) == CONTEXT_WORDS_SHOWN or set(label.split()) <= covered:
                     continue
@@ -319,6 +323,6 @@ def _explain(run: _Run, story: Story) -> Candidate:
         parts.append(f"also in: {', '.join(story.other_sources)}")
     judgement = run.learned.judge(d.doc.tokens, lead.source, explain=True)
     parts.append(judgement.why)
-    parts.append(junk.explain(d.signals))
+    parts.append(junk.explain(d.signals or ()))
     section = best_section(run.vocab, term_counts(run.vocab, d.doc)) if run.vocab is not None else ""
     return replace(lead, section=section, why="; ".join(p for p in parts if p))

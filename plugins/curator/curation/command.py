@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from ..model.niches import load_niches, no_such_niche
-from ..model.settings import SettingsError, content_dir, project_dir, project_root
+from ..model.settings import SettingsError, content_dir, project_path, project_root
 from . import offers
 from .curate import curate
 from .drafts import EXISTS, TOO_SOON, WRITTEN
@@ -60,7 +60,7 @@ def forget(settings: dict[str, Any], slugs: list[str], stream=None) -> int:
     """`--forget`: delete the niches' records of what their drafts offered, so they learn from scratch."""
     niches_dir = content_dir(settings, "NICHES_PATH")
     known = load_niches(niches_dir)
-    state = project_dir(settings, "CURATOR_STATE_PATH")
+    state = project_path(settings, "CURATOR_STATE_PATH")
     for slug in slugs:
         if slug not in known and not os.path.exists(offers.record_path(state, slug)):
             raise SettingsError(no_such_niche("--forget", slug, niches_dir, known))

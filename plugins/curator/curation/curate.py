@@ -24,7 +24,7 @@ from ..model.documents import ContentError, remove_abandoned_temp_files
 from ..model.issues import load_all_issues
 from ..model.niches import Niche, load_niches, no_such_niche
 from ..model.picks import Pick, read_picks
-from ..model.settings import SettingsError, cache_dir, content_dir, project_dir
+from ..model.settings import SettingsError, cache_dir, content_dir, project_path
 from . import fetch as fetching
 from . import offers
 from .choice import niche_language
@@ -79,12 +79,12 @@ def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt
     early = {n.slug: precheck(newsletters_dir, n, all_issues[n.slug], date, force=force) for n in chosen}
     due = [n for n in chosen if early[n.slug] is None]
     locations = list(dict.fromkeys(feed.location for niche in due for feed in niche.feeds))
-    names = {}
+    names: dict[str, str] = {}
     for niche in due:
         for feed in niche.feeds:
             names.setdefault(feed.location, f"{feed.name} <{feed.url}>")
     processes = int(settings["CURATE_PARSE_PROCESSES"])
-    state = project_dir(settings, "CURATOR_STATE_PATH")
+    state = project_path(settings, "CURATOR_STATE_PATH")
     records = {n.slug: offers.load(state, n.slug) for n in due}
     base = ChoiceRun(settings, {}, all_issues, date, records)
     # A bad pick is logged once, here.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..model.documents import dumps, write_atomic
@@ -50,7 +51,7 @@ def draft_path(newsletters_dir: str, niche: Niche, date: dt.date) -> str:
     return os.path.join(newsletters_dir, niche.slug, f"{date.isoformat()}.md")
 
 
-def render(niche: Niche, number: int, date: dt.date, chosen: list[Candidate], more: list[Candidate] = ()) -> str:
+def render(niche: Niche, number: int, date: dt.date, chosen: list[Candidate], more: Sequence[Candidate] = ()) -> str:
     """The draft's text: front matter the editor completes, an empty body for the letter. Runner-ups go
     under `more:`, below `links:`: the editor moves one up to use it; the rest are never published."""
     links = []
@@ -98,7 +99,7 @@ def precheck(newsletters_dir: str, niche: Niche, issues: list[IssueFile], date: 
 
 
 def write_draft(newsletters_dir: str, niche: Niche, issues: list[IssueFile], date: dt.date,
-                chosen: list[Candidate], *, more: list[Candidate] = (), force: bool = False) -> DraftResult:
+                chosen: list[Candidate], *, more: Sequence[Candidate] = (), force: bool = False) -> DraftResult:
     """Write the draft unless the file exists (editor's) or the cadence says it is too soon."""
     early = precheck(newsletters_dir, niche, issues, date, force=force)
     if early is not None:

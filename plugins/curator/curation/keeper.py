@@ -203,7 +203,7 @@ class _Keeper:
         try:
             data = worker.outbox.recv_bytes()
         except (EOFError, OSError):
-            data = frame(worker.key, pickle.dumps(_death(self.retire(worker), worker.killed, self.limits)))
+            data = frame(worker.key or "", pickle.dumps(_death(self.retire(worker), worker.killed, self.limits)))
         else:
             worker.key = None
         self.results.send_bytes(data)

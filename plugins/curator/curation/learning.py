@@ -147,7 +147,7 @@ class Learned:
         terms = frozenset(terms) if explain else terms
         p = self.term_probability(terms)
         factor = math.exp(self.weight * (TERM_STRENGTH * (2 * p - 1) + self.source_effect(source)))
-        return Judgement(round(factor, 4), self._why(terms, source) if explain else "")
+        return Judgement(round(factor, 4), self._why(frozenset(terms), source) if explain else "")
 
     def _why(self, terms: frozenset[str], source: str) -> str:
         parts = []
@@ -155,9 +155,9 @@ class Learned:
         kept, n = self.sources.get(source, (0, 0))
         if n:
             parts.append(f"you kept {kept} of {n} link{'s' if n != 1 else ''} from this source")
-        similar = sorted(((len(terms & words) / math.sqrt(len(terms) * len(words)), positive)
-                          for words, positive in self.examples if terms and words), reverse=True)
-        similar = [positive for value, positive in similar[:SIMILAR_MAX] if value >= SIMILAR_MIN]
+        ranked = sorted(((len(terms & words) / math.sqrt(len(terms) * len(words)), positive)
+                         for words, positive in self.examples if terms and words), reverse=True)
+        similar = [positive for value, positive in ranked[:SIMILAR_MAX] if value >= SIMILAR_MIN]
         if similar:
             parts.append(
                 f"similar links were kept {sum(similar)} of {len(similar)} time{'s' if len(similar) != 1 else ''}"
@@ -170,7 +170,8 @@ def learn(found: list[Decision], analyzer: Analyzer) -> Learned:
     if not found:
         return Learned()
     sources: dict[str, list[int]] = {}
-    pos_docs, neg_docs = Counter(), Counter()
+    pos_docs: Counter[str] = Counter()
+    neg_docs: Counter[str] = Counter()
     examples = []
     positives = sum(d.positive for d in found)
     negatives = len(found) - positives

@@ -80,7 +80,8 @@ def flatten(text: str) -> str:
             objects.append(m.span())
     if not drops and not objects:
         return text
-    out, at = [], 0
+    out: list[str] = []
+    at = 0
     for start_at, end_at in sorted(drops + objects) if objects else drops:
         out += (text[at:start_at], _DROPPED)
         at = end_at

@@ -28,7 +28,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 if TYPE_CHECKING:
-    from .fetch import FetchOptions
+    from .download import FetchOptions
 
 
 class Refused(Exception):
@@ -47,7 +47,7 @@ def address_is_public(address: str) -> bool:
 def resolve(host: str, port: int | None = None) -> list[str]:
     """Every address `host` resolves to (a literal address is itself)."""
     infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def _check_public(host: str, address: str) -> None:
@@ -57,19 +57,21 @@ def _check_public(host: str, address: str) -> None:
 
 
 class _PublicOnly:
-    """A connection that checks every address its host resolves to before connecting, and the
+    """(A mixin for urllib3's HTTPConnection and HTTPSConnection: host, port, _dns_host are theirs.)
+
+    A connection that checks every address its host resolves to before connecting, and the
     address it connected to after (a name may resolve differently the second time)."""
 
     def _new_conn(self):
         try:
-            addresses = resolve(self._dns_host, self.port)
+            addresses = resolve(self._dns_host, self.port)  # type: ignore[attr-defined]
         except OSError:
             addresses = []  # urllib3's own connect says what is wrong with the name
         for address in addresses:
-            _check_public(self.host, address)
-        sock = super()._new_conn()
+            _check_public(self.host, address)  # type: ignore[attr-defined]
+        sock = super()._new_conn()  # type: ignore[misc]
         try:
-            _check_public(self.host, sock.getpeername()[0])
+            _check_public(self.host, sock.getpeername()[0])  # type: ignore[attr-defined]
         except BaseException:
             sock.close()
             raise

@@ -38,7 +38,7 @@ class BufferedExpatParser(ExpatParser):
 
     def reset(self) -> None:
         super().reset()
-        self._parser.buffer_text = True
+        self._parser.buffer_text = True  # type: ignore[attr-defined]  # set by reset(), expat's own
 
 
 def create_parser() -> BufferedExpatParser:
@@ -197,8 +197,8 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> ParsedFeed
         return ParsedFeed(problem=f"could not be parsed ({exc.__class__.__name__}: {exc})", is_feed=False)
     problem = ""
     if result.get("bozo"):
-        exc = result.get("bozo_exception")
-        problem = str(getattr(exc, "getMessage", lambda: exc)()) if exc is not None else "malformed"
+        error = result.get("bozo_exception")
+        problem = str(getattr(error, "getMessage", lambda: error)()) if error is not None else "malformed"
     version = result.get("version") or ""
     atom = version.startswith("atom")
     entries = [_entry(entry, atom) for entry in result.entries]

@@ -133,6 +133,7 @@ class LimitedPool:
         self._submitted.append(key)
         if self._broken:
             return
+        assert self._tasks is not None  # started, not broken
         try:
             self._tasks.send_bytes(frame(key, pickle.dumps(args, pickle.HIGHEST_PROTOCOL)))
         except OSError:
@@ -142,6 +143,7 @@ class LimitedPool:
         """Every submitted task's value or Stopped, waiting for those still running."""
         if self._proc is None:
             return {key: Stopped(CRASH, self._broken) for key in self._submitted}
+        assert self._tasks is not None
         if not self._ended:
             self._ended = True
             try:
@@ -157,6 +159,7 @@ class LimitedPool:
         """Stop the keeper and its workers (at once, if results() was not asked for)."""
         if self._proc is None:
             return
+        assert self._tasks is not None and self._reader is not None  # set together with _proc
         self._tasks.close()  # EOF: after END the keeper is done; before it, it stops its workers now
         try:
             self._proc.wait(timeout=10)

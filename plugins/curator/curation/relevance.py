@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import chain
@@ -116,6 +117,7 @@ class Match:
     def _labels(self, context: bool, title: bool | None) -> tuple[str, ...]:
         if not self.gains:
             return ()
+        assert self.vocab is not None
         terms, kinds = self.vocab.terms, self.vocab.context
         return tuple(terms[i].label for _, i, in_title in self.gains
                      if kinds[i] == context and (title is None or in_title == title))
@@ -136,13 +138,15 @@ class Match:
         if not self.gains:
             return ()
         ranked = sorted(self.gains, key=lambda g: -g[0])
-        return tuple(self.vocab.terms[i].label for _, i, _ in ranked if self.vocab.context[i])
+        vocab = self.vocab
+        assert vocab is not None
+        return tuple(vocab.terms[i].label for _, i, _ in ranked if vocab.context[i])
 
 
 NO_MATCH = Match(0.0, 0.0)   # an entry holding no vocabulary term
 
 
-def vocabulary(niche: Niche, analyzer: Analyzer, context_texts: list[str] = (),
+def vocabulary(niche: Niche, analyzer: Analyzer, context_texts: Sequence[str] = (),
                background: Counter | None = None) -> Vocabulary:
     """The niche's terms: keywords, then section keywords, then context words (a word is kept once,
     at its strongest kind). `background` counts the terms of the entries seen: a context word weighs
@@ -196,7 +200,7 @@ def vocabulary(niche: Niche, analyzer: Analyzer, context_texts: list[str] = (),
                       tuple(t.kind == CONTEXT for t in terms), tuple(len(t.tokens) for t in terms))
 
 
-def _context(analyzer: Analyzer, texts: list[str]) -> tuple[Counter, set[tuple[str, str]]]:
+def _context(analyzer: Analyzer, texts: Sequence[str]) -> tuple[Counter, set[tuple[str, str]]]:
     """The content terms of the niche's own texts, counted, and their two-term phrases."""
     stop = analyzer.stop_terms
     counts: Counter = Counter()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from .score import Candidate
@@ -50,7 +51,7 @@ def shingles(terms: tuple[str, ...]) -> frozenset:
 
 
 def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], frozenset],
-          blocked: set[str] = frozenset(), top: int | None = None,
+          blocked: AbstractSet[str] = frozenset(), top: int | None = None,
           rare_of: Callable[[Candidate], frozenset] | None = None,
           terms_of: Callable[[Candidate], frozenset] | None = None) -> list[Story]:
     """The candidates as stories, best first (by the lead's score raised for extra sources). A story
@@ -72,7 +73,8 @@ def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], fr
     rare = frozenset().union(*map(rare_of, leaders)) if rare_of and others else None
     shared = terms_of or rare_of
     lead_sets = [shingles_of(c) for c in leaders]
-    other_sets = [shingles_of(c) if rare is None or not rare.isdisjoint(shared(c)) else frozenset() for c in others]
+    other_sets = [shingles_of(c) if rare is None or shared is None or not rare.isdisjoint(shared(c)) else frozenset()
+                  for c in others]
     union = frozenset().union(*lead_sets)
     seen: Counter = Counter()
     for one in lead_sets:

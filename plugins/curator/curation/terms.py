@@ -85,7 +85,7 @@ class Analyzer:
             words = re.findall(r"[a-z0-9]+", text)
             return tuple(self.stemmer.stemWords(words)) if self.stemmer else tuple(words)
         out: list[str] = []
-        words: list[str] = []
+        words = []
         for match in _token().finditer(text):
             run = match.group("run")
             if run is None:

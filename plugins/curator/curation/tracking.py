@@ -73,7 +73,7 @@ def is_web_url(url: object) -> bool:
 
 def web_url(url: object) -> str | None:
     """An http(s) URL with its scheme written lowercase (the rest as it was), or None for anything else."""
-    if not is_web_url(url):
+    if not isinstance(url, str) or not is_web_url(url):
         return None
     scheme, rest = url.split(":", 1)
     return scheme.lower() + ":" + rest
@@ -139,8 +139,9 @@ def unwrap_redirect(url: str, _depth: int = 0) -> str:
         target = web_url(query.get(key, ""))
         if target is not None:
             return unwrap_redirect(target, _depth + 1)
-    if domain == "href.li" and is_web_url(parts.query):
-        return unwrap_redirect(web_url(unquote(parts.query)), _depth + 1)
+    target = web_url(unquote(parts.query)) if domain == "href.li" and is_web_url(parts.query) else None
+    if target is not None:
+        return unwrap_redirect(target, _depth + 1)
     return url
 
 

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from ..model.settings import SettingsError, project_dir
+from ..model.settings import SettingsError, project_path
 
 URL_ENV = "OPENHAND_DATABASE_URL"
 
@@ -133,7 +133,7 @@ def locate(settings, environ=os.environ) -> Location:
             return _sqlite_location(settings, url.split("://", 1)[1])
         raise SettingsError(f"{URL_ENV} must be postgresql://user@host/dbname or sqlite:///path/file.db, "
                             f"not {masked(url)!r}")
-    return _sqlite_location(settings, project_dir(settings, "DATABASE"))
+    return _sqlite_location(settings, project_path(settings, "DATABASE"))
 
 
 def _sqlite_location(settings, path: str) -> Location:
@@ -197,9 +197,9 @@ class Database:
             return conn
         import psycopg
 
-        conn = psycopg.connect(self.location.target, autocommit=True, connect_timeout=max(1, int(self.timeout)))
-        conn.execute(f"SET lock_timeout = '{int(self.timeout * 1000)}ms'")
-        return conn
+        pg = psycopg.connect(self.location.target, autocommit=True, connect_timeout=max(1, int(self.timeout)))
+        pg.execute(f"SET lock_timeout = '{int(self.timeout * 1000)}ms'")
+        return pg
 
     def connection(self):
         conn = getattr(self._local, "conn", None)

@@ -245,6 +245,9 @@ def make_app(settings_path: str | None = None, environ=os.environ) -> ListApp:
     return ListApp(curator_settings.load(path), environ)
 
 
+application: ListApp  # `curator.delivery.endpoint:application`: made on first use, by __getattr__
+
+
 def __getattr__(name: str):
     """`curator.delivery.endpoint:application` for any WSGI server: built when the server asks for it."""
     if name == "application":

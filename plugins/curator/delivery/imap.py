@@ -113,13 +113,18 @@ class Mailbox:
                 pass
             self.imap = None
 
+    @property
+    def _imap(self) -> imaplib.IMAP4:
+        assert self.imap is not None, "not connected"
+        return self.imap
+
     def _capabilities(self) -> set[str]:
-        typ, data = self.imap.capability()
+        typ, data = self._imap.capability()
         return set((data[0] or b"").decode("ascii", "replace").upper().split()) if typ == "OK" else set()
 
     def _call(self, what: str, *args):
         try:
-            typ, data = self.imap.uid(*args)
+            typ, data = self._imap.uid(*args)
         except (imaplib.IMAP4.error, OSError, ssl.SSLError) as exc:
             raise InboxError(f"IMAP {self.config.describe()}: {what} failed: {_one_line(exc)}") from None
         if typ != "OK":
@@ -136,7 +141,7 @@ class Mailbox:
     def move(self, uid: bytes, folder: str) -> None:
         if folder not in self.created:
             try:
-                self.imap.create(_quoted(folder))  # NO when it exists already: fine
+                self._imap.create(_quoted(folder))  # NO when it exists already: fine
             except (imaplib.IMAP4.error, OSError) as exc:
                 raise InboxError(f"IMAP {self.config.describe()}: cannot create {folder}: {_one_line(exc)}") from None
             self.created.add(folder)
@@ -148,7 +153,7 @@ class Mailbox:
         if "UIDPLUS" in self.capabilities:
             self._call(f"expunging message {uid.decode()}", "EXPUNGE", uid)
         else:
-            self.imap.expunge()
+            self._imap.expunge()
 
 
 def _one_line(value) -> str:

@@ -101,7 +101,7 @@ def _run(settings, args) -> int:
                     left += 1
                     continue
                 handled += 1
-                key = message_key(message, raw)
+                key = message_key(message, raw or b"")
                 where = f"message {uid.decode()} ({_subject(message)})"
                 if args.dry_run:
                     for finding in findings:

@@ -27,7 +27,7 @@ from email.utils import getaddresses, parseaddr
 from urllib.parse import unquote, urlsplit
 
 from .subscribers import check_address
-from .tokens import UNSUBSCRIBE, BadToken
+from .tokens import UNSUBSCRIBE, BadToken, Signer
 
 UNSUBSCRIBE_WORD = re.compile(r"\bunsubscribe\b", re.I)
 COMPLAINTS = {"abuse", "fraud", "virus", "other"}
@@ -48,7 +48,7 @@ class Finding:
 class Context:
     domain: str                             # the site's mail domain (Message-ID, List-Id)
     unsubscribe: dict                       # niche slug -> (its mailto: address, lower case; its subject or "")
-    signer: object = None                   # a tokens.Signer when OPENHAND_LIST_SECRET is set
+    signer: Signer | None = None            # when OPENHAND_LIST_SECRET is set
 
 
 def mailto_parts(uri: str | None) -> tuple[str, str]:
@@ -64,7 +64,7 @@ def mailto_parts(uri: str | None) -> tuple[str, str]:
 def classify(message: EmailMessage, ctx: Context) -> list[Finding] | None:
     """The findings for one message, or None when it is not for the program (left for the editor)."""
     if message.get_content_type() == "multipart/report":
-        kind = (message.get_param("report-type") or "").lower()
+        kind = str(message.get_param("report-type") or "").lower()
         if kind == "delivery-status":
             return _dsn(message, ctx)
         if kind == "feedback-report":
@@ -130,7 +130,7 @@ def origin(original, ctx: Context) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _address(value: str) -> str | None:
+def _address(value: str | None) -> str | None:
     """`rfc822; a@b.example` (or a bare address) as an address, or None."""
     text = str(value or "").split(";", 1)[-1].strip().strip("<>")
     address, _, problem = check_address(text)

@@ -20,7 +20,7 @@ import time
 from ..model.documents import ContentError
 from ..model.issues import load_niche_issues
 from ..model.niches import load_niches, no_such_niche
-from ..model.settings import content_dir, project_dir
+from ..model.settings import content_dir, project_path
 from . import deliveries
 from .database import StateError
 from .fingerprint import stale
@@ -62,7 +62,7 @@ def find_issue(settings, slug: str, number: int):
 
 def built_email(settings, niche, issue) -> Built:
     """The built .eml of a published issue, refused when it no longer matches what it was built from."""
-    eml_path = os.path.join(project_dir(settings, "MAIL_PATH"), niche.slug, f"{issue.number}.eml")
+    eml_path = os.path.join(project_path(settings, "MAIL_PATH"), niche.slug, f"{issue.number}.eml")
     if not os.path.isfile(eml_path):
         raise SendError(f"{eml_path}: not built yet; run make html (published issues become emails)")
     built = load(eml_path)
@@ -271,7 +271,8 @@ def _send(settings, db, args, built, start, run_id, config, label, niche, number
                 output.stop()
         if stop.signum is not None:
             tally.stop("interrupted; nothing lost")
-        print(f"took {time.monotonic() - started:.1f} s, {sender.writer.commits} commits", file=sys.stderr)
+        commits = sender.writer.commits if sender.writer is not None else 0
+        print(f"took {time.monotonic() - started:.1f} s, {commits} commits", file=sys.stderr)
         code = summary(db, label, tally, start, run_id, args, niche, number)
         return 128 + stop.signum if stop.signum is not None else code
     return summary(db, label, tally, start, run_id, args, niche, number)

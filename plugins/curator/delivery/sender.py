@@ -33,6 +33,7 @@ from .deliveries import Event, Run
 from .message import Built, Recipient, personalise
 from .relay import SmtpConfig
 from .smtp import Attempt, ConnectError, Connection, Result
+from .tokens import Signer
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class Plan:
     retries: int
     retry_delay: float
     max_failures: int
-    tokens: object = None  # a tokens.Signer when the email carries one-click unsubscribe links, else None
+    tokens: Signer | None = None  # when the email carries one-click unsubscribe links
 
 
 @dataclass
@@ -300,11 +301,13 @@ class Sender:
 
     def _work(self) -> None:
         connection = Connection(self.config)
+        writer = self.writer
+        assert writer is not None  # run() made it
         pending: list[tuple[Item, Attempt]] = []  # this worker's last outcome, committed with its next claim
 
         def flush() -> None:
             if pending:
-                self.writer.commit(outcome=pending.pop())
+                writer.commit(outcome=pending.pop())
 
         try:
             while not self.stop.is_set():
@@ -316,16 +319,16 @@ class Sender:
                 # The claim is committed while MAIL, RCPT and DATA go out; the message itself is written
                 # only once the claim is durable and --rate gives it its slot (withheld if another run holds
                 # the row, or the run is stopping).
-                request = self.writer.submit(outcome=pending.pop() if pending else None, claim=item)
+                request = writer.submit(outcome=pending.pop() if pending else None, claim=item)
 
                 def ready(request=request) -> bool:
-                    if not self.writer.wait(request):
+                    if not writer.wait(request):
                         return False
                     self.schedule.wait(self.stop)
                     return not self.stop.is_set()
 
                 attempt = self._send(connection, item, ready)
-                if not self.writer.wait(request):  # another run has it (or it was sent meanwhile)
+                if not writer.wait(request):  # another run has it (or it was sent meanwhile)
                     self.feed.finish(item)
                     continue
                 item.tries += 1

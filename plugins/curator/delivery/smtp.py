@@ -120,10 +120,12 @@ class Connection:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise Failure(f"gave up after SEND_DEADLINE ({self.config.deadline:g} s)")
+        assert self.sock is not None, "not connected"
         self.sock.settimeout(min(self.config.timeout, remaining))
 
     def _write(self, data: bytes, deadline: float) -> None:
         self._wait(deadline)
+        assert self.sock is not None
         try:
             self.sock.sendall(data)
         except TimeoutError:
@@ -146,6 +148,7 @@ class Connection:
             if len(self.buf) > MAX_LINE:
                 raise Failure(f"a reply line longer than {MAX_LINE} bytes {doing}")
             self._wait(deadline)
+            assert self.sock is not None
             try:
                 chunk = self.sock.recv(65536)
             except TimeoutError:
@@ -235,6 +238,7 @@ class Connection:
         if not methods:
             raise ConnectError(f"{c.host}:{c.port} offers no login (AUTH); try {ENV}STARTTLS=1 or {ENV}SSL=1",
                                fatal=True)
+        assert c.password is not None and c.user is not None  # a relay with AUTH is configured with both
         secret = c.password.reveal()
         if "PLAIN" in methods:
             token = base64.b64encode(f"\0{c.user}\0{secret}".encode()).decode("ascii")
@@ -283,6 +287,7 @@ class Connection:
             self._write(stuffed(data), deadline)
             stage = "dot"  # the final dot is out: from here on a failure leaves the message unknown
             outcome = verdict("dot", self.reply(deadline, "after the message was sent"))
+            assert outcome is not None  # the final dot always has a verdict
             if outcome.result is Result.UNKNOWN or outcome.detail.startswith("421"):
                 self.close()
             return outcome

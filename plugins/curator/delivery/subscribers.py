@@ -135,6 +135,7 @@ def clean_rows(rows: list[Row]) -> tuple[dict[str, tuple[Row, str, str]], list[t
         key = address_key(address)
         if key in chosen:
             first = chosen[key][0]
+            assert first.status is not None  # only rows with a status are chosen
             if RANK[row.status] > RANK[first.status] and (row.status in STICKY or first.status not in STICKY):
                 chosen[key] = (row, address, display)
             skipped.append((row.line, address, f"listed twice (as line {first.line}); the "
@@ -152,6 +153,7 @@ def import_rows(db: Database, niche: str, rows: list[Row], today: str | None = N
     with db.transaction() as tx:
         for key, (row, address, display) in chosen.items():
             current = _current(tx, niche, key)
+            assert row.status is not None  # clean_rows skipped the rows without one
             status = merge_status(current.status if current else None, row.status)
             if current is None:
                 new = Subscriber(address, row.name or display, status, row.since, row.source)
@@ -203,7 +205,9 @@ def ensure(tx, niche: str, address: str, status: str, source: str, today: str | 
                "updated_at) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?) ON CONFLICT (niche, address_key) DO NOTHING",
                (niche, address, address_key(address), status, today or dt.date.today().isoformat(), source, stamp,
                 stamp))
-    return _current(tx, niche, address_key(address))
+    added = _current(tx, niche, address_key(address))
+    assert added is not None  # inserted, or there already
+    return added
 
 
 def listing(db: Database, niche: str, status: str | None = None, page: int = 500):

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from ..curation.tracking import web_url
-from .documents import ContentError, Fields, gather, load, raise_all
+from .documents import ContentError, gather, load, raise_all
+from .fields import Fields
 from .niches import Niche, require_niche
 
 STATUSES = ("draft", "published")
@@ -189,7 +191,7 @@ def load_niche_issues(newsletters_dir: str, niche: Niche) -> list[IssueFile]:
 
 
 def read_all_issues(newsletters_dir: str, niches: dict[str, Niche],
-                    broken: set[str] = frozenset()) -> tuple[dict[str, list[IssueFile]], list[ContentError]]:
+                    broken: AbstractSet[str] = frozenset()) -> tuple[dict[str, list[IssueFile]], list[ContentError]]:
     """Every niche's issues and every error in content/newsletters/: a folder with no niche file, an
     issue outside a niche folder, and each issue file's own. `broken` names niche files that failed to
     load: their issues are checked, but not reported as belonging to an unknown niche."""

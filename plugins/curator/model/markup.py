@@ -174,7 +174,7 @@ _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", 
 class _Text(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.blocks: list[str] = []
+        self.blocks: list[tuple[str, str]] = []  # (text, the separator after it)
         self.line: list[str] = []
         self.lists: list[list[int | None]] = []  # per open list: [next number] or [None] for bullets
         self.links: list[str | None] = []

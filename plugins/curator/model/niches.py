@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..curation.tracking import is_web_url, web_url
-from .documents import ContentError, Fields, gather, inside, load, raise_all
+from .documents import ContentError, gather, inside, load, raise_all
+from .fields import Fields
 from .headers import mailbox, one_line, unsubscribe_uri
 
 logger = logging.getLogger(__name__)
@@ -201,7 +202,9 @@ def _email(f: Fields) -> EmailSettings:
 def read_niches(folder: str, root: str | None = None) -> tuple[dict[str, Niche], list[ContentError], set[str]]:
     """Every good niche in a folder by slug, every file's errors, and the names of the files that had them
     (so their issues are not also reported as belonging to an unknown niche)."""
-    niches, errors, broken = {}, [], set()
+    niches: dict[str, Niche] = {}
+    errors: list[ContentError] = []
+    broken: set[str] = set()
     for path in sorted(glob.glob(os.path.join(glob.escape(folder), "*.md"))):
         niche = gather(errors, load_niche, path, root)
         if niche is None:

@@ -11,7 +11,8 @@ import os
 from dataclasses import dataclass
 
 from ..curation.tracking import web_url
-from .documents import ContentError, Fields, gather, load, markdown_files, raise_all
+from .documents import ContentError, gather, load, markdown_files, raise_all
+from .fields import Fields
 from .niches import Niche, require_niche
 
 
@@ -60,7 +61,8 @@ def read_picks(folder: str, niches: dict[str, Niche], root: str | None = None
     file's errors, and the symbolic links not followed because they lead outside `root` (content/;
     by default the folder that holds `folder`)."""
     paths, refused = markdown_files(folder, root or os.path.dirname(os.path.abspath(folder)))
-    picks, errors = [], []
+    picks: list[Pick] = []
+    errors: list[ContentError] = []
     for path in paths:
         pick = gather(errors, load_pick, path, niches)
         if pick:

@@ -286,6 +286,14 @@ def project_dir(settings: dict[str, Any], key: str) -> str | None:
     return value if os.path.isabs(value) else os.path.join(project_root(settings), value)
 
 
+def project_path(settings: dict[str, Any], key: str) -> str:
+    """project_dir for a key that has no None (CURATOR_STATE_PATH, MAIL_PATH for `send`)."""
+    path = project_dir(settings, key)
+    if path is None:
+        raise SettingsError(f"{key} is None; set it to a folder, e.g. {key} = {DEFAULTS[key]!r}")
+    return path
+
+
 def cache_dir(settings: dict[str, Any]) -> str:
     """The curator's feed cache, inside Pelican's CACHE_PATH."""
     base = settings["CACHE_PATH"]
@@ -328,6 +336,8 @@ def _read_file(path: str) -> dict[str, Any]:
 
     name = os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SettingsError(f"{path}: not a Python settings file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
