@@ -3,13 +3,15 @@
 The editor edits the draft in place, so once it is published the draft no
 longer says what curation offered. This module owns the record of it: one JSON
 file per niche under CURATOR_STATE_PATH (state/curator/, git-ignored and kept
-by `make clean`), written atomically with its data fsynced: a kill or a power
-cut leaves the old record or the new one, whole. Its folder is not fsynced (a
-second flush per niche, as costly as the first): the draft written right after
-syncs its own, which on a journalling file system (ext4's ordered journal)
-commits the record's rename too; elsewhere a power cut may keep the old record,
-and the one draft it misses is not learned from. `learning` reads it;
-`openhand curate --forget NICHE` deletes a niche's file.
+by `make clean`), written atomically: a kill leaves the old record or the new
+one, whole. It is not fsynced itself: ten flushes, one per niche, were the
+largest cost curation added to a warm run (10-40 ms each on the bench machine),
+and the draft written right after it is flushed, which on a journalling file
+system (ext4's default ordered journal) commits the record's rename and data
+with it. Elsewhere a power cut may lose the newest record or leave it torn:
+`load` sets a torn file aside with one warning, and the niche learns again from
+its next draft. `learning` reads it; `openhand curate --forget NICHE` deletes a
+niche's file.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def save(folder: str, record: Record) -> None:
     data = {"version": VERSION, "niche": record.slug,
             "drafts": {date: [asdict(o) for o in offers] for date, offers in sorted(record.drafts.items())}}
     text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    write_bytes_atomic(record_path(folder, record.slug), text.encode("utf-8"), durable=True, sync_folder=False)
+    write_bytes_atomic(record_path(folder, record.slug), text.encode("utf-8"), durable=False)
 
 
 def with_offer(record: Record, date: str, offered: tuple[Offered, ...]) -> Record:

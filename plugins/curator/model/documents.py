@@ -154,15 +154,14 @@ PRIVATE = 0o600  # the mode for files that hold subscriber data: the owner only,
 
 
 def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True, durable: bool = True,
-                       mode: int = 0o666, sync_folder: bool = True) -> bool:
+                       mode: int = 0o666) -> bool:
     """Binary form of write_atomic, for cache and mail files.
 
     The file gets `mode` less the user's umask, as any editor's file does (0644 under umask 022,
     so a co-editor or a web server can read it); pass mode=PRIVATE for subscriber data.
-    durable=False skips the fsyncs, for files that are rebuilt anyway (the feed cache,
-    mail/): still atomic against a kill, only not against a power cut. sync_folder=False keeps
-    the data's fsync but not the folder's: a power cut then leaves the old file or the new one,
-    whole, only maybe the old one.
+    durable=False skips the fsyncs, for files that are rebuilt anyway or flushed by the write
+    that follows (the feed cache, mail/, the curation record): still atomic against a kill,
+    only not against a power cut.
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -181,7 +180,7 @@ def write_bytes_atomic(path: str, data: bytes, *, overwrite: bool = True, durabl
                 os.link(tmp, path)
             except FileExistsError:
                 return False
-        if durable and sync_folder:
+        if durable:
             fsync_dir(folder)
         return True
     finally:
