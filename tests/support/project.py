@@ -115,6 +115,10 @@ def run_forked(main, name: str, argv: list[str], cwd: Path, env: dict[str, str],
                 sys.argv = [name, *argv]
                 for module in ("pelicanconf", "publishconf"):  # another project's, imported by an earlier test
                     sys.modules.pop(module, None)
+                console = getattr(sys.modules.get("pelican.log"), "console", None)
+                if console is not None:  # rich read COLUMNS once, when an earlier test first imported Pelican
+                    columns = env.get("COLUMNS", "")
+                    console.width = int(columns) if columns.isdigit() else 80
                 root = logging.getLogger()  # as a fresh interpreter has it, not as pytest's capture left it
                 for handler in list(root.handlers):
                     root.removeHandler(handler)
