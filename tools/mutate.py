@@ -421,8 +421,15 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"{name}: {len(mutants(path.read_text(encoding='utf-8')))} mutants against {' '.join(spec['tests'])}",
               flush=True)
+        done = []
+
+        def progress(mutant, outcome, done=done):
+            done.append(outcome)
+            if len(done) % 25 == 0:
+                print(f"  ... {len(done)} run, {done.count('survived')} survived so far", flush=True)
+
         result = run_module(name, path, spec["tests"], pytest_args=spec.get("pytest_args", []), jobs=args.jobs,
-                            equivalent=equivalent.get(name, {}), timeout=args.timeout)
+                            equivalent=equivalent.get(name, {}), timeout=args.timeout, progress=progress)
         results.append(result)
         for m in result.survived:
             print(f"  survived  {path.relative_to(ROOT)}:{m.line}: {m.key}")

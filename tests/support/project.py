@@ -89,6 +89,15 @@ def _openhand_main(argv: list[str]) -> int:
     return main(argv)
 
 
+def _console_as_new() -> None:
+    """Pelican's rich console reads COLUMNS once, when pelican.log is imported: in this process that was
+    before the test's environment; read it again, as the console of a new process would."""
+    log = sys.modules.get("pelican.log")
+    if log is not None:
+        columns = os.environ.get("COLUMNS", "")
+        log.console._width = int(columns) if columns.isdigit() else None
+
+
 def run_forked(main, name: str, argv: list[str], cwd: Path, env: dict[str, str],
                timeout: float) -> subprocess.CompletedProcess:
     """`name argv` as its console script would run it, but in a fork of the test process: the same
@@ -115,10 +124,7 @@ def run_forked(main, name: str, argv: list[str], cwd: Path, env: dict[str, str],
                 sys.argv = [name, *argv]
                 for module in ("pelicanconf", "publishconf"):  # another project's, imported by an earlier test
                     sys.modules.pop(module, None)
-                console = getattr(sys.modules.get("pelican.log"), "console", None)
-                if console is not None:  # rich read COLUMNS once, when an earlier test first imported Pelican
-                    columns = env.get("COLUMNS", "")
-                    console.width = int(columns) if columns.isdigit() else 80
+                _console_as_new()
                 root = logging.getLogger()  # as a fresh interpreter has it, not as pytest's capture left it
                 for handler in list(root.handlers):
                     root.removeHandler(handler)
