@@ -27,6 +27,7 @@ own file and said in `why`:
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -130,12 +131,7 @@ def _named_after(term: str, field: str) -> bool:
         return False
     if term.startswith(field) or field.startswith(term):
         return min(len(term), len(field)) >= PROFESSION_STEM
-    n = 0
-    for x, y in zip(term, field, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n >= PROFESSION_PREFIX
+    return len(os.path.commonprefix((term, field))) >= PROFESSION_PREFIX
 
 
 GAP = r"[^\w.!?:;]"   # what may stand between two words of one clause
