@@ -50,14 +50,7 @@ def build(project: Path, conf: str = "pelicanconf.py", *extra: str, check: bool 
     """Run `pelican content -o output -s conf` in the project, as `make html` does: in a forked copy of
     this process (see `run_forked`), or with fork=False as the installed `pelican` command."""
     args = ["content", "-o", "output", "-s", conf, "--fatal", "errors", *extra]
-    env = {**os.environ, **WIDE, **(env or {})}
-    if fork:
-        proc = run_forked(_pelican_main, "pelican", args, project, env, 600)
-    else:
-        proc = subprocess.run([str(PELICAN), *args], cwd=project, capture_output=True, text=True, env=env, timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"pelican failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
+    return _run("pelican", _pelican_main, PELICAN, args, project, env, 600, fork, check, "pelican")
 
 
 def openhand(project: Path, *args: str, check: bool = True, env: dict[str, str] | None = None,
@@ -65,14 +58,22 @@ def openhand(project: Path, *args: str, check: bool = True, env: dict[str, str] 
     """Run `openhand --settings pelicanconf.py ARGS` in the project folder: its main() in a forked copy of
     this process, or with fork=False the installed command."""
     argv = ["--settings", "pelicanconf.py", *args]
+    return _run("openhand", _openhand_main, OPENHAND, argv, project, env, timeout, fork, check,
+                f"openhand {' '.join(args)}")
+
+
+def _run(name: str, main, script: Path, argv: list[str], project: Path, env: dict[str, str] | None,
+         timeout: float, fork: bool, check: bool, what: str) -> subprocess.CompletedProcess:
+    """`name argv` in the project, forked (run_forked) or as the installed script; with check, a failure
+    raises with its output."""
     env = {**os.environ, **WIDE, **(env or {})}
     if fork:
-        proc = run_forked(_openhand_main, "openhand", argv, project, env, timeout)
+        proc = run_forked(main, name, argv, project, env, timeout)
     else:
-        proc = subprocess.run([str(OPENHAND), *argv], cwd=project, capture_output=True, text=True, env=env,
+        proc = subprocess.run([str(script), *argv], cwd=project, capture_output=True, text=True, env=env,
                               timeout=timeout)
     if check and proc.returncode != 0:
-        raise AssertionError(f"openhand {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(f"{what} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
 
 
