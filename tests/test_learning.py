@@ -171,14 +171,17 @@ def test_a_kill_never_leaves_a_broken_record_nor_a_draft_it_does_not_record(tmp_
     openhand(root, "curate", "--date", D2.isoformat())
     took = time.monotonic() - start
     rng = random.Random(16)
-    killed = 0
-    for _n in range(16):
+    killed = tries = 0
+    while killed < 10 and tries < 30:  # a loaded machine makes runs slower or faster than the first: adapt
+        tries += 1
         draft_path(root, D2).unlink(missing_ok=True)
         proc = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.3, 1.0) * took)  # the record is written near the end
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
+        else:
+            took *= 0.8  # it finished first: aim earlier
         proc.wait(timeout=60)
         record = offers.load(str(state), "shop")
         assert not list(state.glob("*.bad"))                 # the file always parsed
@@ -186,7 +189,7 @@ def test_a_kill_never_leaves_a_broken_record_nor_a_draft_it_does_not_record(tmp_
         if draft_path(root, D2).exists():                    # a draft is never there without its offers
             draft = load_issue(str(draft_path(root, D2)))
             assert [o.url for o in record.drafts[D2.isoformat()]] == [link.url for link in draft.links + draft.more]
-    assert killed >= 5
+    assert killed >= 5, f"only {killed} of {tries} runs were killed before finishing"
 
 
 # --- runner-ups are offered, never published -----------------------------------------------------------
