@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import sys
 import unicodedata
@@ -56,22 +57,34 @@ def _class(chars: list[int]) -> str:
     return "".join(out)
 
 
-# Every letter of those scripts.
+# Every letter of those scripts; a letter of a script written with spaces is a word letter that is not one.
 _NAMED_UNSPACED = _class([c for c in range(0x110000) if unspaced(chr(c))])
-_SPACED = f"[^\\W{_NAMED_UNSPACED}]"
+_SPACED = re.compile(f"[^\\W{_NAMED_UNSPACED}]", re.I)
+
+
+@functools.cache
+def _starts(core: str) -> re.Pattern[str]:
+    """Every place `core` matches, overlapping, the match in group 1 (small patterns, compiled once: putting the
+    giant class above into each keyword's pattern made compiling it most of this file's time)."""
+    return re.compile(f"(?=({core}))", re.I)
 
 
 def reference(words: tuple[str, ...], text: str) -> list[str]:
     """The definition of a match: whole words, any spacing, a plural -s/-es allowed; but an edge of the
-    keyword in a script written without spaces needs no boundary, and a letter of one is a boundary."""
+    keyword in a script written without spaces needs no boundary, and a letter of one is a boundary.
+    Read as one regex per keyword, `(?<!SPACED)w1\\s+w2(?:s|es)?(?!SPACED)`, with each edge's look-around
+    checked by the same class on the one character there."""
     found = []
     for w in (w for w in words if w):
         parts = w.split()
         first, last = (parts[0][0], parts[-1][-1]) if parts else ("", "")
-        pattern = ("" if unspaced(first) else f"(?<!{_SPACED})") + r"\s+".join(map(re.escape, parts)) + (
-            "" if unspaced(last) else f"(?:s|es)?(?!{_SPACED})")
-        if re.search(pattern, text, re.I):
-            found.append(w)
+        core = r"\s+".join(map(re.escape, parts))
+        for suffix in ("",) if unspaced(last) else ("s", "es", ""):
+            if any((unspaced(first) or m.start() == 0 or not _SPACED.fullmatch(text[m.start() - 1]))
+                   and (unspaced(last) or m.end(1) == len(text) or not _SPACED.fullmatch(text[m.end(1)]))
+                   for m in _starts(core + suffix).finditer(text)):
+                found.append(w)
+                break
     return found
 
 
