@@ -10,6 +10,20 @@ from support.tools import check_needs
 pytest_plugins = ["pytester"]  # test_tools.py runs a test session of its own
 
 
+# The slowest test modules, slowest first (seconds from `make test PYTEST_ARGS=--durations=0`, summed per file).
+# xdist's loadscope hands out modules in collection order, so these go first and the many quick ones fill in
+# at the end: otherwise a slow module handed out last keeps one worker busy after the other has finished.
+SLOWEST_FIRST = ("test_faults.py", "test_curate.py", "test_score.py", "test_accessibility.py", "test_browser.py",
+                 "test_hostile_browser.py", "test_fetch.py", "test_bench.py", "test_limits.py",
+                 "test_delivery_faults.py", "test_readers.py", "test_mutate.py", "test_properties.py",
+                 "test_send.py", "test_html_valid.py", "test_email_build.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: n for n, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
 def pytest_runtest_setup(item):
     """A missing outside tool skips its tests, or fails them under CI=true (support/tools.py)."""
     check_needs(item)

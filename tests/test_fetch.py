@@ -372,12 +372,16 @@ def test_feeds_on_different_hosts_are_fetched_side_by_side(tmp_path):
         many = [srv.add("/feed.xml", body=GOOD, delay=delay) for srv in hosts]
         same = [one.add(f"/f{i}.xml", body=GOOD, delay=delay) for i in range(24)]
         options = download.FetchOptions.from_settings(load_settings(project_with(tmp_path, [])))
+        # The tests' half-second read timeout is for tests of timeouts; a loaded machine can stretch this
+        # 0.3 s reply past it, and here only the rounds are measured.
+        options = dataclasses.replace(options, read_timeout=5.0)
         took = {}
         for kind, urls in (("many", many), ("same", same)):
             started = time.monotonic()
             results = fetch.fetch_all(urls, str(tmp_path / kind), options)
             took[kind] = time.monotonic() - started
-            assert [r.status for r in results.values()] == [fetch.Status.OK] * 24, kind
+            assert [r.status for r in results.values()] == [fetch.Status.OK] * 24, (kind, [
+                r.reason for r in results.values() if r.status != fetch.Status.OK])
     assert one.max_connections <= 4 and max(h.max_connections for h in hosts) == 1
     assert took["same"] >= 6 * delay, took
     assert took["many"] < took["same"] / 3, took

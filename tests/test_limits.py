@@ -59,7 +59,8 @@ def test_a_feed_that_exhausts_a_limit_is_one_warning_and_every_other_feed_is_cur
                                keywords=["payroll"], per_source=3),
             "cafe": niche_text([(u, f"Cafe {i}", 1.0) for i, u in enumerate(cafe)], keywords=["payroll"], per_source=3),
             "only": niche_text([(bomb, "Bomb", 1.0)], keywords=["payroll"]),
-        }, conf=CONF + "CURATE_MAX_BYTES = 10_000_000\nCURATE_PARSE_PROCESSES = 1\n" + limits)
+        }, conf=CONF + "CURATE_MAX_BYTES = 10_000_000\nCURATE_PARSE_PROCESSES = 1\n" + limits
+            + "CURATE_READ_TIMEOUT = 5.0\n")  # the 0.3 s replies within the timeout on a loaded machine too
         with caplog.at_level(logging.WARNING):
             result = curate(load_settings(root), date=DATE)
     (said,) = [r.getMessage() for r in caplog.records if "bomb.xml" in r.getMessage()]

@@ -49,16 +49,21 @@ def serving(app, port: int):
 
     server = create_server(app, host="127.0.0.1", port=port, threads=4, channel_timeout=10,
                            clear_untrusted_proxy_headers=False)  # as `openhand listen`: the app decides
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def run() -> None:  # the loop closes its own sockets, after its last select(): no other thread touches them
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+        wasyncore.close_all(server._map)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        # Closed from inside its own loop (the trigger runs the thunk there): closed from this thread, the
-        # loop's select() could still be waiting on the sockets, and fail with EBADF.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        server.task_dispatcher.shutdown()  # the requests' threads first, while the loop still writes their replies
+        stop.set()
         thread.join(timeout=10)
-        server.task_dispatcher.shutdown()
 
 
 def start_listen(project: Path, port: int, env: dict[str, str], timeout: float = 60) -> subprocess.Popen:
