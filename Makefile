@@ -117,7 +117,7 @@ inbox: $(STAMP) ## Read the list's mailbox: mailto: unsubscribes, bounces, compl
 	"$(OPENHAND)" --settings "$(PUBLISHCONF)" inbox $(ARGS)
 
 test: $(STAMP) ## Run the whole test suite (TEST_JOBS=2 workers; TEST_JOBS=0 in this one process)
-	"$(BIN)/python" -m pytest -n $(TEST_JOBS) --dist loadscope $(PYTEST_ARGS)
+	"$(BIN)/python" -m pytest -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff and mypy (configured in pyproject.toml)
 	"$(BIN)/ruff" check plugins tests bench

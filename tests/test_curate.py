@@ -25,7 +25,7 @@ from curator.curation.tracking import tracking_params
 from curator.model.issues import load_issue
 from curator.model.niches import load_niche
 from support.feedserver import FeedServer, load_settings, make_project, niche_text, rss
-from support.project import OPENHAND, ROOT, copy_project, openhand, write
+from support.project import OPENHAND, ROOT, copy_project, openhand, start_openhand, write
 
 DATE = dt.date(2026, 11, 22)
 
@@ -156,7 +156,6 @@ def test_configuration_errors_exit_2_naming_the_file_and_field(tmp_path, args, n
 def test_a_kill_mid_run_never_leaves_a_half_written_file(tmp_path):
     root = local_project(tmp_path, n_feeds=30, entries=20)
     draft = root / "content" / "newsletters" / "shop" / "2026-11-22.md"
-    command = [str(OPENHAND), "--settings", "pelicanconf.py", "curate", "--date", "2026-11-22"]
     # Kills land inside a run however fast this machine is: measured runs, cold (no cache) and warm.
     took = {}
     for kind in ("cold", "warm"):
@@ -170,7 +169,7 @@ def test_a_kill_mid_run_never_leaves_a_half_written_file(tmp_path):
         kind = "cold" if n % 2 else "warm"
         if kind == "cold":
             shutil.rmtree(root / "cache", ignore_errors=True)
-        proc = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = start_openhand(root, "curate", "--date", "2026-11-22")
         time.sleep(rng.uniform(0.1, 0.9) * took[kind])
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)

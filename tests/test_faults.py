@@ -23,7 +23,7 @@ import pytest
 from curator.curation import fetch
 from curator.model.issues import load_issue
 from support.feedserver import FeedServer, make_project, niche_text, rss
-from support.project import OPENHAND, openhand, write
+from support.project import OPENHAND, openhand, start_openhand, write
 
 DATE = dt.date(2026, 11, 22)
 EARLIER = DATE - dt.timedelta(days=31)
@@ -125,8 +125,7 @@ def test_sigkill_at_random_points_never_leaves_a_half_file_and_the_next_run_succ
             draft(root, niche).unlink(missing_ok=True)
         if run % 3 == 0:
             shutil.rmtree(root / "cache", ignore_errors=True)  # some runs fetch everything, some get 304s
-        proc = subprocess.Popen([str(OPENHAND), "--settings", "pelicanconf.py", "curate", "--date", DATE.isoformat()],
-                                cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = start_openhand(root, "curate", "--date", DATE.isoformat())
         time.sleep(rng.uniform(0.05, full * 1.1))
         proc.send_signal(signal.SIGKILL)
         killed += proc.wait() == -signal.SIGKILL

@@ -62,6 +62,43 @@ def openhand(project: Path, *args: str, check: bool = True, env: dict[str, str] 
                 f"openhand {' '.join(args)}")
 
 
+class Forked:
+    """A run started by start_forked, with the part of subprocess.Popen the kill tests use."""
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.005)
+        return self.returncode  # type: ignore[return-value]  # set by poll
+
+
+def start_openhand(project: Path, *args: str, env: dict[str, str] | None = None) -> Forked | subprocess.Popen:
+    """`openhand --settings pelicanconf.py ARGS` started and not waited for, output discarded: forked as
+    openhand() forks, or with OPENHAND_TEST_FORK=0 the installed command."""
+    argv = ["--settings", "pelicanconf.py", *args]
+    env = {**os.environ, **WIDE, **(env or {})}
+    if not FORK:
+        return subprocess.Popen([str(OPENHAND), *argv], cwd=project, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    return Forked(start_forked(_openhand_main, "openhand", argv, project, env))
+
+
 def _run(name: str, main, script: Path, argv: list[str], project: Path, env: dict[str, str] | None,
          timeout: float, fork: bool, check: bool, what: str) -> subprocess.CompletedProcess:
     """`name argv` in the project, forked (run_forked) or as the installed script; with check, a failure
@@ -105,45 +142,9 @@ def run_forked(main, name: str, argv: list[str], cwd: Path, env: dict[str, str],
     command line, folder, environment, exit code, stdout and stderr, without starting Python and importing
     Pelican again (a tenth of a second or more a run, ~90 runs). The child keeps nothing: Pelican's global
     logging state, its message de-duplication and the plugin's caches end with it, as with a subprocess.
-    What is under test being the process itself (signals, kills, the installed script) stays a subprocess."""
+    What is under test being the installed script or a new interpreter stays a subprocess."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into pytest
-            code = 1
-            try:
-                os.setpgid(0, 0)
-                os.chdir(cwd)
-                os.environ.clear()
-                os.environ.update(env)
-                null = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(null, 0)
-                os.dup2(out.fileno(), 1)
-                os.dup2(err.fileno(), 2)
-                sys.stdin = open(0, closefd=False)
-                sys.stdout = open(1, "w", closefd=False)
-                sys.stderr = open(2, "w", closefd=False)
-                sys.argv = [name, *argv]
-                for module in ("pelicanconf", "publishconf"):  # another project's, imported by an earlier test
-                    sys.modules.pop(module, None)
-                _console_as_new()
-                root = logging.getLogger()  # as a fresh interpreter has it, not as pytest's capture left it
-                for handler in list(root.handlers):
-                    root.removeHandler(handler)
-                root.setLevel(logging.WARNING)
-                code = main(argv) or 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                if not isinstance(exc.code, int | None):
-                    print(exc.code, file=sys.stderr)
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                for stream in (sys.stdout, sys.stderr):
-                    try:
-                        stream.flush()
-                    except Exception:
-                        pass
-                os._exit(code)
+        pid = start_forked(main, name, argv, cwd, env, out.fileno(), err.fileno())
         deadline = time.monotonic() + timeout
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
@@ -159,3 +160,48 @@ def run_forked(main, name: str, argv: list[str], cwd: Path, env: dict[str, str],
             f.seek(0)
             texts.append(f.read().decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n"))  # as text=True
     return subprocess.CompletedProcess([name, *argv], os.waitstatus_to_exitcode(status), texts[0], texts[1])
+
+
+def start_forked(main, name: str, argv: list[str], cwd: Path, env: dict[str, str], stdout: int | None = None,
+                 stderr: int | None = None) -> int:
+    """The fork run_forked waits for, returned as soon as it runs (its pid; output to /dev/null unless given):
+    for the tests that kill a run part-way, so that the kill lands in the run's work, not in a new
+    interpreter's start-up."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1  # the child: never returns into pytest
+    try:
+        os.setpgid(0, 0)
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(env)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null if stdout is None else stdout, 1)
+        os.dup2(null if stderr is None else stderr, 2)
+        sys.stdin = open(0, closefd=False)
+        sys.stdout = open(1, "w", closefd=False)
+        sys.stderr = open(2, "w", closefd=False)
+        sys.argv = [name, *argv]
+        for module in ("pelicanconf", "publishconf"):  # another project's, imported by an earlier test
+            sys.modules.pop(module, None)
+        _console_as_new()
+        root = logging.getLogger()  # as a fresh interpreter has it, not as pytest's capture left it
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.setLevel(logging.WARNING)
+        code = main(argv) or 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, int | None):
+            print(exc.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        os._exit(code)
