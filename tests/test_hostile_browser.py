@@ -47,6 +47,16 @@ def page(browser):
         yield page
 
 
+# Pagefind has finished a search when it says it found nothing, or when every result it shows has loaded.
+SEARCH_DONE = """() => {
+  const said = (document.querySelector('.pagefind-ui__message') || {}).textContent || '';
+  if (/^\\s*No results/.test(said)) return true;
+  const shown = document.querySelectorAll('.pagefind-ui__result').length;
+  return /results? for/.test(said) && shown > 0 && !document.querySelector('.pagefind-ui__loading')
+    && document.querySelectorAll('.pagefind-ui__result-link').length === shown;
+}"""
+
+
 def visit(page, url: str) -> str:
     response = page.goto(url)
     assert response is not None and response.ok, url
@@ -94,12 +104,9 @@ def test_email_html_runs_no_injected_code_and_loads_nothing(corpus, served, page
 @pytest.mark.parametrize("query", ["ledger", "pwned", "script", "onerror"])
 def test_searching_the_corpus_shows_results_as_text(served, page, query):
     assert visit(page, f"{served}/output/search/?q={quote(query)}") == "undefined"
-    results = page.locator(".pagefind-ui__result-link")
+    page.wait_for_function(SEARCH_DONE, timeout=15000)
     if query == "ledger":
-        results.first.wait_for(timeout=15000)
-        assert results.count() > 0
-    else:
-        page.wait_for_timeout(1500)
+        assert page.locator(".pagefind-ui__result-link").count() > 0
     assert page.evaluate(FIRE_EVENTS) == "undefined"
     assert page.locator("#search iframe, #search svg[onload], #search img[onerror]").count() == 0
     assert_nothing_ran(page, query)
