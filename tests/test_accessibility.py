@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.browser import MARKS, guarded_page, serve_project
+from support.browser import MARKS, guarded_page, serve, serve_project
 from support.project import ROOT
 from support.tools import needs
 
@@ -40,15 +40,22 @@ def site(draft_project):
         yield url
 
 
-def violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
+@pytest.fixture(scope="module")
+def axe_url():
+    """axe from a local server, not inlined: Chromium then compiles its 500 KB once, not on every page."""
+    with serve(AXE.parent) as url:
+        yield f"{url}/{AXE.name}"
+
+
+def violations(page, axe_url: str) -> list[str]:
+    page.add_script_tag(url=axe_url)
     found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
         .map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)""")  # noqa: E501 (JavaScript)
     return found
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_kind_of_page_has_no_axe_violations(site, browser, scheme):
+def test_every_kind_of_page_has_no_axe_violations(site, axe_url, browser, scheme):
     report = {}
     with guarded_page(browser) as page:
         page.emulate_media(color_scheme=scheme)
@@ -56,20 +63,20 @@ def test_every_kind_of_page_has_no_axe_violations(site, browser, scheme):
             page.goto(site + path)
             if kind == "search":
                 page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
-            found = violations(page)
+            found = violations(page, axe_url)
             if found:
                 report[kind] = found
         assert page.refused == []
     assert report == {}
 
 
-def test_axe_finds_a_violation_when_there_is_one(site, browser, tmp_path):
+def test_axe_finds_a_violation_when_there_is_one(site, axe_url, browser, tmp_path):
     """The harness itself: a page with an unlabelled field and low-contrast text must be reported."""
     with guarded_page(browser) as page:
         page.goto(site + "/about/")
         page.evaluate("""() => { const main = document.querySelector('main');
             main.insertAdjacentHTML('beforeend', '<input type="text"><p style="color:#ccc;background:#fff">faint</p>'); }""")  # noqa: E501 (JavaScript)
-        found = violations(page)
+        found = violations(page, axe_url)
     assert any(v.startswith("label ") for v in found) and any(v.startswith("color-contrast ") for v in found), found
 
 

@@ -106,7 +106,7 @@ keywords = st.lists(st.sampled_from(STEMS) | st.text(alphabet="aAsSeE19 -'\u0131
                     | st.sampled_from(["", " ", "grant  writing", "cash\tflow"]), max_size=6).map(tuple)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)  # 3000 when the lookup replaced the regexes; a regression test now
 @given(keywords, texts)
 def test_matches_agrees_with_one_regex_per_keyword(words, text):
     assert matches(words, text) == reference(words, text)
