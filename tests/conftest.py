@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 
 from support.project import build, copy_project
@@ -30,20 +35,43 @@ def pytest_runtest_setup(item):
     check_needs(item)
 
 
+def built_once(tmp_path_factory, name: str, make) -> Path:
+    """`make(folder)` run by whichever xdist worker asks first, the others waiting for it and reusing its
+    folder: for the builds no test writes to (the draft project is not one: `serve --regenerate` rebuilds it)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return make(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent / "built-once"  # this session's, shared by its workers
+    shared.mkdir(exist_ok=True)
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if make() fails
+        done = shared / f"{name}.done"
+        if not done.exists():
+            folder = shared / name
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half-way left it
+            folder.mkdir()
+            make(folder)
+            done.write_text(str(folder), encoding="utf-8")
+        return Path(done.read_text(encoding="utf-8"))
+
+
+def _built(conf: str):
+    def make(folder: Path) -> Path:
+        project = copy_project(folder)
+        build(project, conf, fork=False)  # the installed `pelican` command, end to end: most page tests read these
+        return project
+    return make
+
+
 @pytest.fixture(scope="session")
 def demo_project(tmp_path_factory):
     """The bundled demo, copied and built with pelicanconf.py (relative URLs)."""
-    project = copy_project(tmp_path_factory.mktemp("demo"))
-    build(project, fork=False)  # the installed `pelican` command, end to end: most page tests read this site
-    return project
+    return built_once(tmp_path_factory, "demo", _built("pelicanconf.py"))
 
 
 @pytest.fixture(scope="session")
 def published_project(tmp_path_factory):
     """The bundled demo built with publishconf.py (absolute URLs, feeds)."""
-    project = copy_project(tmp_path_factory.mktemp("published"))
-    build(project, "publishconf.py", fork=False)
-    return project
+    return built_once(tmp_path_factory, "published", _built("publishconf.py"))
 
 
 @pytest.fixture(scope="session")
