@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from support.once import built_once
 from support.project import build, copy_project
 from support.tools import check_needs
 
@@ -33,25 +31,6 @@ def pytest_collection_modifyitems(items):
 def pytest_runtest_setup(item):
     """A missing outside tool skips its tests, or fails them under CI=true (support/tools.py)."""
     check_needs(item)
-
-
-def built_once(tmp_path_factory, name: str, make) -> Path:
-    """`make(folder)` run by whichever xdist worker asks first, the others waiting for it and reusing its
-    folder: for the builds no test writes to (the draft project is not one: `serve --regenerate` rebuilds it)."""
-    if "PYTEST_XDIST_WORKER" not in os.environ:
-        return make(tmp_path_factory.mktemp(name))
-    shared = tmp_path_factory.getbasetemp().parent / "built-once"  # this session's, shared by its workers
-    shared.mkdir(exist_ok=True)
-    with open(shared / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if make() fails
-        done = shared / f"{name}.done"
-        if not done.exists():
-            folder = shared / name
-            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half-way left it
-            folder.mkdir()
-            make(folder)
-            done.write_text(str(folder), encoding="utf-8")
-        return Path(done.read_text(encoding="utf-8"))
 
 
 def _built(conf: str):

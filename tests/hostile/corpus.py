@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from support.feedserver import FeedServer, Route, niche_text, rss
+from support.once import built_once
 from support.project import build, copy_project, openhand, write
 
 HERE = Path(__file__).resolve().parent
@@ -201,15 +203,22 @@ def publish_and_build(corpus: Corpus) -> None:
 _BUILT: dict[str, Corpus] = {}
 
 
-def built_corpus(tmp_path_factory) -> Corpus:
-    """The corpus curated, its drafts loaded (as curated), published and built; once per test session."""
-    if "corpus" not in _BUILT:
-        from curator.model.issues import load_issue
+def _make_corpus(folder: Path) -> Path:
+    from curator.model.issues import load_issue
 
-        corpus = build_corpus(tmp_path_factory.mktemp("hostile"))
-        corpus.issues = {niche: load_issue(str(path)) for niche, path in corpus.drafts.items()}
-        publish_and_build(corpus)
-        _BUILT["corpus"] = corpus
+    corpus = build_corpus(folder)
+    corpus.issues = {niche: load_issue(str(path)) for niche, path in corpus.drafts.items()}
+    publish_and_build(corpus)
+    saved = folder / "corpus.pickle"
+    saved.write_bytes(pickle.dumps(corpus))
+    return saved
+
+
+def built_corpus(tmp_path_factory) -> Corpus:
+    """The corpus curated, its drafts loaded (as curated), published and built; once per test session, by
+    whichever worker asks first (support/once.py), the other reading what it recorded."""
+    if "corpus" not in _BUILT:
+        _BUILT["corpus"] = pickle.loads(built_once(tmp_path_factory, "hostile", _make_corpus).read_bytes())
     return _BUILT["corpus"]
 
 
