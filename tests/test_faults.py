@@ -180,11 +180,22 @@ def test_a_deleted_cache_folder_is_rebuilt_by_the_next_run(tmp_path, server):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.fixture(scope="module")
+def curated_once(tmp_path_factory):
+    """One feed per niche on a server kept for the module, curated once: each damage test damages a copy."""
+    with FeedServer() as srv:
+        root = project(tmp_path_factory.mktemp("curated-once"), srv, feeds_per_niche=1)
+        openhand(root, "curate", "--date", EARLIER.isoformat())
+        yield srv, root
+
+
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "not-utf8", "wrong-version", "entries-not-list",
                                     "a-folder", "empty"])
-def test_a_damaged_cache_file_is_rebuilt_with_a_warning(tmp_path, server, damage):
-    root = project(tmp_path, server, feeds_per_niche=1)
-    openhand(root, "curate", "--date", EARLIER.isoformat())
+def test_a_damaged_cache_file_is_rebuilt_with_a_warning(tmp_path, curated_once, damage):
+    server, curated = curated_once
+    root = tmp_path / "project"
+    shutil.copytree(curated, root, symlinks=True)
+    server.hits.clear()
     path = cache_files(root)[0]
     state = json.loads(path.read_text(encoding="utf-8"))
     url = state["location"]
