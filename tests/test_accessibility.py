@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.browser import MARKS, guarded_page, serve, serve_project
+from support.browser import MARKS, axe_violations, guarded_page, serve, serve_project
 from support.project import ROOT
 from support.tools import needs
 
@@ -51,16 +51,6 @@ def axe_url():
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 
 
-def violations(page, axe_url: str, rules: list[str] | None = None) -> list[str]:
-    if not page.evaluate("() => typeof axe !== 'undefined'"):
-        page.add_script_tag(url=axe_url)
-    options = {"resultTypes": ["violations"], **({"runOnly": {"type": "rule", "values": rules}} if rules else {})}
-    found = page.evaluate("""async (options) => (await axe.run(document, options)).violations
-        .map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)""",  # noqa: E501 (JavaScript)
-                          options)
-    return found
-
-
 def test_every_kind_of_page_has_no_axe_violations_in_light_or_dark(site, axe_url, browser):
     """Every rule in the light scheme; then, the page switched to dark without a reload, every colour rule."""
     report = {}
@@ -72,7 +62,7 @@ def test_every_kind_of_page_has_no_axe_violations_in_light_or_dark(site, axe_url
                 page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
             for scheme, rules in (("light", None), ("dark", COLOUR_RULES)):
                 page.emulate_media(color_scheme=scheme)
-                found = violations(page, axe_url, rules)
+                found = axe_violations(page, axe_url, rules)
                 if found:
                     report[f"{kind} ({scheme})"] = found
         assert page.refused == []
@@ -85,13 +75,13 @@ def test_axe_finds_a_violation_when_there_is_one(site, axe_url, browser, tmp_pat
         page.goto(site + "/about/")
         page.evaluate("""() => { const main = document.querySelector('main');
             main.insertAdjacentHTML('beforeend', '<input type="text"><p style="color:#ccc;background:#fff">faint</p>'); }""")  # noqa: E501 (JavaScript)
-        found = violations(page, axe_url)
+        found = axe_violations(page, axe_url)
         page.evaluate("""() => { document.querySelector('main').insertAdjacentHTML('beforeend',
             '<style>@media (prefers-color-scheme: dark) { .dim-in-dark { color: #333 } }</style>' +
             '<p class="dim-in-dark">dim only in the dark</p>'); }""")
-        light = violations(page, axe_url, COLOUR_RULES)
+        light = axe_violations(page, axe_url, COLOUR_RULES)
         page.emulate_media(color_scheme="dark")
-        dark = violations(page, axe_url, COLOUR_RULES)
+        dark = axe_violations(page, axe_url, COLOUR_RULES)
     assert any(v.startswith("label ") for v in found) and any(v.startswith("color-contrast ") for v in found), found
     assert not any(".dim-in-dark" in v for v in light), light  # the dark run sees what only the dark scheme does
     assert any(v.startswith("color-contrast ") and ".dim-in-dark" in v for v in dark), dark
