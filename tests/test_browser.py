@@ -116,13 +116,15 @@ def rgb(page, variable: str) -> str:
         document.body.append(probe); const c = getComputedStyle(probe).color; probe.remove(); return c; }""", variable)
 
 
-@pytest.mark.parametrize("path", ["/", "/newsletters/dental/1/", "/search/", "/about/", "/404.html",
-                                  "/cash-flow/restaurant-prime-cost/"])
-def test_the_header_stays_on_one_line_at_1280px(served, wide, path):
-    wide.goto(served + path)
-    tops = wide.evaluate("""() => [...document.querySelectorAll('.header-inner > *, .site-nav li')]
-        .map(e => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2))""")
-    assert max(tops) - min(tops) <= 4, tops  # every item on one row, centred on the same line
+def test_the_header_stays_on_one_line_at_1280px(served, wide):
+    rows = {}  # path -> how far apart the header items' centres are
+    for path in ("/", "/newsletters/dental/1/", "/search/", "/about/", "/404.html",
+                 "/cash-flow/restaurant-prime-cost/"):
+        wide.goto(served + path)
+        tops = wide.evaluate("""() => [...document.querySelectorAll('.header-inner > *, .site-nav li')]
+            .map(e => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2))""")
+        rows[path] = max(tops) - min(tops)
+    assert all(spread <= 4 for spread in rows.values()), rows  # every item on one row, centred on the same line
 
 
 def test_a_short_page_keeps_its_footer_at_the_bottom_of_the_window(served, wide):
