@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from support.browser import MARKS, axe_violations, guarded_page, serve, serve_project
+from support.browser import AXE, MARKS, axe_violations, guarded_page, serve, serve_project
 from support.project import ROOT
 from support.tools import needs
-
-AXE = ROOT / "tests/axe/node_modules/axe-core/axe.min.js"
 
 pytestmark = [*MARKS, needs("axe-core", str(AXE) if AXE.is_file() else None, "npm ci --prefix tests/axe")]
 

