@@ -121,11 +121,11 @@ def test_the_command_serves_the_404_page_and_stops_on_ctrl_c(draft_project):
         try:
             code = proc.wait(timeout=20)
         except subprocess.TimeoutExpired:  # seen once in a loaded run: say what the process was doing
-            status = Path(f"/proc/{proc.pid}/status").read_text() if Path(f"/proc/{proc.pid}").exists() else ""
+            status = Path(f"/proc/{proc.pid}/status")
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines()) if status.exists() else {}
             proc.kill()
-            pytest.fail(f"serve did not stop on Ctrl-C; {status.partition('State:')[2].split(chr(10))[0]!r}, "
-                        f"threads {status.partition('Threads:')[2].split(chr(10))[0]!r}; stderr: "
-                        f"{proc.communicate(timeout=5)[1][-2000:]}")
+            pytest.fail(f"serve did not stop on Ctrl-C; state {fields.get('State', '?').strip()}, threads "
+                        f"{fields.get('Threads', '?').strip()}; stderr: {proc.communicate(timeout=5)[1][-2000:]}")
         assert code == 0
 
 
