@@ -81,6 +81,15 @@ def browser():
 
 
 @pytest.fixture(scope="session")
+def axe_url():
+    """axe-core from a local server, not inlined: Chromium then compiles its 500 KB once, not on every page."""
+    from support.browser import AXE, serve
+
+    with serve(AXE.parent) as url:
+        yield f"{url}/{AXE.name}"
+
+
+@pytest.fixture(scope="session")
 def postgres_server():
     """One PostgreSQL server on 127.0.0.1 for the whole session (Debian's postgresql package)."""
     from support.postgres import Postgres, binaries

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.browser import AXE, MARKS, axe_violations, guarded_page, serve, serve_project
+from support.browser import AXE, MARKS, axe_violations, guarded_page, serve_project
 from support.project import ROOT
 from support.tools import needs
 
@@ -36,13 +36,6 @@ PAGES = {
 def site(draft_project):
     with serve_project(draft_project) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def axe_url():
-    """axe from a local server, not inlined: Chromium then compiles its 500 KB once, not on every page."""
-    with serve(AXE.parent) as url:
-        yield f"{url}/{AXE.name}"
 
 
 # What the dark scheme changes is colour only: on the same page, the rules that read colours are run again.

