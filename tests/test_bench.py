@@ -170,3 +170,20 @@ def test_the_relevance_bench_reports_the_blind_set_apart_from_the_tuned_and_held
     results = relevance.run()
     assert {v[0].split("(")[1].split(")")[0] for v in relevance.verdicts(results)} == {"tuned", "held-out", "blind"}
     assert any(line.startswith("  blind     physio") for line in relevance.table(results))
+
+
+def test_the_relevance_bench_counts_a_story_an_earlier_issue_carried_as_a_repeat_and_a_zero():
+    from types import SimpleNamespace
+
+    from relevance import bench as relevance
+
+    def item(key, label, story):
+        return relevance.Item("F", {"key": key, "title": key}, label, story, 1)
+
+    pool = [item("a.example/1", 2, "s1"), item("b.example/2", 2, "s2"), item("c.example/3", 1, "s3")]
+    links = [SimpleNamespace(url=f"https://{i.entry['key']}") for i in pool[:2]]
+    fresh = relevance.measure(links, pool, 2)
+    assert fresh["precision"] == 1.0 and fresh["duplicates"] == fresh["repeats"] == 0
+    again = relevance.measure(links, pool, 2, frozenset({"s2"}))   # s2 went out last week under another URL
+    assert again["repeats"] == 1 and again["duplicates"] == 1 and again["precision"] == 0.5
+    assert again["ndcg"] < fresh["ndcg"]

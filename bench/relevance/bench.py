@@ -18,7 +18,9 @@ scorers run the same simulation: today's (frozen in legacy/) and the new one.
 
 Reported per niche and round: precision@k (share of the k links labelled >= 1),
 nDCG@k (graded gains 2^label - 1 against the best k distinct stories still
-available), and duplicate stories per draft (links beyond the first of a story).
+available), and duplicate stories per draft: links beyond the first of a story, and
+repeats, links to a story an earlier issue already carried under another title or URL
+(the editor drops those, so they count as 0s too).
 """
 
 from __future__ import annotations
@@ -167,24 +169,30 @@ def _dcg(gains: list[int]) -> float:
     return sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
 
 
-def measure(links, pool: list[Item], k: int) -> dict:
+def measure(links, pool: list[Item], k: int, sent_stories: frozenset[str] = frozenset()) -> dict:
+    """A draft's measures. A link whose story an earlier issue carried (under any title or URL) is a
+    *repeat*: the editor drops it, so it counts as a 0 and as a duplicate story."""
     by_key = {i.entry["key"]: i for i in pool}
     picked = [by_key[url_key(c.url)] for c in links]
-    labels = [i.label for i in picked]
+    labels = [0 if i.story in sent_stories else i.label for i in picked]
     best: dict[str, int] = {}
     for item in pool:
-        best[item.story] = max(best.get(item.story, 0), item.label)
+        if item.story not in sent_stories:
+            best[item.story] = max(best.get(item.story, 0), item.label)
     ideal = _dcg(sorted(best.values(), reverse=True)[:k])
+    repeats = sum(1 for i in picked if i.story in sent_stories)
     return {"k": len(picked), "precision": sum(1 for x in labels if x >= 1) / len(picked) if picked else 0.0,
             "ndcg": _dcg(labels) / ideal if ideal else 0.0,
-            "duplicates": len(picked) - len({i.story for i in picked}),
-            "picks": [(i.label, i.feed, i.entry["title"]) for i in picked]}
+            "duplicates": len(picked) - len({i.story for i in picked}) + repeats, "repeats": repeats,
+            "picks": [(label, i.feed, i.entry["title"]) for label, i in zip(labels, picked, strict=True)]}
 
 
 def simulate(corpus: NicheCorpus, scorer) -> list[dict]:
-    """Every round's draft and its measures; the editor publishes each draft minus its 0s."""
+    """Every round's draft and its measures; the editor publishes each draft minus its 0s and its repeats
+    (links to a story an earlier issue carried)."""
     issues: list[IssueFile] = []
     record = Record(corpus.niche.slug, {})
+    sent_stories: set[str] = set()
     rows = []
     for round_ in sorted(corpus.items):
         date = draft_date(round_)
@@ -197,13 +205,15 @@ def simulate(corpus: NicheCorpus, scorer) -> list[dict]:
         sent = {url_key(u) for u in sent_urls(issues)}
         pool = [i for i in ordered if i.entry["key"] not in sent]
         choice = scorer(corpus, tagged, issues, record, date)
-        row = {"round": round_, **measure(choice.links, pool, corpus.niche.max_links)}
+        row = {"round": round_, **measure(choice.links, pool, corpus.niche.max_links, frozenset(sent_stories))}
         row["why"] = [(c.title, c.why) for c in choice.links]
         rows.append(row)
         record = with_offer(record, date.isoformat(), offered_links(choice.links, choice.more))
         by_key = {i.entry["key"]: i for i in pool}
         kept = tuple(IssueLink(url=c.url, title=c.title, source=c.source, summary=c.summary, why=c.why)
-                     for c in choice.links if by_key[url_key(c.url)].label >= 1)
+                     for c in choice.links if by_key[url_key(c.url)].label >= 1
+                     and by_key[url_key(c.url)].story not in sent_stories)
+        sent_stories.update(by_key[url_key(link.url)].story for link in kept)
         issues.append(IssueFile(path=f"{corpus.niche.slug}/{date}.md", niche=corpus.niche.slug, number=round_,
                                 date=date, status="published", subject="", preheader="", intro="", links=kept,
                                 body=""))
