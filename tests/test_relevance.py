@@ -383,6 +383,50 @@ def test_near_duplicates_group_by_shared_word_pairs_but_boilerplate_and_short_te
     assert sum(len(s) == 1 for s in stories) == 8  # the shared 'appeared first on' boilerplate joins nothing
 
 
+LONG_SUMMARY = (
+    "Most denied dental claims come back for the same handful of reasons, from missing X-rays and frequency "
+    "limits to coordination of benefits. We walk through each of the five codes, what the carrier wants to see, "
+    "and the fix your front desk can make before resubmitting. Practices that check these before sending cut "
+    "their denial rate by half within a quarter, and the checklist at the end fits on one page beside the "
+    "scheduling screen.")
+EXCERPT = ("Most denied dental claims come back for the same handful of reasons, from missing X-rays and frequency "
+           "limits to coordination of benefits. Read on at the journal.")
+
+
+def test_an_aggregators_excerpt_of_a_longer_summary_is_the_same_story():
+    # The excerpt shares 0.26 of the two texts' word pairs (under STORY_JACCARD) but 0.73 of its own.
+    stories = group_titles([
+        ("Insurance claims: the five denial codes costing practices the most", LONG_SUMMARY),
+        ("Five codes behind most dental denials", EXCERPT),
+        ("Dental claims for implants: a new form this year",
+         "The carriers changed the form for implant claims this year; what to send with each one, and the "
+         "two mistakes that get an implant claim denied before anyone reads it."),
+    ])
+    assert stories == [["Insurance claims: the five denial codes costing practices the most",
+                        "Five codes behind most dental denials"], ["Dental claims for implants: a new form this year"]]
+
+
+def test_a_story_an_earlier_issue_carried_is_not_offered_again_under_another_title_or_url():
+    from curator.model.issues import IssueFile, IssueLink
+
+    n = niche(keywords=("dental", "claims"), max_links=3)
+    copy = entry("Five codes behind most dental denials", EXCERPT, url="https://b.example/five-codes")
+    other = entry("Dental claims for implants: a new form this year",
+                  "The carriers changed the form for implant claims; what to send with it.", url="https://a.example/im")
+    sent = IssueLink(url="https://a.example/denials", title="Insurance claims: the five denial codes costing "
+                     "practices the most", source="A", summary=LONG_SUMMARY)
+
+    def offered(days_ago: int) -> list[str]:
+        issue = IssueFile(path="n/x.md", niche="n", number=1, date=DATE - dt.timedelta(days=days_ago),
+                          status="published", subject="", preheader="", intro="", links=(sent,), body="")
+        opts = Options(14.0, 120.0, 5, tuple(HARD_SELL_PHRASES), "en")
+        choice = choose(n, [(n.feeds[1], copy), (n.feeds[0], other)], [], [issue], Record("n", {}), DATE, opts)
+        return [c.url for c in choice.links + choice.more]
+
+    assert offered(7) == ["https://a.example/im"]          # last week's story, under a new title and URL: out
+    assert sorted(offered(200)) == ["https://a.example/im", "https://b.example/five-codes"]  # sent over max age ago
+
+
 def group_titles(items: list[tuple[str, str]]) -> list[list[str]]:
     from curator.curation.score import Candidate
 

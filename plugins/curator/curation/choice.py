@@ -111,6 +111,7 @@ class _Run:
     learned: Learned
     options: Options
     details: dict[int, _Detail] = field(default_factory=dict)
+    sent: dict[int, Document] = field(default_factory=dict)   # by (negative) order: links issues carried
     vocab: Vocabulary | None = None
     background: Counter = field(default_factory=Counter)
     focus: dict[str, Focus] = field(default_factory=dict)
@@ -131,16 +132,18 @@ def choose(niche: Niche, tagged: list[tuple[FeedSource, Entry]], picks: list[Can
     """The draft's links and runner-ups for `date`."""
     analyzer = analyzer_for(options.lang)
     run = _Run(niche, analyzer, learn(decisions(record, issues), analyzer), options)
-    history = sent_urls([i for i in issues if i.date != date])
+    earlier = [i for i in issues if i.date != date]
+    history = sent_urls(earlier)
     context = context_texts(niche, issues, date)
     sent = {url_key(u) for u in history}
     blocked = sent | run.learned.dropped
+    carried = _carried(run, earlier, date)
     top = 2 * (niche.max_links + options.runners_up + len(picks)) + 5
     while True:  # only the best candidates are judged in full: enough of them to fill the draft
         run.details.clear()
         candidates = _score_all(run, tagged, context, date, top)
         judged = [c for c in candidates if run.details[c.order].signals is not None]
-        stories = group(candidates, lambda c: _shingles(run, c), blocked, min(top, len(judged)),
+        stories = group(candidates + carried, lambda c: _shingles(run, c), blocked, min(top, len(judged)),
                         lambda c: _rare(run, c), lambda c: _terms(run, c))
         links, more = _select(picks, stories, sent, niche, options.runners_up,
                               lambda c: run.details[c.order].signals is not None)
@@ -149,6 +152,29 @@ def choose(niche: Niche, tagged: list[tuple[FeedSource, Entry]], picks: list[Can
         top *= 4
     explained = [c if isinstance(c, Candidate) else _explain(run, c) for c in links]
     return Choice(explained, [_explain(run, s) for s in more], len(tagged), len(stories))
+
+
+def _carried(run: _Run, issues: list[IssueFile], date: dt.date) -> list[Candidate]:
+    """The links of the issues of the last CURATE_MAX_AGE_DAYS as candidates already sent: grouped with the
+    entries, they take out a story an issue carried under another title or URL (an older story's copies
+    are too old to be in the running)."""
+    since = date - dt.timedelta(days=run.options.max_age)
+    out = []
+    for issue in issues:
+        if issue.date < since:
+            continue
+        for link in issue.links:
+            order = -1 - len(run.sent)
+            run.sent[order] = document(run.analyzer, link.title, link.summary)
+            out.append(Candidate(url=link.url, title=link.title, summary=link.summary, guid="", date=None,
+                                 source=link.source, score=0.0, section="", why="", order=order, key=url_key(link.url)))
+    return out
+
+
+def _doc(run: _Run, cand: Candidate) -> Document:
+    """A candidate's terms: an entry's, or (negative order) a link an issue carried."""
+    detail = run.details.get(cand.order)
+    return detail.doc if detail is not None else run.sent[cand.order]
 
 
 @dataclass(frozen=True)
@@ -237,17 +263,17 @@ def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> l
 
 def _rare(run: _Run, cand: Candidate) -> frozenset[str]:
     """The entry's terms that few entries carry: a copy of a story shares some of them."""
-    return frozenset(t for t in run.details[cand.order].doc.tokens if run.background[t] <= STORY_COMMON)
+    return frozenset(t for t in _doc(run, cand).tokens if run.background[t] <= STORY_COMMON)
 
 
 def _terms(run: _Run, cand: Candidate):
     """The entry's terms, title then summary (an iterable, not a set: most entries need no set)."""
-    doc = run.details[cand.order].doc
+    doc = _doc(run, cand)
     return chain(doc.title, doc.summary)
 
 
 def _shingles(run: _Run, cand: Candidate) -> frozenset:
-    return run.details[cand.order].doc.shingles
+    return _doc(run, cand).shingles
 
 
 def _select(picks: list[Candidate], stories: list[Story], sent: set[str], niche: Niche,

@@ -4,7 +4,10 @@ Copies are found by the keys curation always used (canonical URL, GUID,
 normalised title) and by their words: two entries whose title + summary share
 at least `STORY_JACCARD` of their word pairs (Jaccard over 2-word shingles of
 stemmed terms, leaving out shingles so common among the entries that they are
-boilerplate) tell the same story. The best-scored copy leads; the others'
+boilerplate), or at least `STORY_CONTAINED` of the shorter one's (an aggregator's
+excerpt of a longer summary), tell the same story. The links earlier issues
+carried are grouped with the entries (choice.py): a story one of them told is
+left out whole, whatever title or URL its new copy has. The best-scored copy leads; the others'
 sources are named in its `why` ("also in: ..."), and every further source
 carrying it counts in its favour (`STORY_BONUS` per source, at most
 `STORY_MAX_SOURCES` of them).
@@ -20,7 +23,8 @@ from dataclasses import dataclass, replace
 from .score import Candidate
 from .selection import link_key, sort_key, title_key
 
-STORY_JACCARD = 0.3      # same-story copies in the corpus score 0.33-0.58; different stories at most 0.25
+STORY_JACCARD = 0.3      # same-story copies in the corpus score 0.29-0.58; different stories at most 0.25
+STORY_CONTAINED = 0.5    # ... and share 0.50-0.76 of the shorter text's shingles; different ones at most 0.43
 STORY_COMMON = 4          # a shingle in more entries than this is boilerplate ('appeared first on'), not a story
 STORY_MIN_SHINGLES = 12   # fewer distinctive shingles than this (a one-line summary): too short to tell
                           # two stories from one (e.g. "Ledger for 2025" and "Ledger for 2026"): keys decide
@@ -127,15 +131,18 @@ class _Grouping:
         return url, guid, title, story
 
     def _similar(self, mine: frozenset) -> int | None:
-        """The story one of whose leaders shares the most (at least STORY_JACCARD) of its shingles
-        with `mine`; of equals, the first."""
-        best, best_value, size = None, STORY_JACCARD, len(mine)
+        """The story one of whose leaders shares the most of its shingles with `mine`: at least
+        STORY_JACCARD of the two together, or STORY_CONTAINED of the shorter one's (an excerpt, or a
+        rewrite that kept much of a shorter text); of equals, the first."""
+        best, best_value, size = None, 0.0, len(mine)
         for story, other in self.shingled:
             common = len(mine & other)
             if not common:
                 continue
             value = common / (size + len(other) - common)
-            if value > best_value or (best is None and value == best_value):
+            if value < STORY_JACCARD and common < STORY_CONTAINED * min(size, len(other)):
+                continue
+            if best is None or value > best_value:
                 best, best_value = story, value
         return best
 
