@@ -19,7 +19,7 @@ import heapq
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..model.issues import IssueFile, sent_urls
 from ..model.niches import FeedSource, Niche
@@ -89,9 +89,9 @@ class Choice:
     kept: int = 0          # stories left once filters, history and dropped links are applied
 
 
-@dataclass(frozen=True)
-class _Detail:
-    """What an entry's score rests on, kept to explain the few links a draft shows."""
+class _Detail(NamedTuple):
+    """What an entry's score rests on, kept to explain the few links a draft shows (a NamedTuple: one is made
+    for every entry seen, and a frozen dataclass takes five times as long to build)."""
 
     doc: Document
     match: Match
@@ -177,9 +177,8 @@ def _doc(run: _Run, cand: Candidate) -> Document:
     return detail.doc if detail is not None else run.sent[cand.order]
 
 
-@dataclass(frozen=True)
-class _Entry:
-    """An entry still in the running: not excluded, not too old."""
+class _Entry(NamedTuple):
+    """An entry still in the running: not excluded, not too old (a NamedTuple, as _Detail)."""
 
     order: int
     feed: FeedSource
