@@ -77,23 +77,41 @@ class Vocabulary:
         return frozenset(self.heads)
 
 
-@dataclass(frozen=True)
 class Document:
-    """An entry's two fields as index terms."""
+    """An entry's two fields as index terms. A small slotted class, not a frozen dataclass with
+    cached_property: one is made (and its set of terms read) for every entry seen, and in Python 3.11
+    cached_property takes a lock on first access."""
 
-    title: tuple[str, ...]
-    summary: tuple[str, ...]
+    __slots__ = ("title", "summary", "_tokens", "_shingles")
 
-    @cached_property
+    def __init__(self, title: tuple[str, ...], summary: tuple[str, ...]):
+        self.title, self.summary = title, summary
+        self._tokens: frozenset[str] | None = None
+        self._shingles: frozenset | None = None
+
+    def __repr__(self) -> str:
+        return f"Document(title={self.title!r}, summary={self.summary!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Document) and (self.title, self.summary) == (other.title, other.summary)
+
+    def __hash__(self) -> int:
+        return hash((self.title, self.summary))
+
+    @property
     def tokens(self) -> frozenset[str]:
         """The set of its terms (no per-term counts: the few vocabulary terms an entry holds are
         counted where found, tuple.count in C, instead of counting its every term)."""
-        return frozenset(self.title).union(self.summary)
+        if self._tokens is None:
+            self._tokens = frozenset(self.title).union(self.summary)
+        return self._tokens
 
-    @cached_property
+    @property
     def shingles(self) -> frozenset:
         """Its 2-term shingles (title and summary), for finding the same story elsewhere."""
-        return shingles(self.title + self.summary)
+        if self._shingles is None:
+            self._shingles = shingles(self.title + self.summary)
+        return self._shingles
 
 
 class Match(NamedTuple):
