@@ -60,8 +60,9 @@ def _class(chars: list[int]) -> str:
 @functools.cache
 def _spaced() -> re.Pattern[str]:
     """A letter of a script written with spaces: a word letter that is none of those scripts' letters. Built on
-    first use (naming all 1.1 million code points takes ~1.5 s, which every xdist worker paid collecting this file)."""
-    named_unspaced = _class([c for c in range(0x110000) if unspaced(chr(c))])
+    first use (naming the code points takes a second, which every xdist worker paid collecting this file)."""
+    # Planes 4-16 hold no letter of these scripts (4-13 are unassigned; 14-16 are tags, selectors, private use).
+    named_unspaced = _class([c for c in range(0x40000) if unspaced(chr(c))])
     return re.compile(f"[^\\W{named_unspaced}]", re.I)
 
 
@@ -122,7 +123,7 @@ def test_matches_agrees_on_arbitrary_unicode(words, text):
     assert matches(words, text) == reference(words, text)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)  # checks the reference above, not the matcher: fewer examples
 @given(keywords, texts | st.text(max_size=40))
 def test_in_scripts_with_spaces_a_match_is_what_it_always_was(words, text):
     if not any(unspaced(ch) for ch in text + "".join(words)):
