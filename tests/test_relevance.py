@@ -406,6 +406,18 @@ def test_an_aggregators_excerpt_of_a_longer_summary_is_the_same_story():
                         "Five codes behind most dental denials"], ["Dental claims for implants: a new form this year"]]
 
 
+def test_a_wire_story_carried_by_more_feeds_than_boilerplate_is_still_one_story():
+    # Seven feeds carry the same text under their own titles: its word pairs are in more entries than
+    # STORY_COMMON, the count that marks boilerplate, so only comparing the whole texts finds the copies.
+    implants = ("Dental claims for implants: a new form this year",
+                "The carriers changed the form for implant claims this year; what to send with each one, and the "
+                "two mistakes that get an implant claim denied before anyone reads it.")
+    copies = [(f"{paper}: the five denial codes", LONG_SUMMARY)
+              for paper in ("Gazette", "Herald", "Courier", "Tribune", "Ledger", "Post", "Times")]
+    stories = group_titles([*copies, implants])
+    assert stories == [[title for title, _ in copies], [implants[0]]]
+
+
 def test_a_story_an_earlier_issue_carried_is_not_offered_again_under_another_title_or_url():
     from curator.model.issues import IssueFile, IssueLink
 

@@ -5,7 +5,9 @@ normalised title) and by their words: two entries whose title + summary share
 at least `STORY_JACCARD` of their word pairs (Jaccard over 2-word shingles of
 stemmed terms, leaving out shingles so common among the entries that they are
 boilerplate), or at least `STORY_CONTAINED` of the shorter one's (an aggregator's
-excerpt of a longer summary), tell the same story. The links earlier issues
+excerpt of a longer summary), tell the same story. A story carried by more feeds
+than that makes its own word pairs common: long texts most of whose pairs are common
+are also compared whole, and `STORY_SAME_TEXT` of them alike is one story. The links earlier issues
 carried are grouped with the entries (choice.py): a story one of them told is
 left out whole, whatever title or URL its new copy has. The best-scored copy leads; the others'
 sources are named in its `why` ("also in: ..."), and every further source
@@ -28,6 +30,9 @@ STORY_CONTAINED = 0.5    # ... and share 0.50-0.76 of the shorter text's shingle
 STORY_COMMON = 4          # a shingle in more entries than this is boilerplate ('appeared first on'), not a story
 STORY_MIN_SHINGLES = 12   # fewer distinctive shingles than this (a one-line summary): too short to tell
                           # two stories from one (e.g. "Ledger for 2025" and "Ledger for 2026"): keys decide
+STORY_SAME_TEXT = 0.8     # ... but a long text (STORY_SAME_MIN shingles or more) most of whose shingles are common
+STORY_SAME_MIN = 24       # is compared whole: a wire story carried by more feeds than STORY_COMMON makes its own
+                          # shingles common, and copies sharing this much of them are one text, not boilerplate
 STORY_BONUS = 0.1
 STORY_MAX_SOURCES = 3
 
@@ -116,6 +121,7 @@ class _Grouping:
         self.by_guid: dict[str, int] = {}
         self.by_title: dict[str, int] = {}
         self.shingled: list[tuple[int, frozenset]] = []   # (story, a leader's distinctive shingles)
+        self.whole: list[tuple[int, frozenset]] = []      # (story, all shingles of a leader mostly common)
 
     def _distinct(self, mine: frozenset) -> frozenset:
         mine = mine - self.common if self.common and mine else mine
@@ -146,6 +152,20 @@ class _Grouping:
                 best, best_value = story, value
         return best
 
+    @staticmethod
+    def _mostly_common(mine: frozenset, distinct: frozenset) -> bool:
+        return len(mine) >= STORY_SAME_MIN and len(distinct) * 2 < len(mine)
+
+    def _same_text(self, mine: frozenset) -> int | None:
+        """The story of a leader whose whole text (every shingle) is STORY_SAME_TEXT like this one's."""
+        best, best_value = None, STORY_SAME_TEXT
+        for story, other in self.whole:
+            common = len(mine & other)
+            value = common / (len(mine) + len(other) - common)
+            if value >= best_value and (best is None or value > best_value):
+                best, best_value = story, value
+        return best
+
     def _put(self, story: int, cand: Candidate, url: str, guid: str, title: str) -> None:
         self.members[story].append(cand)
         self.by_url.setdefault(url, story)
@@ -157,22 +177,29 @@ class _Grouping:
     def add(self, cand: Candidate, mine: frozenset) -> None:
         """A leader: a copy of a story already found, or a story of its own."""
         url, guid, title, story = self._keyed(cand)
-        mine = self._distinct(mine)
-        if story is None and mine:
-            story = self._similar(mine)
+        distinct = self._distinct(mine)
+        whole = self._mostly_common(mine, distinct)
+        if story is None and distinct:
+            story = self._similar(distinct)
+        if story is None and whole:
+            story = self._same_text(mine)
         if story is None:
             story = len(self.members)
             self.members.append([])
         self._put(story, cand, url, guid, title)
-        if mine:
-            self.shingled.append((story, mine))
+        if distinct:
+            self.shingled.append((story, distinct))
+        if whole:
+            self.whole.append((story, mine))
 
     def join(self, cand: Candidate, mine: frozenset) -> None:
         """Any other entry: a copy of a story found, or left out (its shingles are compared with the
         leaders' only)."""
         url, guid, title, story = self._keyed(cand)
         if story is None and mine:
-            mine = self._distinct(mine)
-            story = self._similar(mine) if mine else None
+            distinct = self._distinct(mine)
+            story = self._similar(distinct) if distinct else None
+            if story is None and self.whole and self._mostly_common(mine, distinct):
+                story = self._same_text(mine)
         if story is not None:
             self._put(story, cand, url, guid, title)
