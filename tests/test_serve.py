@@ -84,9 +84,10 @@ def test_nothing_outside_the_served_folders_is_reachable(site, draft_project):
 
 
 def start(project: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    # PYTHONFAULTHANDLER: a serve that hangs prints where each of its threads is when sent SIGABRT.
     proc = subprocess.Popen([str(OPENHAND), "--settings", "pelicanconf.py", "serve", "--port", "0", *args],
                             cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **WIDE})
+                            env={**os.environ, **WIDE, "PYTHONFAULTHANDLER": "1"})
     line = proc.stdout.readline()
     match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
     assert match, line + proc.stderr.read()
@@ -120,12 +121,18 @@ def test_the_command_serves_the_404_page_and_stops_on_ctrl_c(draft_project):
         proc.send_signal(signal.SIGINT)
         try:
             code = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:  # seen once in a loaded run: say what the process was doing
+        except subprocess.TimeoutExpired:  # seen twice in loaded full runs: say what the process was doing
             status = Path(f"/proc/{proc.pid}/status")
             fields = dict(line.split(":", 1) for line in status.read_text().splitlines()) if status.exists() else {}
-            proc.kill()
-            pytest.fail(f"serve did not stop on Ctrl-C; state {fields.get('State', '?').strip()}, threads "
-                        f"{fields.get('Threads', '?').strip()}; stderr: {proc.communicate(timeout=5)[1][-2000:]}")
+            shown = ", ".join(f"{k} {fields[k].strip()}" for k in ("State", "Threads", "SigBlk", "SigIgn", "SigCgt")
+                              if k in fields)
+            proc.send_signal(signal.SIGABRT)  # faulthandler's dump of every thread's stack, then the process dies
+            try:
+                err = proc.communicate(timeout=10)[1]
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                err = proc.communicate(timeout=5)[1]
+            pytest.fail(f"serve did not stop on Ctrl-C ({shown}); stderr: {err[-4000:]}")
         assert code == 0
 
 
