@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from .delivery.database import StateError
@@ -154,6 +156,10 @@ def _settings_path(value: str | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C stops every command, `serve` and `listen` included, even when started where SIGINT is ignored
+        # (a script's background job): Python keeps an inherited SIG_IGN and would never raise KeyboardInterrupt.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
     try:
