@@ -140,17 +140,7 @@ class _Grouping:
         """The story one of whose leaders shares the most of its shingles with `mine`: at least
         STORY_JACCARD of the two together, or STORY_CONTAINED of the shorter one's (an excerpt, or a
         rewrite that kept much of a shorter text); of equals, the first."""
-        best, best_value, size = None, 0.0, len(mine)
-        for story, other in self.shingled:
-            common = len(mine & other)
-            if not common:
-                continue
-            value = common / (size + len(other) - common)
-            if value < STORY_JACCARD and common < STORY_CONTAINED * min(size, len(other)):
-                continue
-            if best is None or value > best_value:
-                best, best_value = story, value
-        return best
+        return _most_alike(self.shingled, mine, STORY_JACCARD, STORY_CONTAINED)
 
     @staticmethod
     def _mostly_common(mine: frozenset, distinct: frozenset) -> bool:
@@ -158,13 +148,7 @@ class _Grouping:
 
     def _same_text(self, mine: frozenset) -> int | None:
         """The story of a leader whose whole text (every shingle) is STORY_SAME_TEXT like this one's."""
-        best, best_value = None, STORY_SAME_TEXT
-        for story, other in self.whole:
-            common = len(mine & other)
-            value = common / (len(mine) + len(other) - common)
-            if value >= best_value and (best is None or value > best_value):
-                best, best_value = story, value
-        return best
+        return _most_alike(self.whole, mine, STORY_SAME_TEXT, float("inf"))
 
     def _put(self, story: int, cand: Candidate, url: str, guid: str, title: str) -> None:
         self.members[story].append(cand)
@@ -203,3 +187,20 @@ class _Grouping:
                 story = self._same_text(mine)
         if story is not None:
             self._put(story, cand, url, guid, title)
+
+
+def _most_alike(leaders: list[tuple[int, frozenset]], mine: frozenset, jaccard: float,
+                contained: float) -> int | None:
+    """The story of the leader most like `mine` (by Jaccard) among those sharing at least `jaccard` of the
+    two sets together or `contained` of the smaller one; of equals, the first; None when none does."""
+    best, best_value, size = None, 0.0, len(mine)
+    for story, other in leaders:
+        common = len(mine & other)
+        if not common:
+            continue
+        value = common / (size + len(other) - common)
+        if value < jaccard and common < contained * min(size, len(other)):
+            continue
+        if best is None or value > best_value:
+            best, best_value = story, value
+    return best
