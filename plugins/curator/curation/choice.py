@@ -327,15 +327,16 @@ def _explain(run: _Run, story: Story) -> Candidate:
     m = d.match
     parts = ["" if d.has_keywords else "the niche has no keywords"]
     if d.has_keywords:
-        if m.in_title:
-            parts.append(f"matches {', '.join(map(repr, m.in_title))} in the title")
-        if m.in_summary:
-            parts.append(f"matches {', '.join(map(repr, m.in_summary))} in the summary")
-        if m.context:
+        in_title, in_summary, context = m.in_title, m.in_summary, m.context   # each worked out on every read
+        if in_title:
+            parts.append(f"matches {', '.join(map(repr, in_title))} in the title")
+        if in_summary:
+            parts.append(f"matches {', '.join(map(repr, in_summary))} in the summary")
+        if context:
             words = run.analyzer.surface(f"{lead.title} {lead.summary}")
             shown: list[str] = []
             covered: set[str] = set()
-            for label in m.context:  # strongest first; a word already inside a shown phrase is not repeated
+            for label in context:  # strongest first; a word already inside a shown phrase is not repeated
                 if len(shown) == CONTEXT_WORDS_SHOWN or set(label.split()) <= covered:
                     continue
                 covered.update(label.split())
