@@ -210,10 +210,11 @@ def simulate(corpus: NicheCorpus, scorer) -> list[dict]:
         rows.append(row)
         record = with_offer(record, date.isoformat(), offered_links(choice.links, choice.more))
         by_key = {i.entry["key"]: i for i in pool}
+        published = [(c, item) for c in choice.links
+                     if (item := by_key[url_key(c.url)]).label >= 1 and item.story not in sent_stories]
         kept = tuple(IssueLink(url=c.url, title=c.title, source=c.source, summary=c.summary, why=c.why)
-                     for c in choice.links if by_key[url_key(c.url)].label >= 1
-                     and by_key[url_key(c.url)].story not in sent_stories)
-        sent_stories.update(by_key[url_key(link.url)].story for link in kept)
+                     for c, _ in published)
+        sent_stories.update(item.story for _, item in published)
         issues.append(IssueFile(path=f"{corpus.niche.slug}/{date}.md", niche=corpus.niche.slug, number=round_,
                                 date=date, status="published", subject="", preheader="", intro="", links=kept,
                                 body=""))
