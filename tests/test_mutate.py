@@ -68,12 +68,16 @@ def kinds(found) -> list[tuple[str, str]]:
     return sorted((m.where, m.kind) for m in found)
 
 
+HANG_TIMEOUT = 5.0
+
+
 def test_a_test_that_notices_kills_one_that_does_not_lets_survive_and_a_hang_times_out(tiny):
     (tiny / "test_strong.py").write_text(STRONG)
     (tiny / "test_weak.py").write_text(WEAK)
     path = tiny / "tinypkg" / "core.py"
-    # 0 * 3600 -> 1 * 3600 sleeps an hour; every other mutant's run takes a fraction of a second.
-    strong = mutate.run_module("tinypkg.core", path, [str(tiny / "test_strong.py")], jobs=2, timeout=2)
+    # 0 * 3600 -> 1 * 3600 sleeps an hour; every other mutant's run takes a fraction of a second, but over
+    # 2 s on a loaded machine (one was timed out at 2 s in a full run there): HANG_TIMEOUT leaves room.
+    strong = mutate.run_module("tinypkg.core", path, [str(tiny / "test_strong.py")], jobs=2, timeout=HANG_TIMEOUT)
     assert kinds(strong.timed_out) == [("nap", "0 -> 1")]
     assert kinds(strong.survived) == [("clamp", "< -> <="), ("nap", "* -> /"), ("nap", "3600 -> 3601"),
                                       ("nap", "statement removed")]  # none changes what the test sees
@@ -84,7 +88,7 @@ def test_a_test_that_notices_kills_one_that_does_not_lets_survive_and_a_hang_tim
 
     equivalent = {m.key: "the same behaviour" for m in strong.survived}
     equivalent.update({m.key: "sleeps" for m in strong.timed_out})
-    weak = mutate.run_module("tinypkg.core", path, [str(tiny / "test_weak.py")], jobs=2, timeout=2,
+    weak = mutate.run_module("tinypkg.core", path, [str(tiny / "test_weak.py")], jobs=2, timeout=HANG_TIMEOUT,
                              equivalent=equivalent)
     assert len(weak.equivalent) == 5
     # percent(5) == 5 never reaches the lower bound, and nap() is not called at all.
