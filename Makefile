@@ -119,6 +119,9 @@ inbox: $(STAMP) ## Read the list's mailbox: mailto: unsubscribes, bounces, compl
 test: $(STAMP) ## Run the whole test suite (TEST_JOBS=2 workers; TEST_JOBS=0 in this one process)
 	"$(BIN)/python" -m pytest -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
+fuzz: $(STAMP) ## The property tests on their whole example budgets (make test runs a quarter of each)
+	OPENHAND_FUZZ=1 "$(BIN)/python" -m pytest -n $(TEST_JOBS) -m hypothesis $(PYTEST_ARGS)
+
 lint: $(STAMP) ## ruff and mypy (configured in pyproject.toml)
 	"$(BIN)/ruff" check plugins tests bench
 	"$(BIN)/mypy"
@@ -129,5 +132,5 @@ mutate: $(STAMP) ## Mutation testing: the kill rate of each module's tests (slow
 bench: $(STAMP) ## Measure curation, build, sending and the list endpoint against their targets
 	"$(BIN)/python" bench/run.py
 
-.PHONY: help install html clean regenerate serve serve-global devserver devserver-global publish rsync_upload \
+.PHONY: help install fuzz html clean regenerate serve serve-global devserver devserver-global publish rsync_upload \
 	check curate send listen inbox test lint mutate bench

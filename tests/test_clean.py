@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from curator.curation.clean import absolute_link, clean_entry, cut_words, plain_text
 from curator.curation.parse import parse_feed
+from support.budget import examples
 
 TESTS = Path(__file__).resolve().parent
 
@@ -101,7 +102,7 @@ def test_bad_dates_never_crash_and_become_none():
     assert dates == [None, None, None, "2026-11-16T10:00:00+00:00"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(max_size=300))
 def test_cleaned_text_round_trips_through_yaml(text):
     out = plain_text(text)
@@ -152,7 +153,7 @@ def test_buffered_parsing_reads_every_feed_as_feedparser_alone_does(path, monkey
     assert parse_feed(body, {}) == buffered
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.tuples(st.text(max_size=60), st.text(max_size=300), st.booleans()), min_size=1, max_size=5))
 def test_buffered_parsing_keeps_every_character_of_escaped_and_cdata_summaries(items):
     def text(value: str, cdata: bool) -> str:

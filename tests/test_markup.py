@@ -9,6 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from curator.model import markup
+from support.budget import examples
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,7 +31,7 @@ CONFIGS = {
 ALPHABET = "abcXYZéü中 0123456789 ,.;:!?()%/+=@$€£-" + "'\"*_`[]<>&#\\|~{}\n\t^"
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.text(ALPHABET, min_size=1, max_size=40), st.sampled_from(sorted(CONFIGS)))
 @example("Why it helps: it is short.", "demo")
 @example("1990s tax rules (and 2 more), 50% off? No: 5/7 = 0.71!", "demo")

@@ -35,6 +35,7 @@ from curator.model import documents
 from curator.model.documents import loads
 from curator.model.issues import load_issue
 from curator.model.niches import load_niche
+from support.budget import examples
 from support.feedserver import niche_text
 from support.project import write
 
@@ -61,7 +62,7 @@ hostile_text = st.one_of(markup, tags, st.lists(st.one_of(tags, markup), max_siz
                          st.text(max_size=200))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.text(max_size=300).map(lambda t: t.replace("<", "").replace("&", "")))
 def test_text_without_tags_or_entities_takes_the_short_path_to_the_same_result(text):
     assert plain_text(text) == clean._plain_markup(text)
@@ -78,7 +79,7 @@ def assert_no_markup(out: str) -> None:
     assert out == out.strip()
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(hostile_text)
 @example("&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;")
 @example("<scr<script>ipt>alert(1)</scr</script>ipt>")
@@ -129,7 +130,7 @@ ordinary_markup = st.recursive(words | st.sampled_from(["<br>", '<img src="x.png
                                ordinary, max_leaves=25)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(ordinary_markup, min_size=1, max_size=12).map("".join))
 def test_ordinary_markup_cleans_to_the_text_it_always_did(text):
     """Flattening before the sanitiser keeps the sanitiser linear; on markup nested as feeds nest it
@@ -149,7 +150,7 @@ tag_soup = st.lists(st.one_of(
     words, st.sampled_from(["<br>", "<img src=x>", "<hr>", " ", "\n"])), max_size=60).map("".join)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(tag_soup)
 @example("<b>x<p>y</b>z</p>")
 @example("<pre>\nledger</pre><pre>\r\nx")
@@ -179,7 +180,7 @@ def shop(tmp_path_factory):
     return load_niche(str(path)), folder
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(title=any_text, note=any_text, summary=any_text, why=any_text, source=any_text)
 @example(
     title="---\nstatus: published\n---", note="a: b\n- c", summary="#", why="'\"", source="!!python/object:os.system"
@@ -207,7 +208,7 @@ def test_the_draft_writer_round_trips_any_title_and_note(shop, title, note, summ
     assert issue.status == "draft" and issue.number == 3
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.dictionaries(st.sampled_from(["title", "note", "why", "links"]),
                        st.one_of(any_text, st.lists(st.dictionaries(st.sampled_from(["url", "note"]), any_text),
                                                     max_size=3), st.integers(), st.none())))
@@ -221,7 +222,7 @@ def test_drafts_are_written_as_the_python_yaml_emitter_writes_them(meta):
     assert loads(documents.dumps(meta), "x.md").metadata == meta
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=400))
 @example("From the editor\n.\n. \nend=  \t\nx" + "y" * 200)
 def test_an_email_carries_any_text_exactly_in_short_ascii_lines(text):
@@ -232,7 +233,7 @@ def test_an_email_carries_any_text_exactly_in_short_ascii_lines(text):
     assert msg.get_body(("html",)).get_content().replace("\r\n", "\n") == text + "<p>"
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.lists(st.one_of(st.text(max_size=90), st.sampled_from([" ", "  ", "\n", "a-b", "\xa0", "\u3000", "x" * 80])),
                 max_size=40).map("".join),
        st.sampled_from(["", "- ", "[12] "]))
@@ -255,7 +256,7 @@ raw_entries = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(raw_entries, max_size=4))
 @example([{"title": "", "summary": "&amp;lt;/>", "guid": "", "link": "https://a.example/p?id=1", "date": None}])
 def test_entries_reused_from_the_cache_keep_their_links_and_stay_plain(raws):
@@ -270,7 +271,7 @@ def test_entries_reused_from_the_cache_keep_their_links_and_stay_plain(raws):
             assert after[key] == before[key] or "&" in before[key]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(any_text, any_text)
 @example("History of the <blink> tag", "Ann Example <ann@example.org> &amp; <script>x</script>")
 def test_a_text_field_is_kept_as_the_feed_wrote_it_and_again_when_reused_from_the_cache(title, summary):

@@ -22,6 +22,7 @@ from curator.curation.score import (
     parse_date,
     reference_time,
 )
+from support.budget import examples
 
 # Scripts written without spaces between words, by the names Unicode gives their letters.
 UNSPACED_NAMES = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "CJK RADICAL", "KANGXI RADICAL",
@@ -111,19 +112,19 @@ keywords = st.lists(st.sampled_from(STEMS) | st.text(alphabet="aAsSeE19 -'\u0131
                     | st.sampled_from(["", " ", "grant  writing", "cash\tflow"]), max_size=6).map(tuple)
 
 
-@settings(max_examples=1500, deadline=None)  # 3000 when the lookup replaced the regexes; a regression test now
+@settings(max_examples=examples(1500), deadline=None)  # 3000 when the lookup replaced the regexes
 @given(keywords, texts)
 def test_matches_agrees_with_one_regex_per_keyword(words, text):
     assert matches(words, text) == reference(words, text)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(keywords, st.text(max_size=40))
 def test_matches_agrees_on_arbitrary_unicode(words, text):
     assert matches(words, text) == reference(words, text)
 
 
-@settings(max_examples=300, deadline=None)  # checks the reference above, not the matcher: fewer examples
+@settings(max_examples=examples(300), deadline=None)  # checks the reference above, not the matcher: fewer examples
 @given(keywords, texts | st.text(max_size=40))
 def test_in_scripts_with_spaces_a_match_is_what_it_always_was(words, text):
     if not any(unspaced(ch) for ch in text + "".join(words)):

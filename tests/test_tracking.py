@@ -17,6 +17,7 @@ from curator.curation.tracking import (
     unwrap_redirect,
     web_url,
 )
+from support.budget import examples
 
 
 @pytest.mark.parametrize(
@@ -89,7 +90,7 @@ urls = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(urls)
 def test_cleaning_is_idempotent_adds_nothing_and_leaves_clean_links_alone(url):
     once = clean_link(url)
@@ -103,7 +104,7 @@ def test_cleaning_is_idempotent_adds_nothing_and_leaves_clean_links_alone(url):
         assert once == url
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=40) | st.builds(lambda s, rest: s + rest, st.sampled_from(["HTTP://", "HtTpS://", "https://"]),
                                         st.text(max_size=30)))
 def test_anything_at_all_comes_out_as_http_or_nothing(text):
