@@ -24,14 +24,22 @@ def test_chromium_is_found_by_playwrights_variable_first(tmp_path, monkeypatch):
     assert tools.find_chromium() is None  # a wrong setting is not silently replaced
 
 
-@pytest.mark.parametrize("name", ["chromium", "chromium-browser"])
-def test_chromium_is_found_on_the_path_under_either_name(tmp_path, monkeypatch, name):
+@pytest.mark.parametrize("name", ["chromium-headless-shell", "chromium", "chromium-browser"])
+def test_chromium_is_found_on_the_path_under_any_of_its_names(tmp_path, monkeypatch, name):
     executable(tmp_path / name)
     monkeypatch.delenv("PLAYWRIGHT_CHROMIUM_EXECUTABLE", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert tools.find_chromium() == str(tmp_path / name)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert tools.find_chromium() is None
+
+
+def test_the_headless_shell_is_chosen_over_the_whole_browser(tmp_path, monkeypatch):
+    for name in ("chromium", "chromium-browser", "chromium-headless-shell"):
+        executable(tmp_path / name)
+    monkeypatch.delenv("PLAYWRIGHT_CHROMIUM_EXECUTABLE", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert tools.find_chromium() == str(tmp_path / "chromium-headless-shell")
 
 
 @pytest.mark.parametrize("ci, outcome", [("", {"skipped": 1}), ("true", {"errors": 1})])  # an error fails the run

@@ -19,11 +19,15 @@ def in_ci() -> bool:
 
 
 def find_chromium() -> str | None:
-    """PLAYWRIGHT_CHROMIUM_EXECUTABLE if set, else chromium (Debian) or chromium-browser (Ubuntu) on the PATH."""
+    """PLAYWRIGHT_CHROMIUM_EXECUTABLE if set, else the first on the PATH of chromium-headless-shell, chromium
+    (Debian) and chromium-browser (Ubuntu).
+
+    The headless shell first, as Playwright's own headless runs use it: the same Blink and V8 without the
+    browser around them, it ran the browser tests on half the CPU of Debian's chromium (process accounting)."""
     chosen = os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE")
     if chosen:
         return chosen if os.access(chosen, os.X_OK) else None
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+    return next(filter(None, map(shutil.which, ("chromium-headless-shell", "chromium", "chromium-browser"))), None)
 
 
 def needs(tool: str, found: str | None, install: str) -> pytest.MarkDecorator:
