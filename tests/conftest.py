@@ -22,10 +22,10 @@ pytest_plugins = ["pytester"]  # test_tools.py runs a test session of its own
 # `make test` runs xdist's loadscope without its reordering by test count, so modules are handed out in this
 # order and the many quick ones fill in at the end: a slow module handed out last keeps one worker busy
 # after the other has finished.
-SLOWEST_FIRST = ("test_faults.py", "test_properties.py", "test_browser.py", "test_hostile_browser.py",
-                 "test_accessibility.py", "test_bench.py", "test_fetch.py", "test_score.py", "test_delivery_faults.py",
-                 "test_limits.py", "test_curate.py", "test_readers.py", "test_mutate.py", "test_html_valid.py",
-                 "test_email_build.py", "test_send.py")
+SLOWEST_FIRST = ("test_faults.py", "test_delivery_faults.py", "test_curate.py", "test_fetch.py", "test_bench.py",
+                 "test_browser.py", "test_hostile_browser.py", "test_mutate.py", "test_send.py", "test_readers.py",
+                 "test_limits.py", "test_accessibility.py", "test_learning.py", "test_properties.py",
+                 "test_email_build.py", "test_nostrings.py")
 
 
 def pytest_collection_modifyitems(items):
