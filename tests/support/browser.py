@@ -1,6 +1,6 @@
 """Headless Chromium for the browser tests: a local server, a browser, a guarded page.
 
-Chromium is PLAYWRIGHT_CHROMIUM_EXECUTABLE, or chromium / chromium-browser on the PATH
+Chromium is PLAYWRIGHT_CHROMIUM_EXECUTABLE, or chromium-headless-shell / chromium / chromium-browser on the PATH
 (support/tools.py); without one the tests skip, or fail under CI=true.
 
 Every page records the requests it makes and refuses (and records) any that
@@ -28,7 +28,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 MARKS = [
     pytest.mark.browser,
-    needs("chromium", CHROMIUM, "apt-get install chromium, or set PLAYWRIGHT_CHROMIUM_EXECUTABLE"),
+    needs("chromium", CHROMIUM, "apt-get install chromium-headless-shell, or set PLAYWRIGHT_CHROMIUM_EXECUTABLE"),
 ]
 
 
