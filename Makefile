@@ -119,8 +119,8 @@ inbox: $(STAMP) ## Read the list's mailbox: mailto: unsubscribes, bounces, compl
 test: $(STAMP) ## Run the whole test suite (TEST_JOBS=2 workers; TEST_JOBS=0 in this one process)
 	"$(BIN)/python" -m pytest -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
-fuzz: $(STAMP) ## The property tests on their whole example budgets (make test runs a quarter of each)
-	OPENHAND_FUZZ=1 "$(BIN)/python" -m pytest -n $(TEST_JOBS) -m hypothesis $(PYTEST_ARGS)
+fuzz: $(STAMP) ## The property tests and kill loops on their whole budgets (make test runs a quarter of each)
+	OPENHAND_FUZZ=1 "$(BIN)/python" -m pytest -n $(TEST_JOBS) -m "hypothesis or fuzz" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff and mypy (configured in pyproject.toml)
 	"$(BIN)/ruff" check plugins tests bench

@@ -1,9 +1,10 @@
-"""How many examples a property test tries: a quarter of its budget in `make test`, all of it in `make fuzz`.
+"""How many tries a randomised test makes: a quarter of its budget in `make test`, all of it in `make fuzz`.
 
-Each test states its full budget (`examples(1500)`): what it takes to find the rare input that
-the property is about. `make test` runs every property on a quarter of that, so a change that
-breaks one is caught within two minutes; `make fuzz` (and CI, after `make test`) runs the whole
-budget, OPENHAND_FUZZ=1.
+Each test states its full budget: `examples(1500)` for a property test (what it takes to find the rare
+input the property is about), `rounds(20)` for a fault loop that kills a run at a random point (marked
+`@pytest.mark.fuzz` so `make fuzz` picks it up). `make test` runs every one on a quarter of that, so a
+change that breaks one is caught within two minutes; `make fuzz` (and CI, after `make test`) runs the
+whole budget, OPENHAND_FUZZ=1.
 """
 
 from __future__ import annotations
@@ -17,3 +18,11 @@ FLOOR = 50  # hypothesis's own default is 100; below 50 the shrunk edge cases cr
 def examples(budget: int) -> int:
     """The max_examples of a property test whose full budget is `budget`."""
     return budget if FULL else max(FLOOR, budget // 4)
+
+
+ROUNDS_FLOOR = 5  # a kill loop of five still lands kills before, during and after the writes
+
+
+def rounds(budget: int) -> int:
+    """How many times a fault loop (kill -9 at a random point, then check) goes round; its full budget is `budget`."""
+    return budget if FULL else max(ROUNDS_FLOOR, budget // 4)
