@@ -29,13 +29,13 @@ from . import fetch as fetching
 from . import offers
 from .choice import niche_language
 from .clean import Entry, cleaned_stamp, reclean_entries
+from .digest import Digest
 from .drafts import WRITTEN, precheck, write_draft
 from .fetch import FeedState, Status
 from .learning import offered_links
 from .pipeline import (
     ChoiceRun,
     CurateResult,
-    Digest,
     FeedReport,
     NicheReport,
     choose_links,
@@ -52,7 +52,7 @@ from .score import Candidate
 
 logger = logging.getLogger(__name__)
 
-DIGEST = "curator.curation.pipeline:digest"   # what the parser workers run (imported there by name)
+DIGEST = "curator.curation.digest:digest"   # what the parser workers run (imported there by name)
 
 
 def curate(settings: dict[str, Any], *, slugs: list[str] | None = None, date: dt.date | None = None,

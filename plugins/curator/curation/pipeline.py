@@ -1,5 +1,5 @@
-"""The curation pipeline's decisions, without I/O: the records of a run, what parsing a feed's body
-yields (`digest`, run in the parser workers), each feed's limits, and choosing one niche's links.
+"""The curation pipeline's decisions, without I/O: the records of a run, each feed's parse languages
+and limits, and choosing one niche's links (what parsing a feed yields is `digest`, in the workers).
 
 `curate` runs these in order (and in worker processes), `command` shows what they decided.
 """
@@ -17,7 +17,7 @@ from ..model.niches import Niche
 from ..model.picks import Pick
 from . import offers
 from .choice import Options, choose, niche_language, pick_section
-from .clean import TITLE_MAX_CHARS, Entry, analyse_entries, clean_entries, cleaned_stamp, cut_chars, plain_text
+from .clean import TITLE_MAX_CHARS, Entry, cut_chars, plain_text
 from .drafts import EXISTS, TOO_SOON, WRITTEN, DraftResult
 from .fetch import Status
 from .pools import CPU, MEMORY, TIME, Limits, Stopped
@@ -76,32 +76,7 @@ class CurateResult:
         return sum(f.parsed for f in self.feeds.values())
 
 
-# ---------------------------------------------------------------- parsing (in the parser workers)
-
-@dataclass(frozen=True)
-class Digest:
-    """What parsing and cleaning one feed's body found (picklable: it comes back from a worker)."""
-
-    entries: list[Entry]
-    cleaned: str        # clean.cleaned_stamp of the entries
-    parsed: int         # entries the parser yielded
-    problem: str        # why the feed is malformed, if it is ("" when not)
-    refused: str        # why the body was refused as a feed ("" when not)
-    is_feed: bool
-    dropped: int        # entries left out (no usable http(s) link, or no title)
-
-
-def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int,
-           languages: tuple[str, ...] = ()) -> Digest:
-    """Parse, clean and analyse (for the languages of the niches reading it) one feed's bytes; pure,
-    picklable in and out."""
-    from .parse import parse_feed  # feedparser is imported only by a run that has something to parse
-
-    parsed = parse_feed(body, headers)
-    entries = analyse_entries(clean_entries(parsed.entries, url, parsed.link, summary_words), languages)
-    return Digest(entries, cleaned_stamp(entries, summary_words, languages), len(parsed.entries),
-                  parsed.problem, parsed.refused, parsed.is_feed, len(parsed.entries) - len(entries))
-
+# ---------------------------------------------------------------- each feed's parsing: languages, limits
 
 def feed_languages(settings: dict[str, Any], niches: dict[str, Niche]) -> dict[str, tuple[str, ...]]:
     """By feed location, the languages of every niche reading it (not only the niches due now, so
