@@ -201,7 +201,8 @@ def test_a_parser_worker_imports_what_parsing_needs_and_not_the_choosing_half():
     code = (f"import sys; sys.path.insert(0, {str(ROOT / 'plugins')!r}); import curator.curation.keeper, {module}; "
             f"{module}.digest(b'<rss><channel><item><title>t</title><link>https://a.example/</link></item>"
             "</channel></rss>', {}, 'https://a.example/feed', 40); print(' '.join(sorted(sys.modules)))")
-    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(run.stdout.split())
     assert {"feedparser", "nh3", "curator.curation.clean"} <= loaded
     assert not loaded & {"curator.curation.pipeline", "curator.curation.choice", "curator.model.niches",
                          "frontmatter", "yaml", "urllib3", "markdown", "pelican"}
