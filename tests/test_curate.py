@@ -196,7 +196,7 @@ def test_a_kill_mid_run_never_leaves_a_half_written_file(tmp_path):
 
 def test_a_parser_worker_imports_what_parsing_needs_and_not_the_choosing_half():
     """Every run with a body to parse starts a fresh keeper process that imports DIGEST's module: the
-    choosing half (niches, YAML front matter, the network) cost each one a tenth of a second."""
+    choosing half (niches, YAML front matter, the network) doubled what each one took to start."""
     module = DIGEST.split(":")[0]
     code = (f"import sys; sys.path.insert(0, {str(ROOT / 'plugins')!r}); import curator.curation.keeper, {module}; "
             f"{module}.digest(b'<rss><channel><item><title>t</title><link>https://a.example/</link></item>"

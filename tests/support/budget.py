@@ -13,16 +13,19 @@ import os
 
 FULL = os.environ.get("OPENHAND_FUZZ") == "1"
 FLOOR = 50  # hypothesis's own default is 100; below 50 the shrunk edge cases crowd out the rest
+ROUNDS_FLOOR = 5  # a kill loop of five still lands kills before, during and after the writes
+
+
+def _share(budget: int, floor: int) -> int:
+    """All of `budget` under make fuzz; a quarter of it, at least `floor`, under make test."""
+    return budget if FULL else max(floor, budget // 4)
 
 
 def examples(budget: int) -> int:
     """The max_examples of a property test whose full budget is `budget`."""
-    return budget if FULL else max(FLOOR, budget // 4)
-
-
-ROUNDS_FLOOR = 5  # a kill loop of five still lands kills before, during and after the writes
+    return _share(budget, FLOOR)
 
 
 def rounds(budget: int) -> int:
     """How many times a fault loop (kill -9 at a random point, then check) goes round; its full budget is `budget`."""
-    return budget if FULL else max(ROUNDS_FLOOR, budget // 4)
+    return _share(budget, ROUNDS_FLOOR)
