@@ -12,7 +12,10 @@ from .model import settings as curator_settings
 
 
 def initialized(pelican) -> None:
+    from .build.templates import keep_compiled_templates
+
     curator_settings.configure(pelican.settings)
+    keep_compiled_templates(pelican.settings)
     # The curator reads its own folders; keep Pelican's article/page generators out.
     own = [pelican.settings[k] for k in ("NICHES_PATH", "LINKS_PATH", "NEWSLETTERS_PATH")]
     for key in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES"):

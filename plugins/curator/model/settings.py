@@ -62,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "HARD_SELL_PHRASES": HARD_SELL_PHRASES,
     # Search (Pagefind) after the build.
     "SEARCH_INDEX": True,
+    # Compiled templates kept between builds (build/templates.py); None: Jinja's per-user temp folder.
+    "TEMPLATE_CACHE": True,
+    "TEMPLATE_CACHE_PATH": None,
     # Curation.
     "CURATE_CONNECT_TIMEOUT": 5.0,
     "CURATE_READ_TIMEOUT": 10.0,
@@ -126,6 +129,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "NO_STRINGS_STRICT": bool,
     "HARD_SELL_PHRASES": (list, tuple),
     "SEARCH_INDEX": bool,
+    "TEMPLATE_CACHE": bool,
     "CURATE_CONNECT_TIMEOUT": (int, float),
     "CURATE_READ_TIMEOUT": (int, float),
     "CURATE_MAX_BYTES": int,
@@ -161,7 +165,8 @@ _ZERO_ALLOWED = {"CURATE_RUNNERS_UP"}  # 0 turns runner-ups off
 # Below these a setting cannot work (a worker needs some memory just to read an ordinary feed).
 _MINIMUMS = {"CURATE_FEED_MEMORY_MB": 16}
 
-_OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH", "LIST_ENDPOINT", "SITE_DOMAIN"}
+_OPTIONAL_STRINGS = {"NICHE_FEED_ATOM", "NICHE_FEED_RSS", "PREVIEW_PATH", "LIST_ENDPOINT", "SITE_DOMAIN",
+                     "TEMPLATE_CACHE_PATH"}
 
 
 class SettingsError(ValueError):
@@ -279,7 +284,8 @@ def content_dir(settings: dict[str, Any], key: str) -> str:
 
 
 def project_dir(settings: dict[str, Any], key: str) -> str | None:
-    """An absolute path for MAIL_PATH, SUBSCRIBERS_PATH, PREVIEW_PATH, DATABASE or CURATOR_STATE_PATH."""
+    """An absolute path for MAIL_PATH, SUBSCRIBERS_PATH, PREVIEW_PATH, DATABASE, CURATOR_STATE_PATH or
+    TEMPLATE_CACHE_PATH."""
     value = settings.get(key)
     if value is None:
         return None
