@@ -62,6 +62,7 @@ def test_a_second_build_compiles_nothing_and_writes_the_same_site(tmp_path, monk
     site = _site(project)
     assert _build(project, monkeypatch, TEMPLATE_CACHE_PATH=cache) == []
     assert _site(project) == site
+    assert Path(cache).stat().st_mode & 0o777 == 0o700  # nobody else can plant code for the next build
 
 
 def test_a_copy_in_another_folder_uses_the_same_entries_and_an_edited_template_is_compiled_again(

@@ -9,11 +9,11 @@ environment's compile-time options), so two checkouts of a project, or a project
 another folder, share one entry, and a hit is relabelled with its own file so a traceback
 names the template that ran. Jinja checks every entry against its Jinja and Python versions.
 
-TEMPLATE_CACHE (default True) switches it on; TEMPLATE_CACHE_PATH (default None: Jinja's own
-per-user folder in the system's temp folder, created private to the user; a relative path is
-taken from the folder that holds content/) says where. A cache
-that cannot be read or written (a full disk, a read-only folder) makes the build slower, never
-wrong: the template is compiled as if no cache were set.
+TEMPLATE_CACHE (default True) switches it on; TEMPLATE_CACHE_PATH says where (default None:
+Jinja's own per-user folder in the system's temp folder; a relative path is taken from the folder
+that holds content/). Either folder is made private to the user: whoever can write an entry runs
+code in the next build. A cache that cannot be read or written (a full disk, a read-only folder)
+makes the build slower, never wrong: the template is compiled as if no cache were set.
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ def template_cache(settings: dict[str, Any]) -> CompiledTemplates | None:
         return None
     path = project_dir(settings, "TEMPLATE_CACHE_PATH")
     try:
-        if path is not None:
-            os.makedirs(path, exist_ok=True)
+        if path is not None:  # private, as Jinja makes its own: whoever can write an entry runs code in the build
+            os.makedirs(path, mode=0o700, exist_ok=True)
         return CompiledTemplates(path, PATTERN)
     except (OSError, RuntimeError) as exc:  # RuntimeError: Jinja found no folder private to this user
         logger.warning("templates are compiled afresh in every build: no cache folder (%s); set "
