@@ -140,6 +140,16 @@ def test_a_cache_that_fails_costs_a_compile_never_the_build(tmp_path, monkeypatc
     warned = [r.getMessage() for r in caplog.records if r.name == "curator.build.templates"]
     assert len(warned) == 1 and "set TEMPLATE_CACHE_PATH to a folder you can write" in warned[0]
 
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # anyone could plant an entry: not used
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        assert len(_build(project, monkeypatch, TEMPLATE_CACHE_PATH=str(shared))) == afresh
+    assert list(shared.iterdir()) == []
+    warned = [r.getMessage() for r in caplog.records if r.name == "curator.build.templates"]
+    assert len(warned) == 1 and "writable by other users" in warned[0] and "chmod 700" in warned[0]
+
 
 def test_it_can_be_switched_off(tmp_path, monkeypatch, cache):
     project = copy_project(tmp_path / "site", content=False)

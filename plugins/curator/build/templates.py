@@ -94,6 +94,11 @@ def template_cache(settings: dict[str, Any]) -> CompiledTemplates | None:
     try:
         if path is not None:  # private, as Jinja makes its own: whoever can write an entry runs code in the build
             os.makedirs(path, mode=0o700, exist_ok=True)
+            found = os.stat(path)
+            if found.st_uid != os.getuid() or found.st_mode & 0o022:
+                logger.warning("templates are compiled afresh in every build: TEMPLATE_CACHE_PATH %s is writable by "
+                               "other users; give it to yourself alone (chmod 700) or name another folder", path)
+                return None
         return CompiledTemplates(path, PATTERN)
     except (OSError, RuntimeError) as exc:  # RuntimeError: Jinja found no folder private to this user
         logger.warning("templates are compiled afresh in every build: no cache folder (%s); set "
