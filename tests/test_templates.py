@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 import pytest
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, TemplateAssertionError
 
 from curator.build.templates import CompiledTemplates
 from support.project import copy_project
@@ -111,6 +111,16 @@ def test_the_same_template_escaped_and_not_is_kept_twice(tmp_path, cache):
         renders.append(env.get_template("t.html").render(v="<b>"))
     assert renders == ["<b>", "&lt;b&gt;", "&lt;b&gt;", "<b>"]
     assert len(list(Path(cache).iterdir())) == 2
+
+
+def test_a_filter_one_environment_lacks_fails_there_as_it_would_without_the_cache(tmp_path, cache):
+    (tmp_path / "t.html").write_text("{{ v | shout }}")
+    env = Environment(loader=FileSystemLoader(str(tmp_path)), bytecode_cache=CompiledTemplates(_folder(cache)))
+    env.filters["shout"] = str.upper
+    assert env.get_template("t.html").render(v="hi") == "HI"
+    bare = Environment(loader=FileSystemLoader(str(tmp_path)), bytecode_cache=CompiledTemplates(cache))
+    with pytest.raises(TemplateAssertionError, match="No filter named 'shout'"):
+        bare.get_template("t.html")
 
 
 def test_a_cache_that_fails_costs_a_compile_never_the_build(tmp_path, monkeypatch, cache, caplog):

@@ -41,7 +41,8 @@ def _name(value: Any) -> str:
 
 def compile_options(environment: Environment, name: str) -> str:
     """What, besides the source, changes the code Jinja compiles a template to: the syntax, whitespace
-    control, autoescaping as decided for this template name, finalize, async, the extensions."""
+    control, autoescaping as decided for this template name, finalize, async, the extensions, and the
+    filters and tests there are (a template naming one that is missing fails as it compiles)."""
     escape = environment.autoescape(name) if callable(environment.autoescape) else environment.autoescape
     return repr((
         _name(type(environment)), _name(environment.code_generator_class), bool(escape),
@@ -52,6 +53,7 @@ def compile_options(environment: Environment, name: str) -> str:
         environment.optimized, environment.is_async,
         None if environment.finalize is None else _name(environment.finalize),
         sorted((key, _name(ext), ext.priority) for key, ext in environment.extensions.items()),
+        sorted(environment.filters), sorted(environment.tests),
     ))
 
 
