@@ -54,6 +54,7 @@ def compile_options(environment: Environment, name: str) -> str:
         None if environment.finalize is None else _name(environment.finalize),
         sorted((key, _name(ext), ext.priority) for key, ext in environment.extensions.items()),
         sorted(environment.filters), sorted(environment.tests),
+        environment.policies.get("ext.i18n.trimmed"),  # the one policy read while parsing
     ))
 
 
