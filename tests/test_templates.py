@@ -15,14 +15,11 @@ import pytest
 from jinja2 import Environment, FileSystemLoader, TemplateAssertionError
 
 from curator.build.templates import CompiledTemplates
-from support.project import copy_project
+from support.project import build_in_process, copy_project
 
 
 def _build(project: Path, monkeypatch, **override) -> list[str]:
     """One in-process build; the names of the templates Jinja compiled from source."""
-    from pelican import Pelican
-    from pelican.settings import read_settings
-
     compiled: list[str] = []
     compile_ = Environment.compile
 
@@ -32,9 +29,7 @@ def _build(project: Path, monkeypatch, **override) -> list[str]:
 
     with monkeypatch.context() as m:
         m.setattr(Environment, "compile", counting)
-        m.chdir(project)
-        settings = read_settings(str(project / "pelicanconf.py"), override={"SEARCH_INDEX": False, **override})
-        Pelican(settings).run()
+        build_in_process(project, m, **override)
     return compiled
 
 

@@ -15,6 +15,7 @@ from pelican.writers import FileOverwriteFailedError
 
 from curator.build.writing import GuardedFiles, file_written
 from support.newsletters import newsletter_project
+from support.project import build_in_process
 
 
 def test_a_path_that_leaves_its_folder_is_refused(tmp_path):
@@ -38,19 +39,14 @@ def test_one_build_never_writes_a_file_twice(tmp_path):
 
 def _build(project: Path, monkeypatch) -> list[tuple[str, str]]:
     """One in-process build of the project; (kind, path relative to the project) of every announcement."""
-    from pelican import Pelican
-    from pelican.settings import read_settings
-
     heard: list[tuple[str, str]] = []
 
     def receiver(path, kind, issue):
         assert os.path.isfile(path) and issue is not None
         heard.append((kind, os.path.relpath(path, project)))
 
-    monkeypatch.chdir(project)
-    settings = read_settings(str(project / "pelicanconf.py"), override={"SEARCH_INDEX": False})
     with file_written.connected_to(receiver):
-        Pelican(settings).run()
+        build_in_process(project, monkeypatch)
     return heard
 
 

@@ -53,6 +53,18 @@ def build(project: Path, conf: str = "pelicanconf.py", *extra: str, check: bool 
     return _run("pelican", _pelican_main, PELICAN, args, project, env, 600, fork, check, "pelican")
 
 
+def build_in_process(project: Path, monkeypatch, **override) -> None:
+    """One build of the project in this very process, as pelican-plugins' tests build (a test can then
+    patch or listen to what runs), without the search index; `override` replaces settings."""
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    with monkeypatch.context() as m:
+        m.chdir(project)
+        settings = read_settings(str(project / "pelicanconf.py"), override={"SEARCH_INDEX": False, **override})
+        Pelican(settings).run()
+
+
 def openhand(project: Path, *args: str, check: bool = True, env: dict[str, str] | None = None,
              timeout: float = 300, fork: bool = FORK) -> subprocess.CompletedProcess:
     """Run `openhand --settings pelicanconf.py ARGS` in the project folder: its main() in a forked copy of

@@ -11,8 +11,9 @@ names the template that ran. Jinja checks every entry against its Jinja and Pyth
 
 TEMPLATE_CACHE (default True) switches it on; TEMPLATE_CACHE_PATH says where (default None:
 Jinja's own per-user folder in the system's temp folder; a relative path is taken from the folder
-that holds content/). Either folder is made private to the user: whoever can write an entry runs
-code in the next build. A cache that cannot be read or written (a full disk, a read-only folder)
+that holds content/). Whoever can write an entry runs code in the next build, so the folder is the
+user's alone: Jinja makes and checks its own so, a TEMPLATE_CACHE_PATH the build makes is 0700, and
+one that others can write is not used. A cache that cannot be read or written (a full disk, a read-only folder)
 makes the build slower, never wrong: the template is compiled as if no cache were set.
 """
 
