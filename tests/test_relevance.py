@@ -418,6 +418,40 @@ def test_a_wire_story_carried_by_more_feeds_than_boilerplate_is_still_one_story(
     assert stories == [[title for title, _ in copies], [implants[0]]]
 
 
+def test_an_aggregators_rewrite_of_a_story_in_its_own_words_takes_one_slot():
+    # The rewrite keeps almost none of the original's word pairs, but most of its telling words
+    # (authorisations, fortnight, insurer debt, 90 and 30 days): one story. The other insurer-debt
+    # article shares the niche's common words only, and stays a story of its own.
+    n = niche(keywords=("dental", "insurer", "invoices", "billing"), max_links=4, per_source=4)
+    original = entry("Insurer-funded patients: getting paid in 30 days instead of 90",
+                     "Authorisation codes checked before the first visit, invoices sent within 48 hours and a "
+                     "fortnightly chase of anything outstanding. How one dental practice cut its insurer debt "
+                     "by two thirds.", url="https://a.example/insurer-debt")
+    rewrite = entry("The two-day billing habit that shrank one practice's insurer debt",
+                    "Checking authorisations before the first appointment, billing within two days and chasing "
+                    "every fortnight took one dental practice's wait for insurer payments from 90 days to about 30.",
+                    url="https://b.example/two-day-billing")
+    other = entry("Insurer debt: what the new payment rules mean for dental billing",
+                  "The regulator's new rules give insurers 45 days to pay a practice's invoices. What changes "
+                  "for billing, and what to do when a payment is late.", url="https://a.example/new-rules")
+    notes = (
+        ("refunds without the back-and-forth", "When a patient overpays, the quickest way to send the money back."),
+        ("taking deposits for long treatment plans", "How much to ask up front, and the consent form wording."),
+        ("monthly statements patients read", "A one-page layout that cut our queries about balances by half."),
+        ("payment reminders that stay polite", "Three short messages for the first, second and last reminder."),
+        ("card machines compared", "Fees per transaction and the monthly rental for four terminals."),
+        ("writing off a bad debt", "When a balance is not worth chasing, and how to record it for tax."),
+        ("a price list for cosmetic work", "Setting prices for whitening and veneers the local market bears."),
+        ("year-end checks for the books", "Reconciling the ledger with the bank before the accountant's visit."))
+    fillers = [entry("Dental billing: " + title, summary, url=f"https://a.example/{i}")
+               for i, (title, summary) in enumerate(notes)]
+    choice = ranked(n, [(0, original), (1, rewrite), (0, other), *((0, f) for f in fillers)])
+    urls = [c.url for c in choice.links + choice.more]
+    assert choice.kept == 10 and "https://a.example/new-rules" in urls   # 11 entries, one story twice
+    copies = [c for c in choice.links if c.url in (original["url"], rewrite["url"])]
+    assert len(copies) == 1 and "also in: " in copies[0].why
+
+
 def test_a_story_an_earlier_issue_carried_is_not_offered_again_under_another_title_or_url():
     from curator.model.issues import IssueFile, IssueLink
 
@@ -439,13 +473,34 @@ def test_a_story_an_earlier_issue_carried_is_not_offered_again_under_another_tit
     assert sorted(offered(200)) == ["https://a.example/im", "https://b.example/five-codes"]  # sent over max age ago
 
 
-def group_titles(items: list[tuple[str, str]]) -> list[list[str]]:
+def group_titles(items: list[tuple[str, str]], by_words: bool = False) -> list[list[str]]:
+    """The items' stories, by word pairs (and, `by_words`, by their words, as choice.py has them)."""
+    from collections import Counter
+
     from curator.curation.score import Candidate
 
     cands = [Candidate(url=f"https://x.example/{i}", title=t, summary=s, guid="", date=None, source=f"S{i}",
                        score=1.0 - i / 100, section="", why="", order=i) for i, (t, s) in enumerate(items)]
     docs = {c.order: EN.terms(c.title) + EN.terms(c.summary) for c in cands}
-    return [[m.title for m in story.members] for story in group(cands, lambda c: shingles(docs[c.order]))]
+    seen = Counter(t for d in docs.values() for t in d)
+    words = (lambda c: frozenset(docs[c.order]) - EN.stop_terms) if by_words else None
+    stories = group(cands, lambda c: shingles(docs[c.order]), words_of=words, occurrences=seen.__getitem__,
+                    entries=len(docs))
+    return [[m.title for m in story.members] for story in stories]
+
+
+def test_a_title_stuffed_with_the_niches_words_is_not_a_rewrite_of_the_guide_it_is_contained_in():
+    # Every word of the stuffed title is in the guide (all of its weight is shared), but it holds
+    # little of the two texts together: two stories.
+    guide = ("Switching dental billing software: the questions to ask before you sign",
+             "Data migration, insurer claim formats, what the hygienist schedule looks like after the move, "
+             "and the contract clause on leaving: what two practices wish they had asked the vendor before "
+             "signing, from the cost of exporting old ledgers to the weeks of double entry while staff learn it.")
+    stuffed = ("Dental billing software insurer claim hygienist schedule practices vendor", "")
+    fillers = [(title, "") for title in ("Payroll dates for the holidays", "A new form for implant claims",
+                                         "Hiring a receptionist in January", "Fire safety checks for small offices")]
+    assert [guide[0]] in group_titles([guide, stuffed, *fillers], by_words=True)
+    assert [stuffed[0]] in group_titles([guide, stuffed, *fillers], by_words=True)
 
 
 def test_runner_ups_are_the_next_best_stories_not_in_the_links():

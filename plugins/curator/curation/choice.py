@@ -114,6 +114,7 @@ class _Run:
     sent: dict[int, Document] = field(default_factory=dict)   # by (negative) order: links issues carried
     vocab: Vocabulary | None = None
     background: Counter = field(default_factory=Counter)
+    entries: int = 0                                            # how many entries `background` counts
     focus: dict[str, Focus] = field(default_factory=dict)
 
 
@@ -144,7 +145,8 @@ def choose(niche: Niche, tagged: list[tuple[FeedSource, Entry]], picks: list[Can
         candidates = _score_all(run, tagged, context, date, top)
         judged = [c for c in candidates if run.details[c.order].signals is not None]
         stories = group(candidates + carried, lambda c: _shingles(run, c), blocked, min(top, len(judged)),
-                        lambda c: _rare(run, c), lambda c: _terms(run, c))
+                        lambda c: _rare(run, c), lambda c: _terms(run, c), lambda c: _words(run, c),
+                        run.background.__getitem__, run.entries)
         links, more = _select(picks, stories, sent, niche, options.runners_up,
                               lambda c: run.details[c.order].signals is not None)
         if (len(links) >= niche.max_links and len(more) >= options.runners_up) or top >= len(candidates):
@@ -194,6 +196,7 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, Entry]], context: list[
     reference = reference_time([parse_date(e.get("date")) for _, e in tagged], date)
     kept = _in_the_running(run, tagged, reference)
     run.background = background([k.doc for k in kept])
+    run.entries = len(kept)
     vocab = run.vocab = vocabulary(run.niche, run.analyzer, context, run.background)
     found_all = [term_counts(vocab, k.doc) for k in kept]
     index = Index.build(found_all, [k.doc for k in kept], vocab)
@@ -269,6 +272,11 @@ def _terms(run: _Run, cand: Candidate):
     """The entry's terms, title then summary (an iterable, not a set: most entries need no set)."""
     doc = _doc(run, cand)
     return chain(doc.title, doc.summary)
+
+
+def _words(run: _Run, cand: Candidate) -> frozenset[str]:
+    """The entry's distinct terms but the language's function words: what tells its story."""
+    return _doc(run, cand).tokens - run.analyzer.stop_terms
 
 
 def _shingles(run: _Run, cand: Candidate) -> frozenset:

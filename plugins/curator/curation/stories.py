@@ -7,7 +7,12 @@ stemmed terms, leaving out shingles so common among the entries that they are
 boilerplate), or at least `STORY_CONTAINED` of the shorter one's (an aggregator's
 excerpt of a longer summary), tell the same story. A story carried by more feeds
 than that makes its own word pairs common: long texts most of whose pairs are common
-are also compared whole, and `STORY_SAME_TEXT` of them alike is one story. The links earlier issues
+are also compared whole, and `STORY_SAME_TEXT` of them alike is one story. A rewrite
+(an aggregator's own title and summary for another feed's story) keeps few word pairs
+but most of the telling words: two entries whose shared terms (function words left
+out), each weighted by how rare it is among the entries seen (log(entries /
+occurrences)), make `STORY_ALIKE` of the lighter one's weight and `STORY_ALIKE_BOTH`
+of the two together are one story. The links earlier issues
 carried are grouped with the entries (choice.py): a story one of them told is
 left out whole, whatever title or URL its new copy has. The best-scored copy leads; the others'
 sources are named in its `why` ("also in: ..."), and every further source
@@ -17,6 +22,7 @@ carrying it counts in its favour (`STORY_BONUS` per source, at most
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
@@ -33,6 +39,13 @@ STORY_MIN_SHINGLES = 12   # fewer distinctive shingles than this (a one-line sum
 STORY_SAME_TEXT = 0.8     # ... but a long text (STORY_SAME_MIN shingles or more) most of whose shingles are common
 STORY_SAME_MIN = 24       # is compared whole: a wire story carried by more feeds than STORY_COMMON makes its own
                           # shingles common, and copies sharing this much of them are one text, not boilerplate
+STORY_ALIKE = 0.45        # rewrites of one story in the corpus share 0.48-0.80 of the lighter text's weight,
+STORY_ALIKE_BOTH = 0.25   # and 0.26-0.55 of both together; different stories at most 0.45 and 0.13 (a title
+                          # stuffed with the niche's words is 'contained' in many texts, shares little of
+                          # both), but for a niche's and a general blog's "Year-end tax moves for ... owners"
+                          # (0.49-0.69, 0.30-0.48), which take one slot as well
+STORY_MIN_TERMS = 8       # fewer telling terms than this: too short, or too templated, to tell by words
+STORY_RARE = 1.0          # a telling term: in at most 1/e of the entries seen
 STORY_BONUS = 0.1
 STORY_MAX_SOURCES = 3
 
@@ -62,7 +75,9 @@ def shingles(terms: tuple[str, ...]) -> frozenset:
 def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], frozenset],
           blocked: AbstractSet[str] = frozenset(), top: int | None = None,
           rare_of: Callable[[Candidate], frozenset] | None = None,
-          terms_of: Callable[[Candidate], frozenset] | None = None) -> list[Story]:
+          terms_of: Callable[[Candidate], frozenset] | None = None,
+          words_of: Callable[[Candidate], frozenset[str]] | None = None,
+          occurrences: Callable[[str], int] | None = None, entries: int = 0) -> list[Story]:
     """The candidates as stories, best first (by the lead's score raised for extra sources). A story
     any copy of which is `blocked` (a link already sent, or one the editor dropped) is left out whole.
 
@@ -71,7 +86,9 @@ def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], fr
     comparing every entry with every other would be most of a run. Ask again with a larger `top`
     when the stories returned are too few. `rare_of`, if given, names a leader's uncommon terms and
     `terms_of` any entry's terms: an entry sharing none of the leaders' uncommon terms is compared by
-    its keys alone (its shingles are not made)."""
+    its keys alone (its shingles are not made). `words_of` (an entry's distinct terms), `occurrences` (a
+    term's count in the `entries` seen) find rewrites: copies that share the story's telling words, not
+    its word pairs."""
     ranked = sorted(candidates, key=sort_key)
     if top is not None and top < len(ranked):
         leaders = [c for c in ranked if link_key(c) not in blocked][:top]
@@ -82,8 +99,11 @@ def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], fr
     rare = frozenset().union(*map(rare_of, leaders)) if rare_of and others else None
     shared = terms_of or rare_of
     lead_sets = [shingles_of(c) for c in leaders]
-    other_sets = [shingles_of(c) if rare is None or shared is None or not rare.isdisjoint(shared(c)) else frozenset()
-                  for c in others]
+    near = [rare is None or shared is None or not rare.isdisjoint(shared(c)) for c in others]
+    other_sets = [shingles_of(c) if close else frozenset() for c, close in zip(others, near, strict=True)]
+    words = words_of if words_of is not None and occurrences is not None and entries else None
+    lead_words = [words(c) if words else frozenset() for c in leaders]
+    other_words = [words(c) if words and close else frozenset() for c, close in zip(others, near, strict=True)]
     union = frozenset().union(*lead_sets)
     seen: Counter = Counter()
     for one in lead_sets:
@@ -92,11 +112,12 @@ def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], fr
         if one:
             seen.update(one & union)
     common = {s for s, n in seen.items() if n > STORY_COMMON}
-    grouping = _Grouping(common)
-    for cand, mine in zip(leaders, lead_sets, strict=False):   # the leaders make the stories, best first
-        grouping.add(cand, mine)
-    for cand, mine in zip(others, other_sets, strict=False):   # then every other entry joins one, or is left out
-        grouping.join(cand, mine if mine and not union.isdisjoint(mine) else frozenset())
+    weight = rarity(occurrences, entries) if words and occurrences else (lambda term: 0.0)
+    grouping = _Grouping(common, weight)
+    for cand, mine, terms in zip(leaders, lead_sets, lead_words, strict=True):   # the leaders make the stories
+        grouping.add(cand, mine, terms)
+    for cand, mine, terms in zip(others, other_sets, other_words, strict=True):  # every other entry joins one
+        grouping.join(cand, mine if mine and not union.isdisjoint(mine) else frozenset(), terms)
     stories = []
     for copies in grouping.members:
         if any(link_key(c) in blocked for c in copies):
@@ -111,17 +132,32 @@ def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], fr
     return sorted(stories, key=lambda s: sort_key(s.lead))
 
 
+def rarity(occurrences: Callable[[str], int], entries: int) -> Callable[[str], float]:
+    """A term's weight in telling one story from another, log(entries / occurrences): 0 for a word
+    every entry has (a templated feed's "payroll note 3" and "note 4" differ by their numbers only)."""
+    cache: dict[str, float] = {}
+
+    def weight(term: str) -> float:
+        value = cache.get(term)
+        if value is None:
+            value = cache[term] = max(0.0, math.log(entries / max(1, occurrences(term))))
+        return value
+    return weight
+
+
 class _Grouping:
     """Stories as they are found: by key (URL, GUID, title), and by the leaders' shingles."""
 
-    def __init__(self, common: set):
+    def __init__(self, common: set, weight: Callable[[str], float]):
         self.common = common
+        self.weight = weight
         self.members: list[list[Candidate]] = []
         self.by_url: dict[str, int] = {}
         self.by_guid: dict[str, int] = {}
         self.by_title: dict[str, int] = {}
         self.shingled: list[tuple[int, frozenset]] = []   # (story, a leader's distinctive shingles)
         self.whole: list[tuple[int, frozenset]] = []      # (story, all shingles of a leader mostly common)
+        self.worded: list[tuple[int, frozenset[str], float]] = []   # (story, a leader's terms, their weight)
 
     def _distinct(self, mine: frozenset) -> frozenset:
         mine = mine - self.common if self.common and mine else mine
@@ -150,6 +186,28 @@ class _Grouping:
         """The story of a leader whose whole text (every shingle) is STORY_SAME_TEXT like this one's."""
         return _most_alike(self.whole, mine, STORY_SAME_TEXT, float("inf"))
 
+    def _weighed(self, terms: frozenset[str]) -> float:
+        """The terms' weight, 0 for a text with too few telling words (STORY_MIN_TERMS terms of
+        weight STORY_RARE or more) to tell by them."""
+        weights = list(map(self.weight, terms))
+        return sum(weights) if sum(w >= STORY_RARE for w in weights) >= STORY_MIN_TERMS else 0.0
+
+    def _rewrite(self, terms: frozenset[str], total: float) -> int | None:
+        """The story of the leader sharing the most weight with `terms`, when that is at least
+        STORY_ALIKE of the lighter text's weight and STORY_ALIKE_BOTH of the two texts'; of equals, the
+        first."""
+        best, best_share, weight = None, 0.0, self.weight
+        for story, other, other_total in self.worded:
+            common = terms & other
+            if not common:
+                continue
+            shared = sum(map(weight, common))
+            share = shared / min(total, other_total)
+            if (share >= STORY_ALIKE and shared >= STORY_ALIKE_BOTH * (total + other_total - shared)
+                    and share > best_share):
+                best, best_share = story, share
+        return best
+
     def _put(self, story: int, cand: Candidate, url: str, guid: str, title: str) -> None:
         self.members[story].append(cand)
         self.by_url.setdefault(url, story)
@@ -158,15 +216,18 @@ class _Grouping:
         if title:
             self.by_title.setdefault(title, story)
 
-    def add(self, cand: Candidate, mine: frozenset) -> None:
+    def add(self, cand: Candidate, mine: frozenset, terms: frozenset[str] = frozenset()) -> None:
         """A leader: a copy of a story already found, or a story of its own."""
         url, guid, title, story = self._keyed(cand)
         distinct = self._distinct(mine)
         whole = self._mostly_common(mine, distinct)
+        total = self._weighed(terms)
         if story is None and distinct:
             story = self._similar(distinct)
         if story is None and whole:
             story = self._same_text(mine)
+        if story is None and total:
+            story = self._rewrite(terms, total)
         if story is None:
             story = len(self.members)
             self.members.append([])
@@ -175,16 +236,21 @@ class _Grouping:
             self.shingled.append((story, distinct))
         if whole:
             self.whole.append((story, mine))
+        if total:
+            self.worded.append((story, terms, total))
 
-    def join(self, cand: Candidate, mine: frozenset) -> None:
-        """Any other entry: a copy of a story found, or left out (its shingles are compared with the
-        leaders' only)."""
+    def join(self, cand: Candidate, mine: frozenset, terms: frozenset[str] = frozenset()) -> None:
+        """Any other entry: a copy of a story found, or left out (its shingles and terms are compared
+        with the leaders' only)."""
         url, guid, title, story = self._keyed(cand)
         if story is None and mine:
             distinct = self._distinct(mine)
             story = self._similar(distinct) if distinct else None
             if story is None and self.whole and self._mostly_common(mine, distinct):
                 story = self._same_text(mine)
+        if story is None and terms and self.worded:
+            total = self._weighed(terms)
+            story = self._rewrite(terms, total) if total else None
         if story is not None:
             self._put(story, cand, url, guid, title)
 
