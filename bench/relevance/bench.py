@@ -1,15 +1,17 @@
 """The relevance bench: does the draft offer what the editor would have chosen, week after week?
 
-The corpus (this folder's YAML) holds five niches, each reading six feeds (trade
+The corpus (this folder's YAML) holds nine niches, each reading six feeds (trade
 press, a general small-business blog, an aggregator re-posting stories under new
 titles, local news, a vendor, a niche blogger) over four weekly rounds, every
-entry labelled by an editor: 2 = surely in, 1 = acceptable, 0 = out. Two sets:
+entry labelled by an editor: 2 = surely in, 1 = acceptable, 0 = out. Three sets:
 the three *tuned* niches (dental, restaurants, nonprofits; the curator's
-parameters were chosen looking at them) and the *held-out* ones (heldout/: vets,
-law), written and labelled before any tuning against them and never tuned on,
-with feeds of their own; and the *blind* ones (blind/: physio clinics, cafés),
-written and labelled by an editor who had not read the scorer, its tuning or any
-of its figures, never tuned on or even looked at while changing the scorer. The
+parameters were chosen looking at them); the *held-out* ones (heldout/: vets and
+law, written and labelled before any tuning against them; physio clinics and
+cafés, the first blind set, written by an editor who had not read the scorer and
+looked into only on 2026-12-07), never tuned on, with feeds of their own; and the
+*blind* ones (blind/: bookkeepers, salons), written and labelled on 2026-12-07 by
+an editor who had not read the scorer, its tuning or any of its figures, never
+tuned on nor looked into while changing the scorer. The
 targets are judged on each set apart. Each round's
 feeds show that week's entries and the week before's, through the real cleaner.
 For each niche, round n is drafted after the editor's decisions on rounds
@@ -129,8 +131,8 @@ def _load_one(path: Path, shared: dict | None, hosts: dict[str, str]) -> NicheCo
 
 def load(folder: Path = HERE) -> dict[str, list[NicheCorpus]]:
     """The corpus by set: the niches the parameters were tuned on, the held-out ones (heldout/),
-    written and labelled before any tuning against them and never tuned on, and the blind ones
-    (blind/), written by an editor who never saw the scorer, reported apart and never tuned on."""
+    never tuned on, and the blind ones (blind/), written by an editor who never saw the scorer,
+    reported apart, never tuned on nor looked into."""
     shared = yaml.safe_load((folder / "shared.yaml").read_text(encoding="utf-8"))
     hosts = {f["name"]: f["host"] for f in shared["feeds"]}
     tuned = [_load_one(folder / f"{slug}.yaml", shared, hosts) for slug in NICHES]
