@@ -39,11 +39,11 @@ STORY_MIN_SHINGLES = 12   # fewer distinctive shingles than this (a one-line sum
 STORY_SAME_TEXT = 0.8     # ... but a long text (STORY_SAME_MIN shingles or more) most of whose shingles are common
 STORY_SAME_MIN = 24       # is compared whole: a wire story carried by more feeds than STORY_COMMON makes its own
                           # shingles common, and copies sharing this much of them are one text, not boilerplate
-STORY_ALIKE = 0.45        # rewrites of one story in the corpus share 0.48-0.80 of the lighter text's weight,
-STORY_ALIKE_BOTH = 0.25   # and 0.26-0.55 of both together; different stories at most 0.45 and 0.13 (a title
-                          # stuffed with the niche's words is 'contained' in many texts, shares little of
-                          # both), but for a niche's and a general blog's "Year-end tax moves for ... owners"
-                          # (0.49-0.69, 0.30-0.48), which take one slot as well
+STORY_ALIKE = 0.45        # copies of one story in the corpus share 0.48-1.00 of the lighter text's weight
+STORY_ALIKE_BOTH = 0.25   # and 0.26-0.91 of both together; different stories at most 0.45 and 0.21, never
+                          # both bars at once (a title stuffed with the niche's words is 'contained' in many
+                          # texts, but shares little of both), but for a niche's and a general blog's
+                          # "Year-end tax moves for ... owners" (up to 0.69, 0.48), which take one slot as well
 STORY_MIN_TERMS = 8       # fewer telling terms than this: too short, or too templated, to tell by words
 STORY_RARE = 1.0          # a telling term: in at most 1/e of the entries seen
 STORY_BONUS = 0.1
