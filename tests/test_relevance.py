@@ -495,10 +495,15 @@ def test_a_title_stuffed_with_the_niches_words_is_not_a_rewrite_of_the_guide_it_
     guide = ("Switching dental billing software: the questions to ask before you sign",
              "Data migration, insurer claim formats, what the hygienist schedule looks like after the move, "
              "and the contract clause on leaving: what two practices wish they had asked the vendor before "
-             "signing, from the cost of exporting old ledgers to the weeks of double entry while staff learn it.")
-    stuffed = ("Dental billing software insurer claim hygienist schedule practices vendor", "")
+             "signing, from the cost of exporting old ledgers to the weeks of double entry while staff learn it. "
+             "Both kept paper day sheets for a month, and one moved its recall letters last, after the first "
+             "statement run went out with wrong balances.")
+    stuffed = ("Dental billing software insurer claim hygienist schedule practices vendor contract migration "
+               "ledgers", "")
     fillers = [(title, "") for title in ("Payroll dates for the holidays", "A new form for implant claims",
-                                         "Hiring a receptionist in January", "Fire safety checks for small offices")]
+                                         "Hiring a receptionist in January", "Fire safety checks for small offices",
+                                         "Sterilisation logs the inspector asks for", "Rent reviews: what to offer",
+                                         "Card fees compared", "Holiday cover for a two-chair surgery")]
     assert [guide[0]] in group_titles([guide, stuffed, *fillers], by_words=True)
     assert [stuffed[0]] in group_titles([guide, stuffed, *fillers], by_words=True)
 

@@ -44,7 +44,8 @@ STORY_ALIKE_BOTH = 0.25   # and 0.26-0.91 of both together; different stories at
                           # both bars at once (a title stuffed with the niche's words is 'contained' in many
                           # texts, but shares little of both), but for a niche's and a general blog's
                           # "Year-end tax moves for ... owners" (up to 0.69, 0.48), which take one slot as well
-STORY_MIN_TERMS = 8       # fewer telling terms than this: too short, or too templated, to tell by words
+STORY_MIN_TERMS = 12      # fewer telling terms than this (as STORY_MIN_SHINGLES): too short, or too templated,
+                          # to tell by words ("Ledger tip 1" and "Ledger tip 2", a calm useful tip each)
 STORY_RARE = 1.0          # a telling term: in at most 1/e of the entries seen
 STORY_BONUS = 0.1
 STORY_MAX_SOURCES = 3
