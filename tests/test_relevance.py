@@ -473,7 +473,7 @@ def test_a_story_an_earlier_issue_carried_is_not_offered_again_under_another_tit
     assert sorted(offered(200)) == ["https://a.example/im", "https://b.example/five-codes"]  # sent over max age ago
 
 
-def group_titles(items: list[tuple[str, str]], by_words: bool = False) -> list[list[str]]:
+def group_titles(items: list[tuple[str, str]], by_words: bool = False, top: int | None = None) -> list[list[str]]:
     """The items' stories, by word pairs (and, `by_words`, by their words, as choice.py has them)."""
     from collections import Counter
 
@@ -484,8 +484,8 @@ def group_titles(items: list[tuple[str, str]], by_words: bool = False) -> list[l
     docs = {c.order: EN.terms(c.title) + EN.terms(c.summary) for c in cands}
     seen = Counter(t for d in docs.values() for t in d)
     words = (lambda c: frozenset(docs[c.order]) - EN.stop_terms) if by_words else None
-    stories = group(cands, lambda c: shingles(docs[c.order]), words_of=words, occurrences=seen.__getitem__,
-                    entries=len(docs))
+    stories = group(cands, lambda c: shingles(docs[c.order]), top=top, words_of=words,
+                    occurrences=seen.__getitem__, entries=len(docs))
     return [[m.title for m in story.members] for story in stories]
 
 
@@ -517,3 +517,32 @@ def test_runner_ups_are_the_next_best_stories_not_in_the_links():
     assert [c.title for c in choice.more] == [f"Payroll rule number {i} explained" for i in (2, 3, 4)]
     assert all(c.why.startswith("matches 'payroll' in the title") for c in choice.more)
     assert ranked(n, entries, runners_up=0).more == []
+
+
+INSURER_DEBT = ("Insurer-funded patients: getting paid in 30 days instead of 90",
+                "Authorisation codes checked before the first visit, invoices sent within 48 hours and a fortnightly "
+                "chase of anything outstanding. How one dental practice cut its insurer debt by two thirds.")
+REWRITE = ("The two-day billing habit that shrank one practice's insurer debt",
+           "Checking authorisations before the first appointment, billing within two days and chasing every "
+           "fortnight took one dental practice's wait for insurer payments from 90 days to about 30.")
+WEEK = [("Payroll dates for the holidays", "When the December payroll has to run, and the bank holidays in the way."),
+        ("Fire safety checks for small offices", "The six checks a landlord expects, and the log to keep for them."),
+        ("Card fees compared", "Per-transaction fees and the monthly rental for four terminals, side by side."),
+        ("Hiring a receptionist in January", "The advert, the interview questions and a first week that works.")]
+
+
+def test_a_rewrite_outside_the_leaders_joins_its_story_past_leaders_that_share_no_word():
+    # Only the two best entries lead; the rewrite (last) is compared with them by its words, and the
+    # first leader shares none of them.
+    unrelated = ("Sterilisation logs the inspector asks for",
+                 "Autoclave cycles, spore tests, who signs off each morning, where the printouts are filed and "
+                 "how long to keep them: a surgery manager's template, reviewed by a former inspector.")
+    stories = group_titles([unrelated, INSURER_DEBT, *WEEK, REWRITE], by_words=True, top=2)
+    assert [INSURER_DEBT[0], REWRITE[0]] in stories and [unrelated[0]] in stories
+
+
+def test_two_line_notes_that_differ_by_a_number_are_not_one_story_by_their_words():
+    notes = [(f"Control ledger tip {i} for the clinic", "A calm, useful ledger tip.") for i in (1, 2)]
+    stories = group_titles([*notes, *WEEK], by_words=True)
+    assert [notes[0][0]] in stories and [notes[1][0]] in stories
+
