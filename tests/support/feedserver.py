@@ -105,11 +105,16 @@ class FeedServer:
                 super().finish()
 
             def do_GET(self):
-                path = self.path.split("?", 1)[0]
-                route = server.routes.get(path)
-                status = self._respond(route)
+                self._respond(server.routes.get(self.path.split("?", 1)[0]))
+
+            def send_response(self, code, message=None):
+                # The hit is recorded with its status line, before the client can read a byte of the
+                # reply: a test that asks for the hits once its client is done sees every one.
+                headers = getattr(self, "headers", None)   # unset for a request line that did not parse
                 with server._lock:
-                    server.hits.append(Hit(path, status, {k.lower(): v for k, v in self.headers.items()}))
+                    server.hits.append(Hit(getattr(self, "path", "").split("?", 1)[0], code,
+                                           {k.lower(): v for k, v in (headers.items() if headers else ())}))
+                super().send_response(code, message)
 
             def _respond(self, route: Route | None) -> int:
                 if route is None:
