@@ -147,7 +147,7 @@ def rarity(occurrences: Callable[[str], int], entries: int) -> Callable[[str], f
 
 
 class _Grouping:
-    """Stories as they are found: by key (URL, GUID, title), and by the leaders' shingles."""
+    """Stories as they are found: by key (URL, GUID, title), and by the leaders' shingles and words."""
 
     def __init__(self, common: set, weight: Callable[[str], float]):
         self.common = common
