@@ -224,3 +224,20 @@ def test_words_every_entry_holds_weigh_nothing_so_templated_entries_are_not_one_
     template = "what owners should know about the payroll change with the numbers worked out for you"
     notes = [cand(i, f"{template} note{i}") for i in range(12)]
     assert stories_of(notes, counted=True) == [[i] for i in range(12)]
+
+
+def test_only_the_best_hundred_leaders_are_compared_by_words_with_every_entry():
+    # Comparing every entry with every other by words is O(n²) when a draft cannot fill and every
+    # entry leads; the draft shows a dozen stories, so only the best STORY_WORDED leaders are kept.
+    from curator.curation.stories import STORY_WORDED
+
+    original, rewrite = interleaved("x", "a", 14), interleaved("x", "b", 14)   # 14 of 28 words shared
+
+    def fill(n):
+        return [cand(i, words(f"u{i}x", 14), score=3.0 - i / 1000) for i in range(1, n + 1)]
+
+    last = [*fill(STORY_WORDED - 1), cand(500, original, score=1.0), cand(999, rewrite, score=0.0)]
+    assert [500, 999] in stories_of(last, by_words=True)            # the 100th leader is compared
+    beyond = [*fill(STORY_WORDED), cand(500, original, score=1.0), cand(999, rewrite, score=0.0)]
+    found = stories_of(beyond, by_words=True)
+    assert [500] in found and [999] in found                        # the 101st is not

@@ -47,6 +47,9 @@ STORY_ALIKE_BOTH = 0.25   # and 0.26-0.91 of both together; different stories at
 STORY_MIN_TERMS = 12      # fewer telling terms than this (as STORY_MIN_SHINGLES): too short, or too templated,
                           # to tell by words ("Ledger tip 1" and "Ledger tip 2", a calm useful tip each)
 STORY_RARE = 1.0          # a telling term: in at most 1/e of the entries seen
+STORY_WORDED = 100        # only the best this many leaders are compared by words (every entry is compared
+                          # with them): a draft shows a dozen stories, and comparing all with all is O(n²)
+                          # when a niche's draft cannot fill and every entry leads (one big feed)
 STORY_BONUS = 0.1
 STORY_MAX_SOURCES = 3
 
@@ -133,17 +136,22 @@ def group(candidates: Iterable[Candidate], shingles_of: Callable[[Candidate], fr
     return sorted(stories, key=lambda s: sort_key(s.lead))
 
 
+class _Rarity(dict):
+    """term -> its weight, worked out on first use (a dict, so weights are read by map in C)."""
+
+    def __init__(self, occurrences: Callable[[str], int], entries: int):
+        super().__init__()
+        self.occurrences, self.entries = occurrences, entries
+
+    def __missing__(self, term: str) -> float:
+        value = self[term] = max(0.0, math.log(self.entries / max(1, self.occurrences(term))))
+        return value
+
+
 def rarity(occurrences: Callable[[str], int], entries: int) -> Callable[[str], float]:
     """A term's weight in telling one story from another, log(entries / occurrences): 0 for a word
     every entry has (a templated feed's "payroll note 3" and "note 4" differ by their numbers only)."""
-    cache: dict[str, float] = {}
-
-    def weight(term: str) -> float:
-        value = cache.get(term)
-        if value is None:
-            value = cache[term] = max(0.0, math.log(entries / max(1, occurrences(term))))
-        return value
-    return weight
+    return _Rarity(occurrences, entries).__getitem__
 
 
 class _Grouping:
@@ -237,7 +245,7 @@ class _Grouping:
             self.shingled.append((story, distinct))
         if whole:
             self.whole.append((story, mine))
-        if total:
+        if total and len(self.worded) < STORY_WORDED:
             self.worded.append((story, terms, total))
 
     def join(self, cand: Candidate, mine: frozenset, terms: frozenset[str] = frozenset()) -> None:
