@@ -105,25 +105,24 @@ def test_each_entry_carries_its_terms_for_each_language_and_the_stamp_names_them
     assert analyse_entries([{"title": "t"}], ()) == [{"title": "t"}]
 
 
-def test_the_stamp_changes_with_the_cleaner_the_summary_length_the_languages_and_every_entry():
-    entries = [clean_entry(dict(RAW), "https://a.example/", "", 40)]
-    stamp = cleaned_stamp(entries, 40, ("en",))
-    version, words, keys, digest = stamp.split(":")
-    assert (int(version), int(words), keys, len(digest)) == (CLEANER_VERSION, 40, analyzer("en").key, 32)
-    assert cleaned_stamp(entries, 41, ("en",)) != stamp != cleaned_stamp(entries, 40, ("fr",))
-    assert cleaned_stamp([{**entries[0], "title": "other"}], 40, ("en",)) != stamp
-    assert cleaned_stamp([dict(reversed(list(entries[0].items())))], 40, ("en",)) == stamp  # key order: no matter
+def test_the_stamp_changes_with_the_cleaner_the_summary_length_and_the_languages():
+    stamp = cleaned_stamp(40, ("en",))
+    version, words, keys = stamp.split(":")
+    assert (int(version), int(words), keys) == (CLEANER_VERSION, 40, analyzer("en").key)
+    assert cleaned_stamp(41, ("en",)) != stamp != cleaned_stamp(40, ("fr",))
+    assert cleaned_stamp(40, ("en", "en")) == stamp
 
 
 def test_entries_reused_from_the_cache_are_kept_when_stamped_by_this_cleaner_and_cleaned_again_otherwise():
+    # (A file edited by hand loses its stamp when it is read: test_fetch's seal tests.)
     entries = [clean_entry(dict(RAW), "https://a.example/", "", 40)]
-    stamp = cleaned_stamp(entries, 40)
+    stamp = cleaned_stamp(40)
     assert reclean_entries(entries, 40, stamp) is entries
     assert reclean_entries(entries, 40, stamp + "x") == entries and reclean_entries(entries, 40, stamp + "x") \
         is not entries
     edited = [{**entries[0], "title": "<script>x</script>Edited <i>by hand</i>"}]
-    assert reclean_entries(edited, 40, stamp)[0]["title"] == "Edited by hand"
     assert reclean_entries(edited, 40, None)[0]["title"] == "Edited by hand"
+    assert reclean_entries(edited, 41, stamp)[0]["title"] == "Edited by hand"
     assert reclean_entries("not a list", 40, stamp) == [] and reclean_entries(None, 40) == []
 
 

@@ -209,6 +209,54 @@ def test_a_damaged_cache_is_rebuilt_with_a_warning(tmp_path, server, caplog):
     assert json.loads(open(path, encoding="utf-8").read())["etag"] == '"v1"'
 
 
+def sealed_cache(tmp_path) -> tuple[str, str, bytes]:
+    folder, url = str(tmp_path / "cache"), "https://news.example/feed.xml"
+    entries = [{"title": "Payroll \u00e9t\u00e9 \u2026", "url": "https://news.example/1", "summary": "ok", "guid": "g1",
+                "date": None}]
+    fetch.save_state(folder, fetch.FeedState(url, entries, cleaned="5:40:english", etag='"v1"'))
+    with open(fetch.cache_path(folder, url), "rb") as handle:
+        return folder, url, handle.read()
+
+
+def test_a_cache_file_as_openhand_wrote_it_keeps_its_stamp_and_one_changed_since_loses_it(tmp_path, caplog):
+    """The stamp says the entries need no cleaning again; the file's seal says nobody changed them since."""
+    folder, url, raw = sealed_cache(tmp_path)
+    data = json.loads(raw)                                   # still one plain JSON document
+    assert len(data["sealed"]) == fetch.SEAL_SIZE and data["etag"] == '"v1"'
+    assert fetch.load_state(folder, url).cleaned == "5:40:english"
+    path = fetch.cache_path(folder, url)
+    edits = [raw.replace(b"Payroll", b"Paxroll"),             # one letter of an entry, by hand
+             json.dumps(data).encode(),                      # the same state written by another program
+             raw.replace(b'"ok"', b'"<script>x</script>"'),
+             raw.replace(data["sealed"].encode(), b"0" * fetch.SEAL_SIZE),
+             raw.replace(b'"sealed": ', b'"sealed_": ')]       # no seal at all (an older cache)
+    with caplog.at_level(logging.WARNING):
+        for edited in edits:
+            with open(path, "wb") as handle:
+                handle.write(edited)
+            state = fetch.load_state(folder, url)
+            assert state.cleaned is None and state.entries == json.loads(edited)["entries"], edited
+            assert state.etag == '"v1"'                      # the validators are not lost
+    assert not caplog.records                                # not damaged: only cleaned again
+
+
+def test_an_edited_cache_is_cleaned_again_on_a_304(tmp_path, server):
+    url = server.add("/good.xml", body=GOOD, etag='"v1"')
+    root = project_with(tmp_path, [(url, "Good", 1.0)])
+    settings = load_settings(root)
+    curate(settings, date=DATE)
+    path = fetch.cache_path(os.path.join(root, "cache", "curator"), url)
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    with open(path, "wb") as handle:
+        handle.write(raw.replace(b'"https://news.example/good/0"', b'"https://news.example/good/0?utm_source=hand"'))
+    result = curate(settings, date=DATE + dt.timedelta(days=30))
+    assert result.feeds[url].status == fetch.Status.NOT_MODIFIED
+    urls = [e["url"] for e in result.feeds[url].entries]
+    assert "https://news.example/good/0" in urls and not any("utm_" in u for u in urls)
+    assert fetch.load_state(os.path.join(root, "cache", "curator"), url).cleaned is not None   # sealed again
+
+
 def test_a_niche_with_nothing_due_costs_its_feeds_no_request(tmp_path, server):
     url = server.add("/good.xml", body=GOOD)
     root = project_with(tmp_path, [(url, "Good", 1.0)])

@@ -14,9 +14,7 @@ what to strip).
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import re
 from typing import Any, NotRequired, TypedDict
 from urllib.parse import urljoin, urlsplit
@@ -228,25 +226,25 @@ def analysed_keys(languages: tuple[str, ...]) -> str:
     return ",".join(sorted({analyzer(lang).key for lang in languages}))
 
 
-def cleaned_stamp(entries: list[Entry], summary_words: int, languages: tuple[str, ...] = ()) -> str:
+def cleaned_stamp(summary_words: int, languages: tuple[str, ...] = ()) -> str:
     """What the cache stores beside entries this cleaner produced: the cleaner's version, the summary
-    length, the analyses and a digest of the entries, so a newer cleaner, a new setting, a niche in
-    another language or a hand edit all mismatch."""
-    data = json.dumps(entries, sort_keys=True, separators=(",", ":"))  # ASCII: the encoder's fast path
-    digest = hashlib.sha256(data.encode("ascii")).hexdigest()[:32]
-    return f"{CLEANER_VERSION}:{summary_words}:{analysed_keys(languages)}:{digest}"
+    length and the analyses, so a newer cleaner, a new setting or a niche in another language all
+    mismatch. That the entries are as this cleaner left them is the cache file's seal
+    (fetch.load_state drops the stamp of a file edited since it was written)."""
+    return f"{CLEANER_VERSION}:{summary_words}:{analysed_keys(languages)}"
 
 
 def reclean_entries(entries: Any, summary_words: int, stamp: Any = None,
                     languages: tuple[str, ...] = ()) -> list[Entry]:
     """Entries reused from the cache go through this step again unless their stamp shows this
-    cleaner wrote them, unchanged since: a cache written by an older cleaner, for another summary
-    length or other languages, or edited by hand must not bypass it. A field the entry marks as
+    cleaner wrote them, unchanged since (the stamp of a file edited by hand is dropped when it is
+    read): a cache written by an older cleaner, for another summary length or other languages, or
+    edited by hand must not bypass it. A field the entry marks as
     text is cleaned again as text, the rest as HTML (as a hand edit may have put markup there)."""
     if (
         isinstance(entries, list)
         and isinstance(stamp, str)
-        and stamp == cleaned_stamp(entries, summary_words, languages)
+        and stamp == cleaned_stamp(summary_words, languages)
     ):
         return entries
     out = []

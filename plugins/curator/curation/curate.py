@@ -163,7 +163,7 @@ def fetch_and_digest(settings: dict[str, Any], locations: list[str], names: dict
         assert result.state is not None  # fetch_all sets every result's state
         state, cached = result.state, cached_entries[loc]
         if cached is not state.entries:
-            state = state.recleaned(cached, cleaned_stamp(cached, words, languages.get(loc, ())))
+            state = state.recleaned(cached, cleaned_stamp(words, languages.get(loc, ())))
         if result.status == Status.OK:
             report, state = _digested(result, state, cached, digested[loc], names.get(loc, loc), limits)
         else:

@@ -33,5 +33,5 @@ def digest(body: bytes, headers: dict[str, str], url: str, summary_words: int,
 
     parsed = parse_feed(body, headers)
     entries = analyse_entries(clean_entries(parsed.entries, url, parsed.link, summary_words), languages)
-    return Digest(entries, cleaned_stamp(entries, summary_words, languages), len(parsed.entries),
+    return Digest(entries, cleaned_stamp(summary_words, languages), len(parsed.entries),
                   parsed.problem, parsed.refused, parsed.is_feed, len(parsed.entries) - len(entries))

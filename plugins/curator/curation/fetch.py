@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 CACHE_VERSION = 1
 BACKOFF_BASE = 15 * 60          # first back-off after a failure: 15 minutes
 BACKOFF_MAX = 24 * 60 * 60      # never wait more than a day
+SEAL = b'"sealed": "'          # the file's digest, written last in its place (see _seal)
+SEAL_SIZE = 32
 
 
 
@@ -48,7 +50,8 @@ class FeedStateJSON(TypedDict, total=False):
     version: int
     location: str
     entries: list[Entry]
-    cleaned: str                # clean.cleaned_stamp of the entries
+    cleaned: str                # clean.cleaned_stamp of the entries (dropped on reading when the seal fails)
+    sealed: str                 # sha256 of the file written with this field all zeros: an edit since breaks it
     etag: str | None
     last_modified: str | None
     file_stamp: str | None      # a local file's "size:mtime_ns"
@@ -151,16 +154,40 @@ def cache_path(cache_folder: str, location: str) -> str:
 
 
 def load_state(cache_folder: str, location: str) -> FeedState:
-    """The cached state of one feed; a missing or damaged file gives a fresh one (with a warning)."""
+    """The cached state of one feed; a missing or damaged file gives a fresh one (with a warning).
+    A file changed since Openhand wrote it (by hand, by another program) keeps its entries, unstamped:
+    they are cleaned again before any use."""
     path = cache_path(cache_folder, location)
     try:
         with open(path, "rb") as handle:
-            return FeedState.from_json(json.loads(handle.read().decode("utf-8")), location)
+            raw = handle.read()
+        data = json.loads(raw.decode("utf-8"))
+        state = FeedState.from_json(data, location)
+        return state if state.cleaned is None or _seal_holds(raw, data) else replace(state, cleaned=None)
     except FileNotFoundError:
         pass
     except (OSError, ValueError, TypeError) as exc:
         logger.warning("feed cache %s for %s is damaged (%s); rebuilding it", path, location, exc)
     return FeedState(location)
+
+
+def _seal(data: bytes) -> bytes:
+    """The file with its seal filled in: the digest of the whole file as written with the seal all zeros.
+    Checking it costs one hash of the bytes read, where re-serialising the entries to check them cost a
+    warm run more than reading them."""
+    start = data.rindex(SEAL) + len(SEAL)
+    digest = hashlib.sha256(data).hexdigest()[:SEAL_SIZE].encode("ascii")
+    return data[:start] + digest + data[start + SEAL_SIZE:]
+
+
+def _seal_holds(raw: bytes, data: FeedStateJSON) -> bool:
+    """The file is as Openhand wrote it: its seal (the last one in it, the one read) is its digest."""
+    sealed = data.get("sealed")
+    start = raw.rfind(SEAL) + len(SEAL)
+    if start < len(SEAL) or not isinstance(sealed, str) or raw[start:start + SEAL_SIZE] != sealed.encode("utf-8"):
+        return False
+    zeroed = raw[:start] + b"0" * SEAL_SIZE + raw[start + SEAL_SIZE:]
+    return hashlib.sha256(zeroed).hexdigest()[:SEAL_SIZE] == sealed
 
 
 def save_state(cache_folder: str, state: FeedState) -> None:
@@ -170,9 +197,9 @@ def save_state(cache_folder: str, state: FeedState) -> None:
     and a hundred fsyncs would cost a warm run more than its requests.
     """
     path = cache_path(cache_folder, state.location)
-    data = json.dumps(state.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8")
+    data = json.dumps({**state.to_json(), "sealed": "0" * SEAL_SIZE}, ensure_ascii=False, sort_keys=True)
     try:
-        write_bytes_atomic(path, data, durable=False)
+        write_bytes_atomic(path, _seal(data.encode("utf-8")), durable=False)
     except OSError as exc:
         logger.warning("could not write the feed cache for %s: %s", state.location, exc)
 
