@@ -30,7 +30,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..curation.phrases import phrase_patterns
+from ..curation.phrases import phrase_patterns, phrases_regex
 from ..curation.tracking import TEXT_URL
 from ..model import markup
 from ..model.documents import ContentError
@@ -64,13 +64,6 @@ class NoStringsError(Exception):
 
 # --- pure rules -----------------------------------------------------------------------------------
 
-def _combined(patterns) -> re.Pattern | None:
-    """All phrases in one regex (one pass over the text instead of one per phrase)."""
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?P<p{i}>{p.pattern})" for i, (_, p) in enumerate(patterns)), re.I)
-
-
 def scan_text(text: str, patterns, *, links: bool = True) -> list[tuple[int, str, str]]:
     """(line, rule, detail) for tracking links and hard-sell phrases in plain text (issue files, text emails)."""
     found: list[tuple[int, str, str]] = []
@@ -79,7 +72,7 @@ def scan_text(text: str, patterns, *, links: bool = True) -> list[tuple[int, str
         for match in TEXT_URL.finditer(text):
             line = bisect.bisect_right(newlines, match.start()) + 1
             found.extend((line, rule, detail) for rule, detail in link_problems(match.group(0).rstrip(".,;:")))
-    combined = _combined(patterns)
+    combined = phrases_regex(tuple(phrase for phrase, _ in patterns))
     if combined is not None:
         for match in combined.finditer(text):
             phrase = patterns[int(str(match.lastgroup)[1:])][0]
