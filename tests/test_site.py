@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -10,7 +11,7 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 
-from support.project import ROOT, build, copy_project
+from support.project import ROOT, build, copy_project, openhand
 
 SITE = "https://clearwater-advisory.example"
 LOCAL = "http://site.invalid"  # a stand-in origin to resolve relative links against
@@ -436,6 +437,35 @@ def test_a_missing_pagefind_binary_fails_the_build_and_says_so(tmp_path):
     assert proc.returncode != 0
     said = proc.stdout + proc.stderr
     assert "pagefind" in said.lower() and "no-such-pagefind" in said
+
+
+def test_a_build_the_check_refuses_still_leaves_a_whole_search_index(tmp_path):
+    """Pagefind indexes the pages while the no-strings check reads them; a refused build waits for it,
+    so output/ never holds a half-written index (nor a Pagefind still writing once the build is over)."""
+    from support.newsletters import newsletter_project
+
+    project = newsletter_project(tmp_path, issues=1, drafts=0)
+    (issue,) = (project / "content/newsletters/dental").glob("*.md")
+    issue.write_text(issue.read_text().replace("https://journal.example.org/articles/1",
+                                               "https://journal.example.org/articles/1?utm_source=newsletter", 1))
+    proc = build(project, check=False)
+    assert proc.returncode != 0 and "no-strings check failed" in proc.stdout + proc.stderr
+    bundle = project / "output/pagefind"
+    assert (bundle / "pagefind.js").is_file() and (bundle / "pagefind-entry.json").is_file()
+    sizes = {p: p.stat().st_size for p in bundle.rglob("*") if p.is_file()}
+    time.sleep(0.3)
+    assert {p: p.stat().st_size for p in bundle.rglob("*") if p.is_file()} == sizes
+
+
+def test_the_search_bundle_is_left_to_pagefind_during_the_build_and_checked_by_openhand_check(tmp_path):
+    project = copy_project(tmp_path)
+    build(project)
+    css = project / "output/pagefind/pagefind-ui.css"
+    css.write_text(css.read_text() + "\n.x { background: url(https://cdn.example.net/x.png) }\n")
+    proc = openhand(project, "check", check=False)
+    assert proc.returncode == 1 and "pagefind/pagefind-ui.css" in proc.stdout and "third-party" in proc.stdout
+    build(project)                      # Pagefind writes its bundle anew while the check reads the pages
+    assert "cdn.example.net" not in css.read_text()
 
 
 def test_search_index_names_a_missing_output_folder(tmp_path):

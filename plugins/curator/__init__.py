@@ -29,13 +29,30 @@ def get_generators(pelican):
     return NewsletterGenerator
 
 
-def no_strings_check(pelican) -> None:
-    """The no-strings check on the built site and this build's emails: a violation fails the build,
-    and only a passing check writes the emails to mail/."""
+def finish_build(pelican) -> None:
+    """After the build: the no-strings check on the built site and this build's emails (a violation
+    fails the build, and only a passing check writes the emails to mail/), with the search index
+    built alongside in Pagefind's own process (both only read the pages). A failed check waits for
+    the index to be whole before the build stops; Pagefind failing to start still fails the build,
+    after the check."""
     from .build.generator import staged
     from .build.nostrings import check_build
+    from .build.search import BUNDLE_DIR, SearchIndexError, finish_index, start_index
 
-    check_build(pelican, staged(pelican.settings))
+    try:
+        indexing, failed = start_index(pelican), None
+    except SearchIndexError as exc:
+        indexing, failed = None, exc
+    try:
+        check_build(pelican, staged(pelican.settings), skip=(BUNDLE_DIR,) if indexing else ())
+    except BaseException:
+        if indexing is not None:
+            indexing.wait()
+        raise
+    if failed is not None:
+        raise failed
+    if indexing is not None:
+        finish_index(indexing)
 
 
 class EditorErrorsWithoutTraceback(logging.Filter):
@@ -51,13 +68,6 @@ class EditorErrorsWithoutTraceback(logging.Filter):
         if isinstance(exc, (ContentError, NoStringsError, curator_settings.SettingsError)):
             record.exc_info, record.exc_text = None, None
         return True
-
-
-def index_for_search(pelican) -> None:
-    """Pagefind indexes the finished site, offline."""
-    from .build.search import index_site
-
-    index_site(pelican)
 
 
 def register() -> None:
@@ -76,5 +86,4 @@ def register() -> None:
     signals.get_generators.connect(get_generators)
     signals.feed_generated.connect(finish_feed)
     signals.all_generators_finalized.connect(steady_lastmod)
-    signals.finalized.connect(no_strings_check)
-    signals.finalized.connect(index_for_search)
+    signals.finalized.connect(finish_build)

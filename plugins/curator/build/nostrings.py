@@ -171,9 +171,12 @@ def form_targets(settings) -> tuple[str, ...]:
     return (f"{endpoint}/subscribe",) if endpoint else ()
 
 
-def check_output(output: str, hosts, root: str, forms=()) -> list[Finding]:
+def check_output(output: str, hosts, root: str, forms=(), skip: Sequence[str] = ()) -> list[Finding]:
+    """The pages and stylesheets under output/, but its top-level folders named in `skip`."""
     findings: list[Finding] = []
-    for folder, _, files in os.walk(output):
+    for folder, subfolders, files in os.walk(output):
+        if folder == output:
+            subfolders[:] = [name for name in subfolders if name not in skip]
         for name in sorted(files):
             path = os.path.join(folder, name)
             if name.endswith((".html", ".htm")):
@@ -213,9 +216,11 @@ def output_dir(settings) -> str:
     return output if os.path.isabs(output) else os.path.join(project_root(settings), output)
 
 
-def check_project(settings, *, strict: bool | None = None, output: str | None = None, staged=None) -> list[Finding]:
+def check_project(settings, *, strict: bool | None = None, output: str | None = None, staged=None,
+                  skip: Sequence[str] = ()) -> list[Finding]:
     """Every finding for content/ issue and niche files, output/ and mail/, errors first. `staged` is a
-    build's own (generator.Staged): its parsed files and its emails, not yet written to mail/."""
+    build's own (generator.Staged): its parsed files and its emails, not yet written to mail/. `skip`:
+    output/'s top-level folders another process is writing (the search index)."""
     strict = settings["NO_STRINGS_STRICT"] if strict is None else strict
     root = project_root(settings)
     output = output or output_dir(settings)
@@ -224,7 +229,7 @@ def check_project(settings, *, strict: bool | None = None, output: str | None = 
     findings = check_issue_files(settings, strict, root, staged.issues if staged else None)
     findings += check_niche_files(settings, root, staged.niches if staged else None)
     if os.path.isdir(output):
-        findings += check_output(output, hosts, root, form_targets(settings))
+        findings += check_output(output, hosts, root, form_targets(settings), skip)
     mail = project_dir(settings, "MAIL_PATH")
     if staged is not None:
         parts = staged.mail.parts()
@@ -246,7 +251,7 @@ def report(findings: list[Finding], limit: int = 50, withheld: Sequence[str] = (
             "under EMAIL_MAX_BYTES; `openhand check` lists them again)" + held)
 
 
-def check_build(pelican, staged=None) -> None:
+def check_build(pelican, staged=None, skip: Sequence[str] = ()) -> None:
     """After the build: warnings are logged; errors raise so `make html` exits non-zero. The build's
     emails (`staged`) are written to mail/ only when no error was found."""
     settings = pelican.settings
@@ -254,7 +259,7 @@ def check_build(pelican, staged=None) -> None:
         if staged is not None:
             staged.mail.commit()
         return
-    findings = check_project(settings, output=pelican.output_path, staged=staged)
+    findings = check_project(settings, output=pelican.output_path, staged=staged, skip=skip)
     for finding in findings:
         if finding.severity == WARNING:
             logger.warning("%s", finding)

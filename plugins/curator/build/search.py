@@ -1,8 +1,9 @@
 """Pagefind over the finished site: an offline search index, served from the site itself.
 
-Runs after the build (the `finalized` signal) when SEARCH_INDEX is true. Pagefind
-only reads output/ and writes output/pagefind/; it never touches the network.
-Templates mark what to index with `data-pagefind-body`.
+Runs after the build (the `finalized` signal) when SEARCH_INDEX is true, in its own
+process while the no-strings check reads the same pages (both only read them;
+Pagefind writes output/pagefind/, which that check leaves to `openhand check`).
+It never touches the network. Templates mark what to index with `data-pagefind-body`.
 """
 
 from __future__ import annotations
@@ -36,36 +37,70 @@ def pagefind_executable() -> Path:
     return Path(binary)
 
 
-def run_pagefind(site: str | os.PathLike, *, timeout: float = 300) -> subprocess.CompletedProcess:
+class Indexing:
+    """Pagefind at work on a site: `start` it, then `finish` (raises SearchIndexError with Pagefind's
+    own words) or `wait` (a build that failed anyway: the index is left whole, never half-written)."""
+
+    def __init__(self, site: Path, proc: subprocess.Popen, started: float):
+        self.site, self.proc, self.started = site, proc, started
+
+    @classmethod
+    def start(cls, site: str | os.PathLike) -> Indexing:
+        site = Path(site)
+        if not site.is_dir():
+            raise SearchIndexError(f"cannot index {site}: the folder does not exist (did the build write it?)")
+        cmd = [str(pagefind_executable()), "--site", str(site), "--output-subdir", BUNDLE_DIR, "--quiet"]
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        except OSError as exc:
+            raise SearchIndexError(f"pagefind could not run on {site}: {exc}") from exc
+        return cls(site, proc, time.perf_counter())
+
+    def finish(self, timeout: float = 300) -> None:
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            self.proc.kill()
+            self.proc.communicate()
+            raise SearchIndexError(f"pagefind could not run on {self.site}: {exc}") from exc
+        if self.proc.returncode != 0:
+            detail = (err.strip() or out.strip() or "no output").splitlines()[-20:]
+            raise SearchIndexError(f"pagefind failed on {self.site} (exit {self.proc.returncode}):\n"
+                                   + "\n".join(detail))
+        if not (self.site / BUNDLE_DIR / "pagefind.js").is_file():
+            raise SearchIndexError(f"pagefind ran but wrote no index under {self.site / BUNDLE_DIR}; "
+                                   "check that pages carry data-pagefind-body")
+
+    def wait(self, timeout: float = 300) -> None:
+        try:
+            self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def run_pagefind(site: str | os.PathLike, *, timeout: float = 300) -> None:
     """Index `site` in place; raise SearchIndexError with pagefind's own words on failure."""
-    site = Path(site)
-    if not site.is_dir():
-        raise SearchIndexError(f"cannot index {site}: the folder does not exist (did the build write it?)")
-    cmd = [str(pagefind_executable()), "--site", str(site), "--output-subdir", BUNDLE_DIR, "--quiet"]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SearchIndexError(f"pagefind could not run on {site}: {exc}") from exc
-    if proc.returncode != 0:
-        detail = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-20:]
-        raise SearchIndexError(f"pagefind failed on {site} (exit {proc.returncode}):\n" + "\n".join(detail))
-    if not (site / BUNDLE_DIR / "pagefind.js").is_file():
-        raise SearchIndexError(f"pagefind ran but wrote no index under {site / BUNDLE_DIR}; "
-                               "check that pages carry data-pagefind-body")
-    return proc
+    Indexing.start(site).finish(timeout)
 
 
-def index_site(pelican) -> None:
-    """The `finalized` receiver: index OUTPUT_PATH unless SEARCH_INDEX is off."""
+def start_index(pelican) -> Indexing | None:
+    """Start indexing OUTPUT_PATH (None when SEARCH_INDEX is off)."""
     if not pelican.settings["SEARCH_INDEX"]:
         logger.info("Search index skipped (SEARCH_INDEX is False)")
-        return
-    output = pelican.settings["OUTPUT_PATH"]
-    started = time.perf_counter()
+        return None
     try:
-        run_pagefind(output)
+        return Indexing.start(pelican.settings["OUTPUT_PATH"])
     except SearchIndexError as exc:
         logger.error("Search index: %s (to build without search, set SEARCH_INDEX = False)", exc)
         raise
-    logger.info("Search index written to %s in %.2f s", os.path.join(output, BUNDLE_DIR),
-                time.perf_counter() - started)
+
+
+def finish_index(indexing: Indexing) -> None:
+    try:
+        indexing.finish()
+    except SearchIndexError as exc:
+        logger.error("Search index: %s (to build without search, set SEARCH_INDEX = False)", exc)
+        raise
+    logger.info("Search index written to %s in %.2f s", indexing.site / BUNDLE_DIR,
+                time.perf_counter() - indexing.started)
