@@ -193,12 +193,17 @@ def test_offline_uses_the_cache_and_makes_no_request(tmp_path, server, caplog):
     assert "offline" in warnings_about(caplog, url)[0]
 
 
-def test_a_damaged_cache_is_rebuilt_with_a_warning(tmp_path, server, caplog):
+def curated_good_feed(tmp_path, server) -> tuple[str, dict, str]:
+    """A project whose one feed (ETag "v1") was curated once: its URL, settings and cache file."""
     url = server.add("/good.xml", body=GOOD, etag='"v1"')
     root = project_with(tmp_path, [(url, "Good", 1.0)])
     settings = load_settings(root)
     curate(settings, date=DATE)
-    path = fetch.cache_path(os.path.join(root, "cache", "curator"), url)
+    return url, settings, fetch.cache_path(os.path.join(root, "cache", "curator"), url)
+
+
+def test_a_damaged_cache_is_rebuilt_with_a_warning(tmp_path, server, caplog):
+    url, settings, path = curated_good_feed(tmp_path, server)
     with open(path, "wb") as handle:
         handle.write(b'{"version": 1, "entr')
     with caplog.at_level(logging.WARNING):
@@ -241,11 +246,7 @@ def test_a_cache_file_as_openhand_wrote_it_keeps_its_stamp_and_one_changed_since
 
 
 def test_an_edited_cache_is_cleaned_again_on_a_304(tmp_path, server):
-    url = server.add("/good.xml", body=GOOD, etag='"v1"')
-    root = project_with(tmp_path, [(url, "Good", 1.0)])
-    settings = load_settings(root)
-    curate(settings, date=DATE)
-    path = fetch.cache_path(os.path.join(root, "cache", "curator"), url)
+    url, settings, path = curated_good_feed(tmp_path, server)
     with open(path, "rb") as handle:
         raw = handle.read()
     with open(path, "wb") as handle:
@@ -254,7 +255,7 @@ def test_an_edited_cache_is_cleaned_again_on_a_304(tmp_path, server):
     assert result.feeds[url].status == fetch.Status.NOT_MODIFIED
     urls = [e["url"] for e in result.feeds[url].entries]
     assert "https://news.example/good/0" in urls and not any("utm_" in u for u in urls)
-    assert fetch.load_state(os.path.join(root, "cache", "curator"), url).cleaned is not None   # sealed again
+    assert fetch.load_state(os.path.dirname(os.path.dirname(path)), url).cleaned is not None   # sealed again
 
 
 def test_a_niche_with_nothing_due_costs_its_feeds_no_request(tmp_path, server):
