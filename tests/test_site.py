@@ -457,6 +457,35 @@ def test_a_build_the_check_refuses_still_leaves_a_whole_search_index(tmp_path):
     assert {p: p.stat().st_size for p in bundle.rglob("*") if p.is_file()} == sizes
 
 
+def test_an_interrupted_check_stops_pagefind_and_a_failed_one_waits_for_it(tmp_path, monkeypatch):
+    """Real Pagefind over a real site; the check (which runs alongside it) fails or is interrupted."""
+    import types
+
+    import curator
+    from curator.build import nostrings, search
+
+    project = copy_project(tmp_path)
+    build(project)
+    started = []
+    real_start = search.Indexing.start
+
+    def start(site):
+        started.append(real_start(site))
+        return started[-1]
+
+    monkeypatch.setattr(search.Indexing, "start", start)
+    pelican = types.SimpleNamespace(settings={"SEARCH_INDEX": True, "OUTPUT_PATH": str(project / "output")})
+    for error, finished in ((KeyboardInterrupt, False), (nostrings.NoStringsError, True)):
+        def check(*args, error=error, **kwargs):
+            raise error("stop")
+        monkeypatch.setattr(nostrings, "check_build", check)
+        with pytest.raises(error):
+            curator.finish_build(pelican)
+        proc = started[-1].proc
+        assert proc.poll() is not None                          # never left running
+        assert (proc.returncode == 0) is finished               # waited for whole, or stopped (SIGTERM)
+
+
 def test_the_search_bundle_is_left_to_pagefind_during_the_build_and_checked_by_openhand_check(tmp_path):
     project = copy_project(tmp_path)
     build(project)

@@ -33,8 +33,8 @@ def finish_build(pelican) -> None:
     """After the build: the no-strings check on the built site and this build's emails (a violation
     fails the build, and only a passing check writes the emails to mail/), with the search index
     built alongside in Pagefind's own process (both only read the pages). A failed check waits for
-    the index to be whole before the build stops; Pagefind failing to start still fails the build,
-    after the check."""
+    the index to be whole before the build stops (an interrupted one stops Pagefind); Pagefind
+    failing to start still fails the build, after the check."""
     from .build.generator import staged
     from .build.nostrings import check_build
     from .build.search import BUNDLE_DIR, SearchIndexError, finish_index, start_index
@@ -45,9 +45,13 @@ def finish_build(pelican) -> None:
         indexing, failed = None, exc
     try:
         check_build(pelican, staged(pelican.settings), skip=(BUNDLE_DIR,) if indexing else ())
-    except BaseException:
+    except Exception:
         if indexing is not None:
             indexing.wait()
+        raise
+    except BaseException:   # Ctrl-C: stop now
+        if indexing is not None:
+            indexing.stop()
         raise
     if failed is not None:
         raise failed

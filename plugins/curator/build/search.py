@@ -39,7 +39,8 @@ def pagefind_executable() -> Path:
 
 class Indexing:
     """Pagefind at work on a site: `start` it, then `finish` (raises SearchIndexError with Pagefind's
-    own words) or `wait` (a build that failed anyway: the index is left whole, never half-written)."""
+    own words), `wait` (a build that failed anyway: the index is left whole, never half-written) or
+    `stop` (the build was interrupted)."""
 
     def __init__(self, site: Path, proc: subprocess.Popen, started: float):
         self.site, self.proc, self.started = site, proc, started
@@ -77,6 +78,11 @@ class Indexing:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.communicate()
+
+    def stop(self) -> None:
+        """An interrupted build (Ctrl-C): Pagefind is stopped at once, not waited for."""
+        self.proc.terminate()
+        self.wait(timeout=5)
 
 
 def run_pagefind(site: str | os.PathLike, *, timeout: float = 300) -> None:
