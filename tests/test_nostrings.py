@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curator.build.nostrings import email_size_problem, phrase_patterns, scan_text
+from curator.build.nostrings import email_size_problem, scan_text
 from curator.build.pagescan import scan_css, scan_html
-from curator.curation.phrases import phrases_regex
+from curator.curation.phrases import phrase_regex, phrases_regex
 from curator.model.settings import HARD_SELL_PHRASES
 from support.newsletters import link, newsletter_project, write_issue, write_niche
 from support.project import build, copy_project, openhand, write
@@ -100,12 +100,12 @@ def test_assets_from_the_site_itself_and_plain_links_elsewhere_pass():
 
 
 def test_hard_sell_phrases_are_found_with_their_line_and_numbers_match_n():
-    patterns = phrase_patterns(HARD_SELL_PHRASES)
+    phrases = HARD_SELL_PHRASES
     text = "intro: A calm note.\nnote: Only 3 left, so ACT   NOW!\nnote: Don’t miss out\nnote: we act on facts now"
-    found = scan_text(text, patterns)
+    found = scan_text(text, phrases)
     assert [(line, rule) for line, rule, _ in found] == [(2, "hard-sell"), (2, "hard-sell"), (3, "hard-sell")]
     assert "Only 3 left" in found[0][2] or "Only 3 left" in found[1][2]
-    assert scan_text("note: this limited-timeline guide is handy\n", patterns) == []
+    assert scan_text("note: this limited-timeline guide is handy\n", phrases) == []
 
 
 WORDS = ["act", "now", "Act", "NOW", "only", "3", "12", "left", "limited", "time", "buy", "don't", "don’t", "miss",
@@ -119,8 +119,7 @@ WORDS = ["act", "now", "Act", "NOW", "only", "3", "12", "left", "limited", "time
 def test_the_phrases_read_as_one_regex_find_what_one_regex_per_phrase_finds(parts):
     # The reference: each phrase's own regex (its word boundaries inside), tried in order at each place.
     text = "".join(word + gap for word, gap in parts)
-    patterns = phrase_patterns(HARD_SELL_PHRASES)
-    one_each = re.compile("|".join(f"(?P<p{i}>{p.pattern})" for i, (_, p) in enumerate(patterns)), re.I)
+    one_each = re.compile("|".join(f"(?P<p{i}>{phrase_regex(p)})" for i, p in enumerate(HARD_SELL_PHRASES)), re.I)
     combined = phrases_regex(tuple(HARD_SELL_PHRASES))
     assert [(m.span(), m.lastgroup) for m in combined.finditer(text)] == \
         [(m.span(), m.lastgroup) for m in one_each.finditer(text)]

@@ -30,7 +30,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..curation.phrases import phrase_patterns, phrases_regex
+from ..curation.phrases import phrases_regex
 from ..curation.tracking import TEXT_URL
 from ..model import markup
 from ..model.documents import ContentError
@@ -64,18 +64,19 @@ class NoStringsError(Exception):
 
 # --- pure rules -----------------------------------------------------------------------------------
 
-def scan_text(text: str, patterns, *, links: bool = True) -> list[tuple[int, str, str]]:
-    """(line, rule, detail) for tracking links and hard-sell phrases in plain text (issue files, text emails)."""
+def scan_text(text: str, phrases: Sequence[str], *, links: bool = True) -> list[tuple[int, str, str]]:
+    """(line, rule, detail) for tracking links and hard-sell `phrases` (HARD_SELL_PHRASES) in plain text
+    (issue files, text emails)."""
     found: list[tuple[int, str, str]] = []
     newlines = [m.start() for m in re.finditer("\n", text)]
     if links:
         for match in TEXT_URL.finditer(text):
             line = bisect.bisect_right(newlines, match.start()) + 1
             found.extend((line, rule, detail) for rule, detail in link_problems(match.group(0).rstrip(".,;:")))
-    combined = phrases_regex(tuple(phrase for phrase, _ in patterns))
+    combined = phrases_regex(tuple(map(str, phrases)))
     if combined is not None:
         for match in combined.finditer(text):
-            phrase = patterns[int(str(match.lastgroup)[1:])][0]
+            phrase = phrases[int(str(match.lastgroup)[1:])]
             line = bisect.bisect_right(newlines, match.start()) + 1
             found.append((line, "hard-sell", f"hard-sell phrase {match.group(0)!r} (matches {phrase!r})"))
     return sorted(found, key=lambda f: f[0])
@@ -108,7 +109,7 @@ def check_issue_files(settings, strict: bool, root: str, loaded=None) -> list[Fi
     """Tracking links and hard sells in every issue file's text, and the editor-word rules on each
     issue; `loaded` is the build's already parsed issues (else each file is read here)."""
     folder = content_dir(settings, "NEWSLETTERS_PATH")
-    patterns = phrase_patterns(settings["HARD_SELL_PHRASES"])
+    phrases = tuple(settings["HARD_SELL_PHRASES"])
     render = markup.renderer(settings)
     by_path = {os.path.abspath(issue.path): issue for issue in loaded} if loaded is not None else None
     findings: list[Finding] = []
@@ -119,7 +120,7 @@ def check_issue_files(settings, strict: bool, root: str, loaded=None) -> list[Fi
             if issue is None:
                 continue
             draft = not issue.published
-            for line, rule, detail in scan_text(without_runner_ups(text), patterns):
+            for line, rule, detail in scan_text(without_runner_ups(text), phrases):
                 hard = strict if rule == "hard-sell" else True
                 severity = ERROR if hard and not draft else WARNING
                 findings.append(Finding(rel, line, rule, detail + (" (draft)" if draft else ""), severity))

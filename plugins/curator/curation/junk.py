@@ -43,7 +43,7 @@ _MARKUP = re.compile(r"</?[a-z][^>]*>|&(?:[a-z]+|#\d+|#x[0-9a-f]+);|<!\[CDATA", 
 # Template placeholders and mojibake are debris even in a title the feed declared as text.
 _DEBRIS = re.compile(r"\{\{|\}\}|\{%|%\}|\[\[|\]\]|\$\{|%[A-Z_]{3,}%|\ufffd|Ã[\x80-\xbf]|â€")
 # A vendor's calls to action to the reader, per language (Snowball's names), in HARD_SELL_PHRASES' form
-# and read the same way (phrases.phrase_patterns): its events, demos, trials and waiting lists. Not a
+# and read the same way (phrases.phrase_regex): its events, demos, trials and waiting lists. Not a
 # consultation or a quote: those are what the niche's own readers offer their customers ("book a
 # consultation" in a law firm's intake script). A niche in a language without a list here is judged by
 # its `exclude` words and HARD_SELL_PHRASES only (the "selling" signal), never by English phrases.

@@ -21,11 +21,6 @@ def phrase_regex(phrase) -> str:
     return r"(?<!\w)" + _body(phrase) + r"(?!\w)"
 
 
-def phrase_patterns(phrases) -> list[tuple[str, re.Pattern]]:
-    """HARD_SELL_PHRASES as (phrase, regex) pairs."""
-    return [(str(phrase), re.compile(phrase_regex(phrase), re.I)) for phrase in phrases]
-
-
 @lru_cache(maxsize=16)
 def phrases_regex(phrases: tuple[str, ...]) -> re.Pattern | None:
     """Every phrase in one regex, the i-th as group `p<i>` (each match the first phrase in order found
