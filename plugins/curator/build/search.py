@@ -57,12 +57,19 @@ class Indexing:
             raise SearchIndexError(f"pagefind could not run on {site}: {exc}") from exc
         return cls(site, proc, time.perf_counter())
 
-    def finish(self, timeout: float = 300) -> None:
+    def _ended(self, timeout: float) -> tuple[str, str]:
+        """Pagefind's output once it has ended; killed (and TimeoutExpired raised) past `timeout`."""
         try:
-            out, err = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
+            return self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.communicate()
+            raise
+
+    def finish(self, timeout: float = 300) -> None:
+        try:
+            out, err = self._ended(timeout)
+        except subprocess.TimeoutExpired as exc:
             raise SearchIndexError(f"pagefind could not run on {self.site}: {exc}") from exc
         if self.proc.returncode != 0:
             detail = (err.strip() or out.strip() or "no output").splitlines()[-20:]
@@ -74,10 +81,9 @@ class Indexing:
 
     def wait(self, timeout: float = 300) -> None:
         try:
-            self.proc.communicate(timeout=timeout)
+            self._ended(timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.communicate()
+            pass
 
     def stop(self) -> None:
         """An interrupted build (Ctrl-C): Pagefind is stopped at once, not waited for."""
@@ -90,6 +96,10 @@ def run_pagefind(site: str | os.PathLike, *, timeout: float = 300) -> None:
     Indexing.start(site).finish(timeout)
 
 
+def _say(exc: SearchIndexError) -> None:
+    logger.error("Search index: %s (to build without search, set SEARCH_INDEX = False)", exc)
+
+
 def start_index(pelican) -> Indexing | None:
     """Start indexing OUTPUT_PATH (None when SEARCH_INDEX is off)."""
     if not pelican.settings["SEARCH_INDEX"]:
@@ -98,7 +108,7 @@ def start_index(pelican) -> Indexing | None:
     try:
         return Indexing.start(pelican.settings["OUTPUT_PATH"])
     except SearchIndexError as exc:
-        logger.error("Search index: %s (to build without search, set SEARCH_INDEX = False)", exc)
+        _say(exc)
         raise
 
 
@@ -106,7 +116,7 @@ def finish_index(indexing: Indexing) -> None:
     try:
         indexing.finish()
     except SearchIndexError as exc:
-        logger.error("Search index: %s (to build without search, set SEARCH_INDEX = False)", exc)
+        _say(exc)
         raise
     logger.info("Search index written to %s in %.2f s", indexing.site / BUNDLE_DIR,
                 time.perf_counter() - indexing.started)
