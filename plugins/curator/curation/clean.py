@@ -239,8 +239,8 @@ def reclean_entries(entries: Any, summary_words: int, stamp: Any = None,
     """Entries reused from the cache go through this step again unless their stamp shows this
     cleaner wrote them, unchanged since (the stamp of a file edited by hand is dropped when it is
     read): a cache written by an older cleaner, for another summary length or other languages, or
-    edited by hand must not bypass it. A field the entry marks as
-    text is cleaned again as text, the rest as HTML (as a hand edit may have put markup there)."""
+    edited by hand must not bypass it. A field the entry marks as text is cleaned again as text, the
+    rest as HTML (as a hand edit may have put markup there)."""
     if (
         isinstance(entries, list)
         and isinstance(stamp, str)
