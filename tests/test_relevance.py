@@ -280,6 +280,11 @@ def customer(niche_name: str, title: str, summary: str = "", lang: str = "en") -
     ("dental", "Keeping your associate dentists past year two"),       # the practice's dentists
     ("vets", "When a vet leaves your clinic: the client letter"),      # the reader's clinic
     ("law", "Hiring a lawyer? Your checklist for the first month"),    # a sentence apart
+    ("vets", "Can't find a vet? Where clinics are recruiting this winter"),   # the clinic is hiring
+    ("dental", "How to choose a practice management system"),          # the practice is not what is chosen
+    ("dental", "Finding the money that walks out of the practice"),    # no article: not shopping for one
+    ("dental", "Make new patients feel at home at the dental practice"),  # the practice's own welcome
+    ("dental", "Teeth whitening at home: five questions"),             # at home, but no provider named
 ])
 def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customers(niche_name, title):
     assert customer(niche_name, title, "What worked for three owners, with the numbers.") == ""
@@ -291,9 +296,36 @@ def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customer
     ("vets", "Is your family vet overcharging? What a check-up should cost", "your family vet"),
     ("vets", "Late-night vets near you: who is open on Sundays", "vets ... near you"),
     ("law", "Your divorce lawyer and you: what to bring to the first meeting", "your divorce lawyer"),
+    ("vets", "How to choose the right vet for a nervous dog", "choose the right vet"),
+    ("law", "How to find a good divorce lawyer", "find a good divorce lawyer"),
+    ("vets", "Moving house? When to find a vet", "find a vet"),
+    ("dental", "Teeth whitening at home: what dentists want you to know", "whitening at home"),
 ])
 def test_an_entry_that_makes_its_reader_the_providers_customer_is_found(niche_name, title, found):
     assert customer(niche_name, title).lower() == found
+
+
+def test_doing_the_providers_work_at_home_is_found_when_the_entry_names_the_provider_anywhere():
+    assert customer("dental", "Whiter teeth at home: strips and trays compared",
+                    "What dentists say about the kits sold online.") == "teeth at home"
+    assert customer("dental", "Whiter teeth at home: strips and trays compared",
+                    "What the kits sold online cost.") == ""
+
+
+def test_a_title_in_the_first_person_is_raised_and_why_says_it_was_told_first_hand():
+    n = niche(keywords=("hygienist", "scheduling"), max_links=2)
+    summary = "Moving two hygienists to split shifts filled the late slots within a month."
+    other = entry("Scheduling software for small offices", url="https://b.example/software")
+    told, plain = (ranked(n, [entry(f"{who} hygienist scheduling rota", summary), other]).links[0]
+                   for who in ("Our", "The"))
+    assert told.score == pytest.approx(plain.score * audience.FIRST_HAND, rel=1e-3)
+    assert "told first-hand ('Our' in the title) (+30%)" in told.why
+    assert "first-hand" not in plain.why
+    # 'US' is the country as often as it is 'us'; another language has its own first person.
+    assert audience.first_hand(EN.terms("US insurers cut hygienist fees"), audience.first_person(EN)) == ""
+    fr = analyzer("fr")
+    assert audience.first_hand(fr.terms("Notre planning des hygiénistes"), audience.first_person(fr)) != ""
+    assert audience.first_person(analyzer("fi")) == frozenset()
 
 
 def test_the_customer_side_reads_the_niches_language_and_no_other():

@@ -20,9 +20,18 @@ own file and said in `why`:
   ('dentist' after a 'Dental practices' niche, 'vet' after 'Veterinary', 'lawyer' after 'law'):
   its keywords (and section keywords) that share the first PROFESSION_PREFIX letters or more of a
   term of its title without being one; the places are its title's own keywords ('practice',
-  'clinic'), which the reader owns ("your clinic" is the reader's). The second person is read per
-  language (SECOND_PERSON, NEARBY: Snowball's language names); a niche in a language without an
-  entry there is not judged by this signal.
+  'clinic'), which the reader owns ("your clinic" is the reader's). Two more tells of the
+  customer's side: shopping for one ("How to choose a physio for back pain", "find the right
+  vet": a seeking verb, an article and the professional or place as the last word of its
+  phrase; a title that names another of them, "Can't find a physio? Where clinics are
+  recruiting", is the owner hiring), and doing the provider's work at home ("Teeth whitening at
+  home", "café-quality coffee ... at home": an entry naming a professional or a place). The second
+  person is read per language (SECOND_PERSON, NEARBY, SEEKING, AT_HOME: Snowball's language
+  names); a niche in a language without an entry there is not judged by that tell.
+* **First-hand.** A title in the first person ("Why we stopped opening at 7am", "Our front-desk
+  script") is a practitioner telling what they did, the account an editor looks for first: its
+  score is raised by FIRST_HAND, and `why` says so. The first person is read per language
+  (FIRST_PERSON); 'us' is left out, as it is as often the country.
 """
 
 from __future__ import annotations
@@ -65,6 +74,38 @@ NEARBY = {
     "italian": ("vicino a te", "vicino a me"),
     "dutch": ("bij jou in de buurt", "bij u in de buurt", "bij mij in de buurt"),
     "portuguese": ("perto de você", "perto de si", "perto de mim"),
+}
+
+# Shopping for a provider: the seeking verbs, and the articles that make the provider one of many.
+SEEKING = {
+    "english": (("choose", "choosing", "find", "finding", "pick", "select"), ("a", "an", "the")),
+    "french": (("choisir", "trouver"), ("un", "une", "le", "la", "l", "bon", "bonne")),
+    "spanish": (("elegir", "escoger", "encontrar"), ("un", "una", "el", "la")),
+    "italian": (("scegliere", "trovare"), ("un", "uno", "una", "il", "lo", "la", "l")),
+    "portuguese": (("escolher", "encontrar"), ("um", "uma", "o", "a")),
+}
+SEEK_GAP = 2           # 'find a good divorce lawyer': at most this many words between article and provider
+# Doing at home what the provider does ('teeth whitening at home'); not after these words ('make
+# new patients feel at home' is the practice's own welcome).
+AT_HOME = {
+    "english": (("at home",), ("feel", "feels", "felt", "feeling")),
+    "french": (("à la maison", "chez soi"), ()),
+    "german": (("zu hause", "zuhause"), ("fühlen", "fühlt")),
+    "spanish": (("en casa",), ("sentir", "siente", "sienta")),
+    "italian": (("a casa",), ("sentire", "senta")),
+    "dutch": (("thuis",), ("voelen", "voelt")),
+    "portuguese": (("em casa",), ("sentir", "sinta")),
+}
+FIRST_HAND = 1.3      # what a first-person title multiplies an entry's score by
+FIRST_PERSON = {
+    "english": ("i", "we", "our", "my", "me"),
+    "french": ("je", "j", "nous", "notre", "nos", "mon", "ma", "mes"),
+    "german": ("ich", "wir", "unser", "unsere", "unseren", "unserem", "unserer", "mein", "meine", "meinen",
+               "meinem", "meiner"),
+    "spanish": ("yo", "nosotros", "nosotras", "nuestro", "nuestra", "nuestros", "nuestras", "mi", "mis"),
+    "italian": ("io", "noi", "nostro", "nostra", "nostri", "nostre", "mio", "mia", "miei", "mie"),
+    "dutch": ("ik", "wij", "we", "ons", "onze", "mijn"),
+    "portuguese": ("eu", "nós", "nosso", "nossa", "nossos", "nossas", "meu", "minha", "meus", "minhas"),
 }
 
 
@@ -114,6 +155,11 @@ class Reader:
     nearby: tuple[tuple[str, ...], ...] = ()
     has: str = ""        # regex: 'your (family) dentist' (compiled when an entry may hold it)
     serves: str = ""     # regex: 'a dentist who takes your <group 1>'
+    seeking: frozenset[str] = frozenset()    # 'choose', 'find' as terms
+    articles: frozenset[str] = frozenset()   # 'a', 'the' as terms
+    home: tuple[tuple[str, ...], ...] = ()   # 'at home' as terms
+    homely: frozenset[str] = frozenset()     # 'feel' (at home) as terms
+    stop: frozenset[str] = frozenset()       # the language's function words as terms
 
     @property
     def active(self) -> bool:
@@ -161,8 +207,17 @@ def reader(niche: Niche, analyzer: Analyzer) -> Reader:
         who, mine = _alternatives({w for w, _ in named}), _alternatives(yours)
         has = rf"(?<!\w)(?:{mine})\s+(?:\w+\s+)?(?:{who})(?!\w)"
         serves = rf"(?<!\w)(?:{who})(?!\w)(?:{GAP}+\w+){{0,{SERVES_GAP}}}?{GAP}+(?:{mine})\s+(\w+)"
-    return Reader(professionals, places, frozenset(t for w in yours for t in analyzer.terms(w)),
-                  tuple(analyzer.terms(p) for p in NEARBY.get(analyzer.key, ())), has, serves)
+    seek, articles = SEEKING.get(analyzer.key, ((), ()))
+    home, homely = AT_HOME.get(analyzer.key, ((), ()))
+
+    def as_terms(words) -> frozenset[str]:
+        return frozenset(t for w in words for t in analyzer.terms(w))
+
+    def phrases(texts) -> tuple[tuple[str, ...], ...]:
+        return tuple(analyzer.terms(p) for p in texts)
+
+    return Reader(professionals, places, as_terms(yours), phrases(NEARBY.get(analyzer.key, ())), has, serves,
+                  as_terms(seek), as_terms(articles), phrases(home), as_terms(homely), analyzer.stop_terms)
 
 
 @lru_cache(maxsize=256)
@@ -181,11 +236,53 @@ def _nearby(terms: tuple[str, ...], phrases: tuple[tuple[str, ...], ...]) -> tup
     return ()
 
 
+def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
+    """Where the terms shop for a provider ('choose a physio'), as (first, last) term, or None: a
+    seeking verb, an article, at most SEEK_GAP words, then a professional or place that ends its phrase
+    (not 'choose a practice management system'), and no other of them in the field (not 'Can't find a
+    physio? Where clinics are recruiting')."""
+    if who.seeking.isdisjoint(terms):
+        return None
+    ours = who.professionals | who.places
+    for i, term in enumerate(terms[:-2]):
+        if term not in who.seeking or terms[i + 1] not in who.articles:
+            continue
+        for j in range(i + 2, min(len(terms), i + 3 + SEEK_GAP)):
+            if terms[j] not in ours:
+                continue
+            if j + 1 < len(terms) and terms[j + 1] not in who.stop:
+                break
+            if any(t in ours for t in terms[:i] + terms[j + 1:]):
+                return None
+            return i, j
+    return None
+
+
+def _at_home(terms: tuple[str, ...], who: Reader) -> int | None:
+    """Where the terms do something at home ('whitening at home'), as the phrase's first term, or None."""
+    for phrase in who.home:
+        if phrase[-1] not in terms:
+            continue
+        size = len(phrase)
+        for i in range(len(terms) - size + 1):
+            if terms[i:i + size] == phrase and (i == 0 or terms[i - 1] not in who.homely):
+                return i
+    return None
+
+
+def _written(text: str, analyzer: Analyzer, terms: tuple[str, ...]) -> str:
+    """The terms as the text wrote them (for `why`)."""
+    words = analyzer.surface(text)
+    return " ".join(words.get(t, t) for t in terms)
+
+
 def customer_side(fields: Iterable[tuple[str, tuple[str, ...]]], who: Reader, analyzer: Analyzer) -> str:
     """The words that put the entry's reader on the customer's side ('your dentist'), or ''.
     `fields`: the entry's title and summary, each as (text, its terms)."""
     if not who.active:
         return ""
+    fields = tuple(fields)
+    ours = who.professionals | who.places
     for text, terms in fields:
         pro = not who.professionals.isdisjoint(terms)
         if not pro and who.places.isdisjoint(terms):
@@ -202,4 +299,25 @@ def customer_side(fields: Iterable[tuple[str, tuple[str, ...]]], who: Reader, an
             words = analyzer.surface(text)
             first = next(t for t in terms if t in who.professionals or t in who.places)
             return f"{words.get(first, first)} ... {' '.join(words.get(t, t) for t in near)}"
+        shopping = _seeking(terms, who)                # 'how to choose a physio': shopping for one
+        if shopping is not None:
+            return _written(text, analyzer, terms[shopping[0]:shopping[1] + 1])
+    if who.home and any(not ours.isdisjoint(terms) for _, terms in fields):
+        for text, terms in fields:
+            at = _at_home(terms, who)
+            if at is not None:
+                return _written(text, analyzer, terms[max(0, at - 1):at + len(who.home[0])])
     return ""
+
+
+@lru_cache(maxsize=64)
+def first_person(analyzer: Analyzer) -> frozenset[str]:
+    """The language's first person as terms (none for a language FIRST_PERSON has no entry for)."""
+    return frozenset(t for w in FIRST_PERSON.get(analyzer.key, ()) for t in analyzer.terms(w))
+
+
+def first_hand(title: tuple[str, ...], mine: frozenset[str]) -> str:
+    """The first-person term of the title's terms ('we'), or '': the title tells what its author did."""
+    if mine.isdisjoint(title):
+        return ""
+    return next(t for t in title if t in mine)
