@@ -44,6 +44,19 @@ def test_the_wilson_lower_bound_keeps_two_decisions_from_swinging_a_source():
         learned.judge(frozenset(analyzer("en").terms("Payroll rule 9")), "Good").factor
 
 
+def test_one_word_in_common_with_kept_links_says_less_than_several():
+    en = analyzer("en")
+    title = "Payroll audit checklist for hygienist rotas"
+    kept = [Decision(Verdict.KEPT, f"k{i}", title, "", "A", D1) for i in range(4)]
+    dropped = [Decision(Verdict.DROPPED, f"d{i}", "Celebrity gossip roundup", "", "A", D1) for i in range(4)]
+    learned = learn(kept + dropped, en)
+    one = learned.term_probability(en.terms("Payroll laptops reviewed"))
+    several = learned.term_probability(en.terms(title))
+    assert 0.5 < one < several
+    # The five words were kept alike: averaged over the known words alone, one would say as much as five.
+    assert (one - 0.5) < 0.6 * (several - 0.5)
+
+
 def offered(url: str, **kw) -> Offered:
     return Offered(
         url=url, key=url_key(url), title=kw.pop("title", url), summary="", source=kw.pop("source", "A"), **kw

@@ -10,7 +10,8 @@ run from nothing but the niche's own record:
   and dropped rate, their difference in -1..1, so two decisions do not swing it;
 * a per-term model: naive Bayes over the stemmed words of title and summary,
   each word's log-likelihood ratio smoothed towards its overall rate, averaged
-  over the entry's known words (a sum would grow with the entry's length);
+  over the entry's known words and TERM_PRIOR imagined words that say nothing (a
+  sum would grow with the entry's length; one known word says less than six);
 
 mixed into the score as exp(weight * (TERM_STRENGTH * (2p - 1) + SOURCE_STRENGTH
 * prior)), where weight = n / (n + LEARNING_HALF) grows with the n decisions.
@@ -40,6 +41,7 @@ SOURCE_KEPT = 0.5        # share of a positive source prior that raises scores (
 SMOOTHING = 2.0          # pseudo-decisions pulling each word's rates towards its overall rate
 TERM_EVIDENCE = 1.0      # a word's log ratio counts fully only once several decisions hold it: n / (n + this)
 TERM_SCALE = 2.0         # p = sigmoid(TERM_SCALE * the mean log-likelihood ratio of the entry's known words)
+TERM_PRIOR = 4.0         # ... a mean over them and this many imagined words at 0
 SIMILAR_MIN = 0.3        # cosine of two links' word sets for them to count as similar in `why`
 SIMILAR_MAX = 5
 
@@ -134,7 +136,7 @@ class Learned:
         known = [self.llr[t] for t in self.known.intersection(terms)]
         if not known:
             return 0.5
-        z = TERM_SCALE * math.fsum(known) / len(known)  # fsum: the same whatever order a set gives
+        z = TERM_SCALE * math.fsum(known) / (len(known) + TERM_PRIOR)  # fsum: the same whatever order a set gives
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
     @cached_property
