@@ -7,6 +7,7 @@ Pure functions on small, hand-made entries: each test is one mechanism an editor
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -285,6 +286,11 @@ def customer(niche_name: str, title: str, summary: str = "", lang: str = "en") -
     ("dental", "Finding the money that walks out of the practice"),    # no article: not shopping for one
     ("dental", "Make new patients feel at home at the dental practice"),  # the practice's own welcome
     ("dental", "Teeth whitening at home: five questions"),             # at home, but no provider named
+    ("vets", "Vets near retirement: selling the clinic to an associate"),   # near, but nobody near you
+    ("vets", "How to find a reliable, friendly local vet"),            # too many words between: not one phrase
+    ("dental", "Choosing a dentist loan that fits"),                  # the dentist is not what is chosen
+    ("dental", "Choosing a dentist loan"),
+    ("vets", "Pharmacies open late near you"),                         # near you, but no vet: nobody's customer
 ])
 def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customers(niche_name, title):
     assert customer(niche_name, title, "What worked for three owners, with the numbers.") == ""
@@ -300,9 +306,19 @@ def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customer
     ("law", "How to find a good divorce lawyer", "find a good divorce lawyer"),
     ("vets", "Moving house? When to find a vet", "find a vet"),
     ("dental", "Teeth whitening at home: what dentists want you to know", "whitening at home"),
+    ("dental", "At-home whitening kits: what dentists say", "at home"),
+    ("dental", "What dentists say about whitening at home", "whitening at home"),
+    ("vets", "Open on Sundays: vets near you", "vets ... near you"),
+    ("vets", "Emergency vets in your area", "vets ... in your area"),
+    ("vets", "Choosing a vet clinic for an old dog", "choosing a vet clinic"),   # the phrase ends in the place
+    ("dental", "At-home whitening: what dentists say it feels like", "at home"),
 ])
 def test_an_entry_that_makes_its_reader_the_providers_customer_is_found(niche_name, title, found):
     assert customer(niche_name, title).lower() == found
+
+
+def test_the_summary_alone_can_put_the_reader_on_the_customers_side():
+    assert customer("dental", "Questions to ask before a crown", "Ask your dentist what it costs.") == "your dentist"
 
 
 def test_doing_the_providers_work_at_home_is_found_when_the_entry_names_the_provider_anywhere():
@@ -323,9 +339,20 @@ def test_a_title_in_the_first_person_is_raised_and_why_says_it_was_told_first_ha
     assert "first-hand" not in plain.why
     # 'US' is the country as often as it is 'us'; another language has its own first person.
     assert audience.first_hand(EN.terms("US insurers cut hygienist fees"), audience.first_person(EN)) == ""
+    assert audience.first_hand(EN.terms("The hygienist rota we use"), audience.first_person(EN)) == "we"
     fr = analyzer("fr")
     assert audience.first_hand(fr.terms("Notre planning des hygiénistes"), audience.first_person(fr)) != ""
     assert audience.first_person(analyzer("fi")) == frozenset()
+
+
+def test_doing_the_providers_work_at_home_is_read_in_the_niches_language():
+    de = analyzer("de")
+    n = niche(title="Zahnarztpraxen", keywords=("Zahnarzt", "Praxis"), lang="de")
+    title, summary = "Zähne bleichen zuhause", "Was Zahnärzte zu den Sets aus dem Internet sagen."
+    assert audience.customer_side(((title, de.terms(title)), (summary, de.terms(summary))),
+                                  audience.reader(n, de), de) == "bleichen zuhause"
+    title = "Neue Patienten sollen sich beim Zahnarzt zu Hause fühlen: der erste Besuch"
+    assert audience.customer_side(((title, de.terms(title)),), audience.reader(n, de), de) == ""
 
 
 def test_the_customer_side_reads_the_niches_language_and_no_other():
@@ -372,8 +399,16 @@ def test_a_source_mostly_about_other_things_counts_less_and_why_says_how_many_of
     alone = ranked(n, trade[:6] + [(1, e) for _, e in trade[6:]] + [passing], runners_up=20)
     same = next(c for c in alone.links + alone.more if c.url == "https://b.example/pie")
     assert "mostly about other things" not in same.why
+    lowered = re.search(r"about the niche\) \(-(\d+)%\)", pie.why)
+    assert lowered and 10 < int(lowered.group(1)) < 60
+    # The module's formula by hand: 12 entries, 6.6 of them about the niche (0.3 counts 0.6 of one),
+    # so 0.55 overall; the paper's share with 2 imagined average entries is (0.6 + 1.1) / 8.
     focus = audience.source_focus({"trade": [0.8] * 6, "paper": [0.0] * 5 + [0.3]})
-    assert focus["trade"].factor == 1.0 and audience.FOCUS_FLOOR < focus["paper"].factor < 0.7
+    assert focus["trade"] == audience.Focus(6, 6, 1.0)
+    assert focus["paper"] == audience.Focus(0, 6, pytest.approx(0.4 + 0.6 * (1.7 / 8) / 0.55, abs=1e-4))
+    assert audience.source_focus({"a": [0.5] * 6, "b": [0.49] * 6})["a"].on_topic == 6
+    assert audience.Focus(1, 6, audience.FOCUS_SHOWN).why == ""   # lowered too little to be worth a clause
+    assert audience.Focus(1, 6, 0.89).why.endswith("(1 of its 6 entries are about the niche) (-11%)")
     assert audience.source_focus({"A": [0.1] * 5}) == {}  # too few entries to judge a source by
 
 

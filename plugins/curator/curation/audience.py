@@ -85,8 +85,8 @@ SEEKING = {
     "portuguese": (("escolher", "encontrar"), ("um", "uma", "o", "a")),
 }
 SEEK_GAP = 2           # 'find a good divorce lawyer': at most this many words between article and provider
-# Doing at home what the provider does ('teeth whitening at home'); not after these words ('make
-# new patients feel at home' is the practice's own welcome).
+# Doing at home what the provider does ('teeth whitening at home'); not next to these words ('make
+# new patients feel at home', 'sich zu Hause fühlen' is the practice's own welcome).
 AT_HOME = {
     "english": (("at home",), ("feel", "feels", "felt", "feeling")),
     "french": (("à la maison", "chez soi"), ()),
@@ -237,10 +237,10 @@ def _nearby(terms: tuple[str, ...], phrases: tuple[tuple[str, ...], ...]) -> tup
 
 
 def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
-    """Where the terms shop for a provider ('choose a physio'), as (first, last) term, or None: a
-    seeking verb, an article, at most SEEK_GAP words, then a professional or place that ends its phrase
-    (not 'choose a practice management system'), and no other of them in the field (not 'Can't find a
-    physio? Where clinics are recruiting')."""
+    """Where the terms shop for a provider ('choose a physio', 'choose a vet clinic'), as (first, last)
+    term, or None: a seeking verb, an article, at most SEEK_GAP words, then a professional or place that
+    ends its phrase (not 'choose a practice management system'), and no other of them in the field (not
+    'Can't find a physio? Where clinics are recruiting')."""
     if who.seeking.isdisjoint(terms):
         return None
     ours = who.professionals | who.places
@@ -248,10 +248,8 @@ def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
         if term not in who.seeking or terms[i + 1] not in who.articles:
             continue
         for j in range(i + 2, min(len(terms), i + 3 + SEEK_GAP)):
-            if terms[j] not in ours:
+            if terms[j] not in ours or (j + 1 < len(terms) and terms[j + 1] not in who.stop):
                 continue
-            if j + 1 < len(terms) and terms[j + 1] not in who.stop:
-                break
             if any(t in ours for t in terms[:i] + terms[j + 1:]):
                 return None
             return i, j
@@ -259,13 +257,15 @@ def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
 
 
 def _at_home(terms: tuple[str, ...], who: Reader) -> int | None:
-    """Where the terms do something at home ('whitening at home'), as the phrase's first term, or None."""
+    """Where the terms do something at home ('whitening at home'), as the phrase's first term, or None;
+    not where they feel at home (a word of `homely` just before or after the phrase)."""
     for phrase in who.home:
         if phrase[-1] not in terms:
             continue
         size = len(phrase)
         for i in range(len(terms) - size + 1):
-            if terms[i:i + size] == phrase and (i == 0 or terms[i - 1] not in who.homely):
+            beside = terms[max(0, i - 1):i] + terms[i + size:i + size + 1]
+            if terms[i:i + size] == phrase and who.homely.isdisjoint(beside):
                 return i
     return None
 
