@@ -348,7 +348,7 @@ def test_a_title_in_the_first_person_is_raised_and_why_says_it_was_told_first_ha
 def test_doing_the_providers_work_at_home_is_read_in_the_niches_language():
     de = analyzer("de")
     n = niche(title="Zahnarztpraxen", keywords=("Zahnarzt", "Praxis"), lang="de")
-    title, summary = "Zähne bleichen zuhause", "Was Zahnärzte zu den Sets aus dem Internet sagen."
+    title, summary = "Zähne bleichen zuhause mit Sets", "Was Zahnärzte zu den Sets aus dem Internet sagen."
     assert audience.customer_side(((title, de.terms(title)), (summary, de.terms(summary))),
                                   audience.reader(n, de), de) == "bleichen zuhause"
     title = "Neue Patienten sollen sich beim Zahnarzt zu Hause fühlen: der erste Besuch"

@@ -79,7 +79,7 @@ NEARBY = {
 # Shopping for a provider: the seeking verbs, and the articles that make the provider one of many.
 SEEKING = {
     "english": (("choose", "choosing", "find", "finding", "pick", "select"), ("a", "an", "the")),
-    "french": (("choisir", "trouver"), ("un", "une", "le", "la", "l", "bon", "bonne")),
+    "french": (("choisir", "trouver"), ("un", "une", "le", "la", "l")),
     "spanish": (("elegir", "escoger", "encontrar"), ("un", "una", "el", "la")),
     "italian": (("scegliere", "trovare"), ("un", "uno", "una", "il", "lo", "la", "l")),
     "portuguese": (("escolher", "encontrar"), ("um", "uma", "o", "a")),
@@ -256,8 +256,8 @@ def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
     return None
 
 
-def _at_home(terms: tuple[str, ...], who: Reader) -> int | None:
-    """Where the terms do something at home ('whitening at home'), as the phrase's first term, or None;
+def _at_home(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
+    """Where the terms do something at home ('whitening at home'), as the phrase's (first, size), or None;
     not where they feel at home (a word of `homely` just before or after the phrase)."""
     for phrase in who.home:
         if phrase[-1] not in terms:
@@ -266,7 +266,7 @@ def _at_home(terms: tuple[str, ...], who: Reader) -> int | None:
         for i in range(len(terms) - size + 1):
             beside = terms[max(0, i - 1):i] + terms[i + size:i + size + 1]
             if terms[i:i + size] == phrase and who.homely.isdisjoint(beside):
-                return i
+                return i, size
     return None
 
 
@@ -305,8 +305,8 @@ def customer_side(fields: Iterable[tuple[str, tuple[str, ...]]], who: Reader, an
     if who.home and any(not ours.isdisjoint(terms) for _, terms in fields):
         for text, terms in fields:
             at = _at_home(terms, who)
-            if at is not None:
-                return _written(text, analyzer, terms[max(0, at - 1):at + len(who.home[0])])
+            if at is not None:   # the phrase and the word before it: 'whitening at home'
+                return _written(text, analyzer, terms[max(0, at[0] - 1):at[0] + at[1]])
     return ""
 
 
