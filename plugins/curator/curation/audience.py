@@ -317,7 +317,9 @@ def first_person(analyzer: Analyzer) -> frozenset[str]:
 
 
 def first_hand(title: tuple[str, ...], mine: frozenset[str]) -> str:
-    """The first-person term of the title's terms ('we'), or '': the title tells what its author did."""
+    """The first-person term of the title's terms ('we'), or '': the title tells what its author did.
+    One followed by a number is a code, not a person ('Form I-9')."""
     if mine.isdisjoint(title):
         return ""
-    return next(t for t in title if t in mine)
+    return next((t for i, t in enumerate(title)
+                 if t in mine and not (i + 1 < len(title) and title[i + 1].isdigit())), "")
