@@ -341,6 +341,7 @@ def test_a_title_in_the_first_person_is_raised_and_why_says_it_was_told_first_ha
     assert audience.first_hand(EN.terms("US insurers cut hygienist fees"), audience.first_person(EN)) == ""
     assert audience.first_hand(EN.terms("The hygienist rota we use"), audience.first_person(EN)) == "we"
     assert audience.first_hand(EN.terms("Form I-9 rules for new hygienists"), audience.first_person(EN)) == ""
+    assert audience.first_hand(EN.terms("Why we 86 the late hygiene slot"), audience.first_person(EN)) == "we"
     fr = analyzer("fr")
     assert audience.first_hand(fr.terms("Notre planning des hygiénistes"), audience.first_person(fr)) != ""
     assert audience.first_person(analyzer("fi")) == frozenset()

@@ -318,8 +318,9 @@ def first_person(analyzer: Analyzer) -> frozenset[str]:
 
 def first_hand(title: tuple[str, ...], mine: frozenset[str]) -> str:
     """The first-person term of the title's terms ('we'), or '': the title tells what its author did.
-    One followed by a number is a code, not a person ('Form I-9')."""
+    A letter alone followed by a number is a code, not a person ('Form I-9'; 'Why we 86 the specials
+    board' is one)."""
     if mine.isdisjoint(title):
         return ""
     return next((t for i, t in enumerate(title)
-                 if t in mine and not (i + 1 < len(title) and title[i + 1].isdigit())), "")
+                 if t in mine and not (len(t) == 1 and i + 1 < len(title) and title[i + 1].isdigit())), "")
