@@ -322,5 +322,5 @@ def first_hand(title: tuple[str, ...], mine: frozenset[str]) -> str:
     board' is one)."""
     if mine.isdisjoint(title):
         return ""
-    return next((t for i, t in enumerate(title)
-                 if t in mine and not (len(t) == 1 and i + 1 < len(title) and title[i + 1].isdigit())), "")
+    return next((t for t, after in zip(title, title[1:] + ("",), strict=True)
+                 if t in mine and not (len(t) == 1 and after.isdigit())), "")
