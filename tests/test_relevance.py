@@ -357,6 +357,28 @@ def test_doing_the_providers_work_at_home_is_read_in_the_niches_language():
     assert audience.customer_side(((title, de.terms(title)),), audience.reader(n, de), de) == ""
 
 
+def test_an_entry_whose_only_keywords_are_the_niches_name_is_lowered_and_why_says_so():
+    keywords = dict(keywords=("vet", "clinic", "payroll"), max_links=2, body="Payroll and staffing for vets.")
+    passing = entry("Millbrook vet clinic hosts adoption day",
+                    "Forty cats from the county shelter found homes on Saturday.", url="https://a.example/adopt")
+    useful = entry("Vet clinic payroll: the year-end forms", "Which forms a small employer files, and when.",
+                   url="https://a.example/payroll")
+    field = ranked(niche(title="Veterinary clinics", **keywords), [passing, useful])
+    plain = ranked(niche(title="Animal news", **keywords), [passing, useful])   # no name of its own
+    lowered, same = (next(c for c in choice.links if c.url == passing["url"]) for choice in (field, plain))
+    assert "mentions only the niche's own name ('vet', 'clinic') (-20%)" in lowered.why
+    assert "niche's own name" not in same.why
+    assert lowered.score == pytest.approx(same.score * audience.NAMED_ONLY, rel=1e-3)
+    assert "niche's own name" not in next(c for c in field.links if c.url == useful["url"]).why
+    who = audience.reader(niche(title="Veterinary clinics", **keywords), EN)
+    assert audience.named_only([("Vets", ("vet",)), ("clinic", ("clinic",))], who) == ("Vets", "clinic")
+    assert audience.named_only([("vet", ("vet",)), ("payroll", ("payrol",))], who) == ()
+    assert audience.named_only([], who) == ()
+    # A language without a second person still has the field's professions: only the customer side is off.
+    fi = audience.reader(niche(title="Eläinlääkäriasemat", keywords=("eläinlääkäri",), lang="fi"), analyzer("fi"))
+    assert fi.professionals and not fi.active
+
+
 def test_the_customer_side_reads_the_niches_language_and_no_other():
     fr = dict(title="Cabinets dentaires", keywords=("dentiste", "cabinet", "assistante"))
     n = niche(**fr, lang="fr")

@@ -28,6 +28,12 @@ own file and said in `why`:
   home", "café-quality coffee ... at home": an entry naming a professional or a place). The second
   person is read per language (SECOND_PERSON, NEARBY, SEEKING, AT_HOME: Snowball's language
   names); a niche in a language without an entry there is not judged by that tell.
+* **Named only.** An entry whose only keywords are the niche's own name, its professionals and
+  places ("Millbrook vet clinic hosts adoption day": 'vet', 'clinic'), is in the niche's world
+  without saying what it is about, as a passing mention is: its score is lowered by NAMED_ONLY,
+  and `why` says so. In the relevance corpus three of four such entries are labelled 0, against
+  three of ten of the rest; the other fourth ("The day we stopped overbooking Mondays") keep
+  most of their score.
 * **First-hand.** A title in the first person ("Why we stopped opening at 7am", "Our front-desk
   script") is a practitioner telling what they did, the account an editor looks for first: its
   score is raised by FIRST_HAND, and `why` says so. The first person is read per language
@@ -96,6 +102,7 @@ AT_HOME = {
     "dutch": (("thuis",), ("voelen", "voelt")),
     "portuguese": (("em casa",), ("sentir", "sinta")),
 }
+NAMED_ONLY = 0.8      # what an entry whose only keywords are the niche's name is multiplied by
 FIRST_HAND = 1.3      # what a first-person title multiplies an entry's score by
 FIRST_PERSON = {
     "english": ("i", "we", "our", "my", "me"),
@@ -190,9 +197,7 @@ def _alternatives(words) -> str:
 @lru_cache(maxsize=256)
 def reader(niche: Niche, analyzer: Analyzer) -> Reader:
     """The niche's professionals and places, and its language's second person (see the module's text)."""
-    yours = SECOND_PERSON.get(analyzer.key)
-    if not yours:
-        return Reader()
+    yours = SECOND_PERSON.get(analyzer.key, ())   # none: the customer side is not read (see `active`)
     title = frozenset(analyzer.terms(niche.title))
     plain_title = frozenset(map(_plain, title))
     words = list(niche.keywords) + [w for s in niche.sections for w in s.keywords]
@@ -201,7 +206,7 @@ def reader(niche: Niche, analyzer: Analyzer) -> Reader:
     named = [(w, t) for w, t in singles if t not in places and any(_named_after(_plain(t), f) for f in plain_title)]
     professionals = frozenset(t for _, t in named)
     has = serves = ""
-    if named:
+    if named and yours:
         # The professional as the editor wrote the keyword (one, as a customer has): 'your dentists' are
         # the practice's own.
         who, mine = _alternatives({w for w, _ in named}), _alternatives(yours)
@@ -324,3 +329,13 @@ def first_hand(title: tuple[str, ...], mine: frozenset[str]) -> str:
         return ""
     return next((t for t, after in zip(title, title[1:] + ("",), strict=True)
                  if t in mine and not (len(t) == 1 and after.isdigit())), "")
+
+
+def named_only(keywords: Iterable[tuple[str, tuple[str, ...]]], who: Reader) -> tuple[str, ...]:
+    """The entry's keywords (label, terms) as the editor wrote them when every one is the niche's own
+    name, one of its professionals or places ('vet', 'clinic'); () when any says what it is about."""
+    found = tuple(keywords)
+    ours = who.professionals | who.places
+    if not found or not ours or any(len(terms) != 1 or terms[0] not in ours for _, terms in found):
+        return ()
+    return tuple(label for label, _ in found)

@@ -7,7 +7,8 @@ from one source and `max_links` in all) and its runner-ups out, each with its
 
     relevance (0..1) x source weight x (0.5 + recency) x junk x learning x audience
 
-(audience: the source's focus and a first-hand title, see `audience`), raised for each
+(audience: the source's focus, a first-hand title, keywords that are only the niche's name; see
+`audience`), raised for each
 further source carrying the same story. No I/O, no logging:
 `curate` runs it per niche (maybe in a forked worker), and the relevance bench
 runs it on its labelled corpus.
@@ -25,7 +26,17 @@ from typing import Any, NamedTuple
 from ..model.issues import IssueFile, sent_urls
 from ..model.niches import FeedSource, Niche
 from . import junk
-from .audience import FIRST_HAND, Focus, customer_side, first_hand, first_person, reader, source_focus
+from .audience import (
+    FIRST_HAND,
+    NAMED_ONLY,
+    Focus,
+    customer_side,
+    first_hand,
+    first_person,
+    named_only,
+    reader,
+    source_focus,
+)
 from .clean import TEXT, Entry
 from .learning import Judgement, Learned, decisions, learn
 from .offers import Record
@@ -104,6 +115,7 @@ class _Detail(NamedTuple):
     weight: float
     focus: Focus | None = None
     first_hand: str = ""     # the first-person term of the title ('we'), which raised the score
+    named_only: tuple[str, ...] = ()   # its keywords, when all are the niche's own name, which lowered it
 
 
 @dataclass
@@ -119,6 +131,7 @@ class _Run:
     entries: int = 0                                            # how many entries `background` counts
     focus: dict[str, Focus] = field(default_factory=dict)
     first_hand: dict[int, str] = field(default_factory=dict)   # order -> the first-person term of its title
+    named_only: dict[int, tuple[str, ...]] = field(default_factory=dict)   # order -> its keywords, all the name
 
 
 def context_texts(niche: Niche, issues: list[IssueFile], date: dt.date) -> list[str]:
@@ -209,18 +222,23 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, Entry]], context: list[
         by_source.setdefault(k.feed.name, []).append(match.relevance if match.eligible else 0.0)
     run.focus = source_focus(by_source) if vocab.has_keywords else {}
     scored = []
-    mine = first_person(run.analyzer)
+    mine, who = first_person(run.analyzer), reader(run.niche, run.analyzer)
+    terms, is_context = vocab.terms, vocab.context
     for k, match in zip(kept, matches, strict=False):
         if vocab.has_keywords and not match.eligible:
             continue
         told = first_hand(k.doc.title, mine)
         if told:
             run.first_hand[k.order] = told
+        named = named_only(((terms[i].label, terms[i].tokens) for _, i, _ in match.gains if not is_context[i]), who)
+        if named:
+            run.named_only[k.order] = named
         judgement = run.learned.judge(chain(k.doc.title, k.doc.summary), k.feed.name)
         decay = UNDATED_DECAY if k.date is None else 0.5 ** (k.age / run.options.half_life)
         focus = run.focus[k.feed.name].factor if run.focus else 1.0
         base = (match.relevance if vocab.has_keywords else 1.0) * k.feed.weight * (0.5 + decay) * judgement.factor
-        scored.append((base * focus * (FIRST_HAND if told else 1.0), k, match, judgement))
+        audience = (FIRST_HAND if told else 1.0) * (NAMED_ONLY if named else 1.0)
+        scored.append((base * focus * audience, k, match, judgement))
     return _judge_best(run, scored, reference, keep)
 
 
@@ -263,7 +281,8 @@ def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> l
         score = base * junk.factor(signals) if judged and signals is not None else 0.0
         assert run.vocab is not None
         run.details[k.order] = _Detail(k.doc, match, run.vocab.has_keywords, signals, judgement, k.date, k.age,
-                                       k.feed.weight, run.focus.get(k.feed.name), run.first_hand.get(k.order, ""))
+                                       k.feed.weight, run.focus.get(k.feed.name), run.first_hand.get(k.order, ""),
+                                       run.named_only.get(k.order, ()))
         out.append(Candidate(url=entry["url"], title=entry["title"], summary=entry.get("summary", ""),
                              guid=entry.get("guid", ""), date=k.date, source=k.feed.name,
                              score=round(score, 4), section="", why="", order=k.order, key=entry.get("key", "")))
@@ -363,6 +382,9 @@ def _explain(run: _Run, story: Story) -> Candidate:
     if d.first_hand:
         word = run.analyzer.surface(lead.title).get(d.first_hand, d.first_hand)
         parts.append(f"told first-hand ({word!r} in the title) (+{round((FIRST_HAND - 1) * 100)}%)")
+    if d.named_only:
+        parts.append(f"mentions only the niche's own name ({', '.join(map(repr, d.named_only))}) "
+                     f"(-{round((1 - NAMED_ONLY) * 100)}%)")
     if story.other_sources:
         parts.append(f"also in: {', '.join(story.other_sources)}")
     judgement = run.learned.judge(d.doc.tokens, lead.source, explain=True)
