@@ -47,7 +47,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from ..model.niches import Niche
 from .terms import Analyzer
@@ -168,6 +168,11 @@ class Reader:
     homely: frozenset[str] = frozenset()     # 'feel' (at home) as terms
     stop: frozenset[str] = frozenset()       # the language's function words as terms
 
+    @cached_property
+    def ours(self) -> frozenset[str]:
+        """The professionals and places together: the niche's own name (worked out once per reader)."""
+        return self.professionals | self.places
+
     @property
     def active(self) -> bool:
         return bool((self.professionals or self.places) and self.yours)
@@ -248,7 +253,7 @@ def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
     'Can't find a physio? Where clinics are recruiting')."""
     if who.seeking.isdisjoint(terms):
         return None
-    ours = who.professionals | who.places
+    ours = who.ours
     for i, term in enumerate(terms[:-2]):
         if term not in who.seeking or terms[i + 1] not in who.articles:
             continue
@@ -287,7 +292,7 @@ def customer_side(fields: Iterable[tuple[str, tuple[str, ...]]], who: Reader, an
     if not who.active:
         return ""
     fields = tuple(fields)
-    ours = who.professionals | who.places
+    ours = who.ours
     for text, terms in fields:
         pro = not who.professionals.isdisjoint(terms)
         if not pro and who.places.isdisjoint(terms):
@@ -335,7 +340,7 @@ def named_only(keywords: Iterable[tuple[str, tuple[str, ...]]], who: Reader) -> 
     """The entry's keywords (label, terms) as the editor wrote them when every one is the niche's own
     name, one of its professionals or places ('vet', 'clinic'); () when any says what it is about."""
     found = tuple(keywords)
-    ours = who.professionals | who.places
+    ours = who.ours
     if not found or not ours or any(len(terms) != 1 or terms[0] not in ours for _, terms in found):
         return ()
     return tuple(label for label, _ in found)

@@ -130,8 +130,6 @@ class _Run:
     background: Counter = field(default_factory=Counter)
     entries: int = 0                                            # how many entries `background` counts
     focus: dict[str, Focus] = field(default_factory=dict)
-    first_hand: dict[int, str] = field(default_factory=dict)   # order -> the first-person term of its title
-    named_only: dict[int, tuple[str, ...]] = field(default_factory=dict)   # order -> its keywords, all the name
 
 
 def context_texts(niche: Niche, issues: list[IssueFile], date: dt.date) -> list[str]:
@@ -228,17 +226,13 @@ def _score_all(run: _Run, tagged: list[tuple[FeedSource, Entry]], context: list[
         if vocab.has_keywords and not match.eligible:
             continue
         told = first_hand(k.doc.title, mine)
-        if told:
-            run.first_hand[k.order] = told
         named = named_only(((terms[i].label, terms[i].tokens) for _, i, _ in match.gains if not is_context[i]), who)
-        if named:
-            run.named_only[k.order] = named
         judgement = run.learned.judge(chain(k.doc.title, k.doc.summary), k.feed.name)
         decay = UNDATED_DECAY if k.date is None else 0.5 ** (k.age / run.options.half_life)
         focus = run.focus[k.feed.name].factor if run.focus else 1.0
         base = (match.relevance if vocab.has_keywords else 1.0) * k.feed.weight * (0.5 + decay) * judgement.factor
         audience = (FIRST_HAND if told else 1.0) * (NAMED_ONLY if named else 1.0)
-        scored.append((base * focus * audience, k, match, judgement))
+        scored.append((base * focus * audience, k, match, judgement, told, named))
     return _judge_best(run, scored, reference, keep)
 
 
@@ -266,7 +260,7 @@ def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> l
     best: list[float] = []
     out = []
     niche, options, who = run.niche, run.options, reader(run.niche, run.analyzer)
-    for base, k, match, judgement in scored:
+    for base, k, match, judgement, told, named in scored:
         entry = k.entry
         judged = len(best) < keep or best[0] < base
         signals = None
@@ -281,8 +275,7 @@ def _judge_best(run: _Run, scored: list, reference: dt.datetime, keep: int) -> l
         score = base * junk.factor(signals) if judged and signals is not None else 0.0
         assert run.vocab is not None
         run.details[k.order] = _Detail(k.doc, match, run.vocab.has_keywords, signals, judgement, k.date, k.age,
-                                       k.feed.weight, run.focus.get(k.feed.name), run.first_hand.get(k.order, ""),
-                                       run.named_only.get(k.order, ()))
+                                       k.feed.weight, run.focus.get(k.feed.name), told, named)
         out.append(Candidate(url=entry["url"], title=entry["title"], summary=entry.get("summary", ""),
                              guid=entry.get("guid", ""), date=k.date, source=k.feed.name,
                              score=round(score, 4), section="", why="", order=k.order, key=entry.get("key", "")))
