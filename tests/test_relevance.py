@@ -291,6 +291,8 @@ def customer(niche_name: str, title: str, summary: str = "", lang: str = "en") -
     ("dental", "Choosing a dentist loan that fits"),                  # the dentist is not what is chosen
     ("dental", "Choosing a dentist loan"),
     ("vets", "Pharmacies open late near you"),                         # near you, but no vet: nobody's customer
+    ("vets", "When the clinic needs a second vet: a hiring timeline"),  # the clinic needs one: hiring
+    ("vets", "Clients who visit the clinic website first: what they look for"),   # the clinic is not visited
 ])
 def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customers(niche_name, title):
     assert customer(niche_name, title, "What worked for three owners, with the numbers.") == ""
@@ -312,6 +314,9 @@ def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customer
     ("vets", "Emergency vets in your area", "vets ... in your area"),
     ("vets", "Choosing a vet clinic for an old dog", "choosing a vet clinic"),   # the phrase ends in the place
     ("dental", "At-home whitening: what dentists say it feels like", "at home"),
+    ("law", "Do you need a lawyer after a minor car accident?", "need a lawyer"),   # needing one
+    ("vets", "Five signs your cat needs to see a vet this week", "see a vet"),     # going to one
+    ("dental", "When to visit the dentist with a toddler", "visit the dentist"),
 ])
 def test_an_entry_that_makes_its_reader_the_providers_customer_is_found(niche_name, title, found):
     assert customer(niche_name, title).lower() == found
