@@ -120,6 +120,19 @@ def test_a_keyword_salad_loses_to_a_guide_in_the_niches_own_words():
     assert "hard-sell wording 'Limited time'" in why and "a 2-word summary (-30%)" in why
 
 
+def test_six_keywords_in_one_title_are_stuffing_even_padded_with_other_words():
+    n = niche(keywords=("payroll", "tax", "invoices", "receipts", "cash flow", "bookkeeping", "VAT"), max_links=5)
+    padded = entry("Payroll, tax, invoices, receipts, cash flow and bookkeeping: the one guide every small firm "
+                   "needs this winter")
+    four = entry("Receipts, invoices and VAT: how one bakery stopped losing paperwork and found £2,000 of tax",
+                 "The shoebox, the app and the Friday habit that replaced both.")
+    choice = ranked(n, [padded, four, *(entry(f"Office note {i}", url=f"https://a.example/o{i}") for i in range(6))])
+    why = {c.title: c.why for c in choice.links + choice.more}
+    assert "a title stuffed with keywords (6 keywords, " in why[padded["title"]]
+    assert "(-60%)" in why[padded["title"]]
+    assert "stuffed" not in why[four["title"]]   # four keywords among as many other words: a real title
+
+
 @pytest.mark.parametrize("words, text, found", UNSPACED_CASES)   # score.matches' cases
 def test_keywords_in_scripts_without_spaces_meet_the_text_as_the_exclusion_matcher_finds_them(words, text, found):
     n = niche(keywords=words, lang="zh" if not words[0].isascii() else "en")

@@ -26,7 +26,8 @@ PENALTIES = {
     "selling": 0.5,       # a hard-sell phrase, or a form of one of the niche's exclusion words
     "injection": 0.8,     # instructions addressed to an AI or to whoever compiles the newsletter
     "thin": 0.3,          # a summary under SHORT_SUMMARY_WORDS words: it does not say what the link gives
-    "stuffed": 0.6,       # a title made of keywords: at least STUFFED_KEYWORDS, STUFFED_SHARE of its words
+    "stuffed": 0.6,       # a title made of keywords: at least STUFFED_KEYWORDS, STUFFED_SHARE of its words;
+                          # or STUFFED_ALWAYS keywords, whatever their share
     "self": 0.5,          # the title names the link's own site (launches, awards, customer stories)
     "promotion": 0.5,     # an invitation to the source's webinar, demo, trial or waiting list (CALLS_TO_ACTION)
     "customer": 0.5,      # advice for the niche's customers ('find a dentist'), see audience.py
@@ -34,6 +35,8 @@ PENALTIES = {
 SHORT_SUMMARY_WORDS = 8
 STUFFED_KEYWORDS = 4
 STUFFED_SHARE = 0.6
+STUFFED_ALWAYS = 6        # no useful title in the corpus names more than 4 of the niche's keywords; this many
+                          # is stuffing even padded with other words ("... the ultimate guide for small firms")
 SELF_MIN_CHARS = 5        # a shorter site name ('irs', 'dol') is too likely a word of a real title
 CAPS_MIN_LETTERS = 12     # a shorter title in capitals is likely an acronym or a name
 CAPS_SHARE = 0.8          # at least this share of the title's letters upper case: shouting
@@ -188,7 +191,8 @@ def signals(
     add("injection", "instructions to a machine in the text"
         if not tokens.isdisjoint(_injection_terms(analyzer)) and _INJECTION.search(text) else "")
     add("stuffed", f"a title stuffed with keywords ({title_keywords} keywords, {title_share:.0%} of its words)"
-        if title_keywords >= STUFFED_KEYWORDS and title_share >= STUFFED_SHARE else "")
+        if title_keywords >= STUFFED_ALWAYS or (title_keywords >= STUFFED_KEYWORDS and title_share >= STUFFED_SHARE)
+        else "")
     words = len(summary.split())
     add("thin", f"a {words}-word summary" if words < SHORT_SUMMARY_WORDS else "")
     return tuple(out)
