@@ -305,6 +305,7 @@ def customer(niche_name: str, title: str, summary: str = "", lang: str = "en") -
     ("dental", "Choosing a dentist loan"),
     ("vets", "Pharmacies open late near you"),                         # near you, but no vet: nobody's customer
     ("vets", "When the clinic needs a second vet: a hiring timeline"),  # the clinic needs one: hiring
+    ("vets", "Running the clinic without a vet on Sundays"),           # the clinic does without one
     ("vets", "Clients who visit the clinic website first: what they look for"),   # the clinic is not visited
 ])
 def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customers(niche_name, title):
@@ -330,6 +331,7 @@ def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customer
     ("law", "Do you need a lawyer after a minor car accident?", "need a lawyer"),   # needing one
     ("vets", "Five signs your cat needs to see a vet this week", "see a vet"),     # going to one
     ("dental", "When to visit the dentist with a toddler", "visit the dentist"),
+    ("law", "Writing a will without a lawyer: is it safe?", "without a lawyer"),   # doing without one
 ])
 def test_an_entry_that_makes_its_reader_the_providers_customer_is_found(niche_name, title, found):
     assert customer(niche_name, title).lower() == found
