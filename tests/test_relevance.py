@@ -306,6 +306,9 @@ def customer(niche_name: str, title: str, summary: str = "", lang: str = "en") -
     ("vets", "Pharmacies open late near you"),                         # near you, but no vet: nobody's customer
     ("vets", "When the clinic needs a second vet: a hiring timeline"),  # the clinic needs one: hiring
     ("vets", "Running the clinic without a vet on Sundays"),           # the clinic does without one
+    ("vets", "Why clients see the vet as expensive, and what to say"),   # the practice's customers, their vet
+    ("dental", "What patients see when they visit the practice"),
+    ("vets", "Every client needs the vet to explain the estimate"),
     ("vets", "Clients who visit the clinic website first: what they look for"),   # the clinic is not visited
 ])
 def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customers(niche_name, title):
@@ -332,6 +335,8 @@ def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customer
     ("vets", "Five signs your cat needs to see a vet this week", "see a vet"),     # going to one
     ("dental", "When to visit the dentist with a toddler", "visit the dentist"),
     ("law", "Writing a will without a lawyer: is it safe?", "without a lawyer"),   # doing without one
+    ("vets", "Should you see the vet for a limping dog?", "see the vet"),            # the reader goes
+    ("law", "Why every small business needs a lawyer", "needs a lawyer"),           # any lawyer: one to find
 ])
 def test_an_entry_that_makes_its_reader_the_providers_customer_is_found(niche_name, title, found):
     assert customer(niche_name, title).lower() == found

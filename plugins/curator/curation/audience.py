@@ -26,10 +26,12 @@ own file and said in `why`:
   cat needs to see a vet", "Writing a will without a lawyer": a seeking verb, an article and the
   professional or place as the last word of its phrase; a title that names another of them, "Can't
   find a physio? Where clinics are recruiting" or "When the clinic needs a second vet", is the
-  owner hiring), and doing the provider's work at home ("Teeth whitening at home", "café-quality
-  coffee ... at home": an entry naming a professional or a place). The second person is read per
-  language (SECOND_PERSON, NEARBY, SEEKING, AT_HOME: Snowball's language names); a niche in a
-  language without an entry there is not judged by that tell.
+  owner hiring; needing or seeing *the* provider is the reader's own act only after 'you' or 'to',
+  "Should you see the vet", not "Why clients see the vet as expensive", which is about the
+  practice's customers), and doing the provider's work at home ("Teeth whitening at home",
+  "café-quality coffee ... at home": an entry naming a professional or a place). The second person
+  is read per language (SECOND_PERSON, NEARBY, SEEKING, GOING, AT_HOME: Snowball's language
+  names); a niche in a language without an entry there is not judged by that tell.
 * **Named only.** An entry whose only keywords are the niche's own name, its professionals and
   places ("Millbrook vet clinic hosts adoption day": 'vet', 'clinic'), is in the niche's world
   without saying what it is about, as a passing mention is: its score is lowered by NAMED_ONLY,
@@ -84,15 +86,22 @@ NEARBY = {
     "portuguese": ("perto de você", "perto de si", "perto de mim"),
 }
 
-# Shopping for, needing or going to a provider: the seeking verbs (English also reads seeing, visiting,
-# needing and doing without one), and the articles that make the provider one of many.
+# Shopping for a provider or doing without one: the seeking verbs (English also reads 'without'), and the
+# articles that make the provider one of many.
 SEEKING = {
-    "english": (("choose", "choosing", "find", "finding", "pick", "select", "see", "seeing", "visit", "visiting",
-                 "consult", "consulting", "need", "needs", "without"), ("a", "an", "the")),
+    "english": (("choose", "choosing", "find", "finding", "pick", "select", "without"), ("a", "an", "the")),
     "french": (("choisir", "trouver"), ("un", "une", "le", "la", "l")),
     "spanish": (("elegir", "escoger", "encontrar"), ("un", "una", "el", "la")),
     "italian": (("scegliere", "trovare"), ("un", "uno", "una", "il", "lo", "la", "l")),
     "portuguese": (("escolher", "encontrar"), ("um", "uma", "o", "a")),
+}
+# Needing or going to one: these verbs count before any provider (an article of the third list: 'Why every
+# shop needs a bookkeeper') and after the words of the second ('Do you need a lawyer', 'When to visit the
+# dentist') or opening the field; not before their provider ('Why clients see the vet as expensive', 'when
+# they visit the practice': the practice's own customers).
+GOING = {
+    "english": (("see", "seeing", "visit", "visiting", "consult", "consulting", "need", "needs"), ("you", "to"),
+                ("a", "an")),
 }
 SEEK_GAP = 2           # 'find a good divorce lawyer': at most this many words between article and provider
 # Doing at home what the provider does ('teeth whitening at home'); not next to these words ('make
@@ -167,6 +176,9 @@ class Reader:
     has: str = ""        # regex: 'your (family) dentist' (compiled when an entry may hold it)
     serves: str = ""     # regex: 'a dentist who takes your <group 1>'
     seeking: frozenset[str] = frozenset()    # 'choose', 'find' as terms
+    going: frozenset[str] = frozenset()      # 'see', 'need' as terms: seeking when the reader does them
+    goers: frozenset[str] = frozenset()      # 'you', 'to' as terms: the words before `going` that say so
+    one_of: frozenset[str] = frozenset()     # 'a', 'an' as terms: after `going`, any provider
     articles: frozenset[str] = frozenset()   # 'a', 'the' as terms
     home: tuple[tuple[str, ...], ...] = ()   # 'at home' as terms
     homely: frozenset[str] = frozenset()     # 'feel' (at home) as terms
@@ -222,6 +234,7 @@ def reader(niche: Niche, analyzer: Analyzer) -> Reader:
         has = rf"(?<!\w)(?:{mine})\s+(?:\w+\s+)?(?:{who})(?!\w)"
         serves = rf"(?<!\w)(?:{who})(?!\w)(?:{GAP}+\w+){{0,{SERVES_GAP}}}?{GAP}+(?:{mine})\s+(\w+)"
     seek, articles = SEEKING.get(analyzer.key, ((), ()))
+    going, goers, one_of = GOING.get(analyzer.key, ((), (), ()))
     home, homely = AT_HOME.get(analyzer.key, ((), ()))
 
     def as_terms(words) -> frozenset[str]:
@@ -231,7 +244,8 @@ def reader(niche: Niche, analyzer: Analyzer) -> Reader:
         return tuple(analyzer.terms(p) for p in texts)
 
     return Reader(professionals, places, as_terms(yours), phrases(NEARBY.get(analyzer.key, ())), has, serves,
-                  as_terms(seek), as_terms(articles), phrases(home), as_terms(homely), analyzer.stop_terms)
+                  as_terms(seek), as_terms(going), as_terms(goers), as_terms(one_of), as_terms(articles), phrases(home),
+                  as_terms(homely), analyzer.stop_terms)
 
 
 @lru_cache(maxsize=256)
@@ -252,14 +266,16 @@ def _nearby(terms: tuple[str, ...], phrases: tuple[tuple[str, ...], ...]) -> tup
 
 def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
     """Where the terms shop for a provider ('choose a physio', 'choose a vet clinic'), as (first, last)
-    term, or None: a seeking verb, an article, at most SEEK_GAP words, then a professional or place that
+    term, or None: a seeking verb (or a GOING one: 'needs a bookkeeper', 'you see the vet', not 'clients
+    see the vet'), an article, at most SEEK_GAP words, then a professional or place that
     ends its phrase (not 'choose a practice management system'), and no other of them in the field (not
     'Can't find a physio? Where clinics are recruiting')."""
-    if who.seeking.isdisjoint(terms):
+    if who.seeking.isdisjoint(terms) and who.going.isdisjoint(terms):
         return None
     ours = who.ours
     for i, term in enumerate(terms[:-2]):
-        if term not in who.seeking or terms[i + 1] not in who.articles:
+        if terms[i + 1] not in who.articles or (term not in who.seeking and not (
+                term in who.going and (i == 0 or terms[i - 1] in who.goers or terms[i + 1] in who.one_of))):
             continue
         for j in range(i + 2, min(len(terms), i + 3 + SEEK_GAP)):
             if terms[j] not in ours or (j + 1 < len(terms) and terms[j + 1] not in who.stop):
