@@ -305,7 +305,7 @@ def customer(niche_name: str, title: str, summary: str = "", lang: str = "en") -
     ("dental", "Choosing a dentist loan"),
     ("vets", "Pharmacies open late near you"),                         # near you, but no vet: nobody's customer
     ("vets", "When the clinic needs a second vet: a hiring timeline"),  # the clinic needs one: hiring
-    ("vets", "Running the clinic without a vet on Sundays"),           # the clinic does without one
+    ("dental", "Patients without a dentist for years: the first visit"),   # the practice's new patients
     ("vets", "Why clients see the vet as expensive, and what to say"),   # the practice's customers, their vet
     ("dental", "What patients see when they visit the practice"),
     ("vets", "Every client needs the vet to explain the estimate"),
@@ -334,7 +334,6 @@ def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customer
     ("law", "Do you need a lawyer after a minor car accident?", "need a lawyer"),   # needing one
     ("vets", "Five signs your cat needs to see a vet this week", "see a vet"),     # going to one
     ("dental", "When to visit the dentist with a toddler", "visit the dentist"),
-    ("law", "Writing a will without a lawyer: is it safe?", "without a lawyer"),   # doing without one
     ("vets", "Should you see the vet for a limping dog?", "see the vet"),            # the reader goes
     ("law", "Why every small business needs a lawyer", "needs a lawyer"),           # any lawyer: one to find
 ])

@@ -21,17 +21,17 @@ own file and said in `why`:
   its keywords (and section keywords) that share the first PROFESSION_PREFIX letters or more of a
   term of its title without being one; the places are its title's own keywords ('practice',
   'clinic'), which the reader owns ("your clinic" is the reader's). Two more tells of the
-  customer's side: shopping for, needing, going to or doing without one ("How to choose a physio
-  for back pain", "find the right vet", "Do you need a lawyer after a minor car accident?", "your
-  cat needs to see a vet", "Writing a will without a lawyer": a seeking verb, an article and the
-  professional or place as the last word of its phrase; a title that names another of them, "Can't
-  find a physio? Where clinics are recruiting" or "When the clinic needs a second vet", is the
-  owner hiring; needing or seeing *the* provider is the reader's own act only after 'you' or 'to',
-  "Should you see the vet", not "Why clients see the vet as expensive", which is about the
-  practice's customers), and doing the provider's work at home ("Teeth whitening at home",
-  "café-quality coffee ... at home": an entry naming a professional or a place). The second person
-  is read per language (SECOND_PERSON, NEARBY, SEEKING, GOING, AT_HOME: Snowball's language
-  names); a niche in a language without an entry there is not judged by that tell.
+  customer's side: shopping for, needing or going to one ("How to choose a physio for back pain",
+  "find the right vet", "Do you need a lawyer after a minor car accident?", "your cat needs to see
+  a vet": a seeking verb, an article and the professional or place as the last word of its phrase;
+  a title that names another of them, "Can't find a physio? Where clinics are recruiting" or "When
+  the clinic needs a second vet", is the owner hiring; needing or seeing *the* provider is the
+  reader's own act only after 'you' or 'to', "Should you see the vet", not "Why clients see the
+  vet as expensive", which is about the practice's customers), and doing the provider's work at
+  home ("Teeth whitening at home", "café-quality coffee ... at home": an entry naming a
+  professional or a place). The second person is read per language (SECOND_PERSON, NEARBY,
+  SEEKING, GOING, AT_HOME: Snowball's language names); a niche in a language without an entry
+  there is not judged by that tell.
 * **Named only.** An entry whose only keywords are the niche's own name, its professionals and
   places ("Millbrook vet clinic hosts adoption day": 'vet', 'clinic'), is in the niche's world
   without saying what it is about, as a passing mention is: its score is lowered by NAMED_ONLY,
@@ -86,10 +86,9 @@ NEARBY = {
     "portuguese": ("perto de você", "perto de si", "perto de mim"),
 }
 
-# Shopping for a provider or doing without one: the seeking verbs (English also reads 'without'), and the
-# articles that make the provider one of many.
+# Shopping for a provider: the seeking verbs, and the articles that make the provider one of many.
 SEEKING = {
-    "english": (("choose", "choosing", "find", "finding", "pick", "select", "without"), ("a", "an", "the")),
+    "english": (("choose", "choosing", "find", "finding", "pick", "select"), ("a", "an", "the")),
     "french": (("choisir", "trouver"), ("un", "une", "le", "la", "l")),
     "spanish": (("elegir", "escoger", "encontrar"), ("un", "una", "el", "la")),
     "italian": (("scegliere", "trovare"), ("un", "uno", "una", "il", "lo", "la", "l")),
