@@ -335,6 +335,7 @@ def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customer
     ("vets", "Five signs your cat needs to see a vet this week", "see a vet"),     # going to one
     ("dental", "When to visit the dentist with a toddler", "visit the dentist"),
     ("vets", "Should you see the vet for a limping dog?", "see the vet"),            # the reader goes
+    ("vets", "Visit the vet before the holidays: a checklist for dog owners", "visit the vet"),   # told to
     ("law", "Why every small business needs a lawyer", "needs a lawyer"),           # any lawyer: one to find
 ])
 def test_an_entry_that_makes_its_reader_the_providers_customer_is_found(niche_name, title, found):
