@@ -263,6 +263,15 @@ def _nearby(terms: tuple[str, ...], phrases: tuple[tuple[str, ...], ...]) -> tup
     return ()
 
 
+def _seeks(terms: tuple[str, ...], i: int, who: Reader) -> bool:
+    """Whether terms[i] looks for the provider after it: a seeking verb, or a GOING one before any provider
+    ('needs a vet') or done by the reader ('you see the vet', 'to visit the dentist', or opening the field)."""
+    term = terms[i]
+    if term in who.seeking:
+        return True
+    return term in who.going and (i == 0 or terms[i - 1] in who.goers or terms[i + 1] in who.one_of)
+
+
 def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
     """Where the terms shop for a provider ('choose a physio', 'choose a vet clinic'), as (first, last)
     term, or None: a seeking verb (or a GOING one: 'needs a bookkeeper', 'you see the vet', not 'clients
@@ -272,9 +281,8 @@ def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
     if who.seeking.isdisjoint(terms) and who.going.isdisjoint(terms):
         return None
     ours = who.ours
-    for i, term in enumerate(terms[:-2]):
-        if terms[i + 1] not in who.articles or (term not in who.seeking and not (
-                term in who.going and (i == 0 or terms[i - 1] in who.goers or terms[i + 1] in who.one_of))):
+    for i in range(len(terms) - 2):
+        if terms[i + 1] not in who.articles or not _seeks(terms, i, who):
             continue
         for j in range(i + 2, min(len(terms), i + 3 + SEEK_GAP)):
             if terms[j] not in ours or (j + 1 < len(terms) and terms[j + 1] not in who.stop):
