@@ -190,7 +190,7 @@ class Reader:
 
     @property
     def active(self) -> bool:
-        return bool((self.professionals or self.places) and self.yours)
+        return bool(self.ours and self.yours)
 
 
 def _plain(term: str) -> str:
@@ -275,9 +275,9 @@ def _seeks(terms: tuple[str, ...], i: int, who: Reader) -> bool:
 def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
     """Where the terms shop for a provider ('choose a physio', 'choose a vet clinic'), as (first, last)
     term, or None: a seeking verb (or a GOING one: 'needs a bookkeeper', 'you see the vet', not 'clients
-    see the vet'), an article, at most SEEK_GAP words, then a professional or place that
-    ends its phrase (not 'choose a practice management system'), and no other of them in the field (not
-    'Can't find a physio? Where clinics are recruiting')."""
+    see the vet'), an article, at most SEEK_GAP words, then a professional or place that ends its phrase
+    (not 'choose a practice management system'), and no other of them in the field (not 'Can't find a
+    physio? Where clinics are recruiting')."""
     if who.seeking.isdisjoint(terms) and who.going.isdisjoint(terms):
         return None
     ours = who.ours
