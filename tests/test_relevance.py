@@ -181,6 +181,7 @@ def test_exclusion_words_stay_a_hard_filter():
     ("Payroll rules for 2027: save your seat", None, None, "promotion", "a call to action 'save your seat'"),
     ("Payroll in practice", "Our payroll lead walks through the rules; book a free demo of the new module.", None,
      "promotion", "a call to action 'book a free demo'"),
+    ("Millbrook payroll bureau hosts an open day", None, None, "report", "a news report of one event ('hosts')"),
 ])
 def test_each_junk_signal_lowers_the_score_by_its_share_and_says_so(title, summary, date, name, why):
     summary = summary or "The rules with the numbers worked out for a small office this year."
@@ -226,6 +227,34 @@ def test_a_vendors_call_to_action_is_read_in_the_niches_language_and_a_readers_o
         ("selling", "promotional wording (a form of 'webinaire')")]
     assert found("Paie : offre limitée", text, fr, hard_sell=("offre limitée",)) == [
         ("selling", "hard-sell wording 'offre limitée'")]
+
+
+@pytest.mark.parametrize("title, verb", [
+    ("Millbrook vet clinic hosts adoption day for shelter cats", "hosts"),
+    ("Harriers thank volunteer physios after record half marathon", "thank"),
+    ("Local attorney elected to city council", "elected"),
+    ("Industry news: national firm opens office in Harbor City", "opens"),   # the clause after the colon
+    ("Harbourside caf\u00e9 wins regional bake-off", "wins"),
+    ("Celebrity foundation under investigation by state attorney general", "under investigation"),
+    ("Courthouse parking garage closed for repairs", "closed"),
+    ("Thank your volunteers before the year ends", ""),          # the verb opens the clause: advice
+    ("Thank-you letters that bring givers back", ""),
+    ("Why I now pay for the fifteen minutes before we open", ""),  # after a pronoun, in a question
+    ("How to open a second clinic without a second manager", ""),
+    ("Clinics that open on Sundays keep their clients", ""),
+    ("Why clinics open on Sundays", ""),
+    ("Opening hours: what a small clinic can drop", ""),
+])
+def test_a_news_report_of_one_event_is_one_the_verb_of_its_subject_says(title, verb):
+    summary = "What happened, who was there and what comes next for the town this winter."
+    found = [s.why for s in junk.signals(title, summary, None, NOW, frozenset(EN.terms(f"{title} {summary}")), EN,
+                                         (), ()) if s.name == "report"]
+    assert found == ([f"a news report of one event ({verb!r})"] if verb else [])
+    # Read in English only: a French niche's 'ouvre' is not judged by English verbs.
+    fr = analyzer("fr")
+    assert not [s for s in junk.signals("Le cabinet Dupont opens ses portes", summary, None, NOW,
+                                        frozenset(fr.terms("Le cabinet Dupont opens ses portes")), fr, (), ())
+                if s.name == "report"]
 
 
 def test_a_title_the_feed_declared_as_text_may_name_a_tag_but_not_hold_a_placeholder():

@@ -2,7 +2,8 @@
 
 An editor throws out a link for reasons that have nothing to do with its
 topic: a title with leftover template or markup, one that shouts, one that
-sells, one about the site's own products or awards, one stuffed with
+sells, one about the site's own products or awards, one that reports what
+happened to someone else (a local clinic's open day), one stuffed with
 keywords, one that talks to a machine instead of a reader, a date that has
 not happened yet, a summary too thin to say what the link gives. Each signal
 found multiplies the score by (1 - its share); the shares are below.
@@ -29,8 +30,10 @@ PENALTIES = {
     "stuffed": 0.6,       # a title made of keywords: at least STUFFED_KEYWORDS, STUFFED_SHARE of its words;
                           # or STUFFED_ALWAYS keywords, whatever their share
     "self": 0.5,          # the title names the link's own site (launches, awards, customer stories)
-    "promotion": 0.5,     # an invitation to the source's webinar, demo, trial or waiting list (CALLS_TO_ACTION)
+    "promotion": 0.7,     # an invitation to the source's webinar, demo, trial or waiting list (CALLS_TO_ACTION):
+                          # none of the 27 entries of the relevance corpus that hold one is labelled useful
     "customer": 0.5,      # advice for the niche's customers ('find a dentist'), see audience.py
+    "report": 0.5,        # a news report of one event ('Harbourside café wins regional bake-off'): REPORTS
 }
 SHORT_SUMMARY_WORDS = 8
 STUFFED_KEYWORDS = 4
@@ -64,6 +67,26 @@ CALLS_TO_ACTION = {
         "be the first to try",
     ),
 }
+# A news report of one event, per language: a headline whose subject does one of these ('Millbrook vet
+# clinic hosts adoption day', 'Harriers thank volunteer physios', 'Local attorney elected to city
+# council', 'Celebrity foundation under investigation'). It tells the reader what happened to someone
+# else, not how to do their work. Not when the
+# verb opens its clause ('Thank your volunteers'), follows a pronoun, 'to' or a modal ('before we open',
+# 'how to open a second site'), or the clause asks or advises before it ('Why clinics open on Sundays').
+REPORTS = {
+    "english": (
+        ("host", "hosts", "thank", "thanks", "celebrate", "celebrates", "open", "opens", "win", "wins",
+         "welcome", "welcomes", "honour", "honours", "honor", "honors", "mark", "marks", "unveil", "unveils",
+         "elected", "appointed", "named", "charged", "arrested", "closed", "under investigation"),
+        ("i", "we", "you", "they", "he", "she", "it", "who", "that", "which", "to", "will", "can", "could",
+         "should", "would", "must", "may", "might", "and", "or", "not", "don't", "doesn't", "never", "also",
+         "still", "now", "just"),
+        ("how", "why", "what", "when", "where", "which", "who", "should", "can", "do", "does", "is", "are",
+         "if", "ways", "tips"),
+    ),
+}
+_CLAUSES = re.compile(r"[:;?!\u2014\u2013]|\s-\s")
+_WORDS = re.compile(r"[\w'\u2019-]+")
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget)\b[^.!?]{0,40}\b(?:instructions|prompts?)\b"
     r"|\b(?:system prompt|language models?|AI (?:assistants?|curators?|models?)|as an AI)\b"
@@ -85,6 +108,31 @@ class Signal:
     name: str
     share: float
     why: str
+
+
+@lru_cache(maxsize=64)
+def _report_terms(analyzer: Analyzer) -> frozenset[str]:
+    """Terms one of which a report's title holds (most titles hold none: no clause is read for them)."""
+    verbs = REPORTS.get(analyzer.key, ((),))[0]
+    return frozenset(analyzer.terms(verb)[-1] for verb in verbs)
+
+
+def _report(title: str, tokens: frozenset[str], analyzer: Analyzer) -> str:
+    """The verb that makes the title a report of one event (REPORTS), or ''."""
+    if analyzer.key not in REPORTS or tokens.isdisjoint(_report_terms(analyzer)):
+        return ""
+    verbs, not_after, asking = REPORTS[analyzer.key]
+    for clause in _CLAUSES.split(title):
+        written = _WORDS.findall(clause)
+        words = [w.casefold().replace("\u2019", "'") for w in written]
+        for i in range(1, len(words)):
+            if words[i - 1] in not_after or not set(asking).isdisjoint(words[:i]):
+                continue
+            for verb in verbs:
+                size = verb.count(" ") + 1
+                if " ".join(words[i:i + size]) == verb:
+                    return f"a news report of one event ({' '.join(written[i:i + size])!r})"
+    return ""
 
 
 def _debris(title: str, text_title: bool) -> str:
@@ -188,6 +236,7 @@ def signals(
     add("selling", _selling(text, tokens, hard_sell, analyzer, tuple((w, analyzer.terms(w)) for w in exclude)))
     add("promotion", _found(text, tokens, CALLS_TO_ACTION.get(analyzer.key, ()), analyzer, "a call to action"))
     add("customer", f"advice for the niche's customers ({customer!r})" if customer else "")
+    add("report", _report(title, tokens, analyzer))
     add("injection", "instructions to a machine in the text"
         if not tokens.isdisjoint(_injection_terms(analyzer)) and _INJECTION.search(text) else "")
     add("stuffed", f"a title stuffed with keywords ({title_keywords} keywords, {title_share:.0%} of its words)"
