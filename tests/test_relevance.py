@@ -339,6 +339,8 @@ def customer(niche_name: str, title: str, summary: str = "", lang: str = "en") -
     ("dental", "What patients see when they visit the practice"),
     ("vets", "Every client needs the vet to explain the estimate"),
     ("vets", "Clients who visit the clinic website first: what they look for"),   # the clinic is not visited
+    ("vets", "What the vet recommended, and why the client said no"),   # no hyphen: the practice's own story
+    ("dental", "Hygienist-approved recall scripts for the front desk"),   # the practice's staff vouch for it
 ])
 def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customers(niche_name, title):
     assert customer(niche_name, title, "What worked for three owners, with the numbers.") == ""
@@ -366,6 +368,8 @@ def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customer
     ("vets", "Should you see the vet for a limping dog?", "see the vet"),            # the reader goes
     ("vets", "Visit the vet before the holidays: a checklist for dog owners", "visit the vet"),   # told to
     ("law", "Why every small business needs a lawyer", "needs a lawyer"),           # any lawyer: one to find
+    ("dental", "Dentist-approved toothpastes for sensitive teeth", "dentist-approved"),  # vouched for, sold
+    ("vets", "Ten vet-recommended diets for older cats", "vet-recommended"),
 ])
 def test_an_entry_that_makes_its_reader_the_providers_customer_is_found(niche_name, title, found):
     assert customer(niche_name, title).lower() == found

@@ -29,9 +29,10 @@ own file and said in `why`:
   reader's own act only after 'you' or 'to', "Should you see the vet", not "Why clients see the
   vet as expensive", which is about the practice's customers), and doing the provider's work at
   home ("Teeth whitening at home", "café-quality coffee ... at home": an entry naming a
-  professional or a place). The second person is read per language (SECOND_PERSON, NEARBY,
-  SEEKING, GOING, AT_HOME: Snowball's language names); a niche in a language without an entry
-  there is not judged by that tell.
+  professional or a place), and what the provider vouches for ("Five physio-approved stretches",
+  "vet-recommended diets": sold to the customer). The second person is read per language
+  (SECOND_PERSON, NEARBY, SEEKING, GOING, AT_HOME, ENDORSED: Snowball's language names); a niche
+  in a language without an entry there is not judged by that tell.
 * **Named only.** An entry whose only keywords are the niche's own name, its professionals and
   places ("Millbrook vet clinic hosts adoption day": 'vet', 'clinic'), is in the niche's world
   without saying what it is about, as a passing mention is: its score is lowered by NAMED_ONLY,
@@ -84,6 +85,11 @@ NEARBY = {
     "italian": ("vicino a te", "vicino a me"),
     "dutch": ("bij jou in de buurt", "bij u in de buurt", "bij mij in de buurt"),
     "portuguese": ("perto de você", "perto de si", "perto de mim"),
+}
+# A product or routine the provider vouches for ('physio-approved stretches', 'vet-recommended diets'):
+# sold to the provider's customers. Joined by a hyphen only: 'what the vet recommended' is a story.
+ENDORSED = {
+    "english": ("approved", "recommended", "endorsed", "tested"),
 }
 
 # Shopping for a provider: the seeking verbs, and the articles that make the provider one of many.
@@ -174,6 +180,7 @@ class Reader:
     nearby: tuple[tuple[str, ...], ...] = ()
     has: str = ""        # regex: 'your (family) dentist' (compiled when an entry may hold it)
     serves: str = ""     # regex: 'a dentist who takes your <group 1>'
+    endorsed: str = ""   # regex: 'dentist-approved'
     seeking: frozenset[str] = frozenset()    # 'choose', 'find' as terms
     going: frozenset[str] = frozenset()      # 'see', 'need' as terms: seeking when the reader does them
     goers: frozenset[str] = frozenset()      # 'you', 'to' as terms: the words before `going` that say so
@@ -225,7 +232,10 @@ def reader(niche: Niche, analyzer: Analyzer) -> Reader:
     places = frozenset(t for _, t in singles if _plain(t) in plain_title)
     named = [(w, t) for w, t in singles if t not in places and any(_named_after(_plain(t), f) for f in plain_title)]
     professionals = frozenset(t for _, t in named)
-    has = serves = ""
+    has = serves = endorsed = ""
+    marks = ENDORSED.get(analyzer.key, ())
+    if named and marks:
+        endorsed = rf"(?<!\w)(?:{_alternatives({w for w, _ in named})})-(?:{_alternatives(marks)})(?!\w)"
     if named and yours:
         # The professional as the editor wrote the keyword (one, as a customer has): 'your dentists' are
         # the practice's own.
@@ -243,8 +253,8 @@ def reader(niche: Niche, analyzer: Analyzer) -> Reader:
         return tuple(analyzer.terms(p) for p in texts)
 
     return Reader(professionals, places, as_terms(yours), phrases(NEARBY.get(analyzer.key, ())), has, serves,
-                  as_terms(seek), as_terms(going), as_terms(goers), as_terms(one_of), as_terms(articles), phrases(home),
-                  as_terms(homely), analyzer.stop_terms)
+                  endorsed, as_terms(seek), as_terms(going), as_terms(goers), as_terms(one_of), as_terms(articles),
+                  phrases(home), as_terms(homely), analyzer.stop_terms)
 
 
 @lru_cache(maxsize=256)
@@ -324,6 +334,10 @@ def customer_side(fields: Iterable[tuple[str, tuple[str, ...]]], who: Reader, an
         pro = not who.professionals.isdisjoint(terms)
         if not pro and who.places.isdisjoint(terms):
             continue
+        if pro and who.endorsed:
+            found = _compiled(who.endorsed).search(text)   # 'physio-approved stretches': sold to the customer
+            if found:
+                return found.group(0)
         if pro and not who.yours.isdisjoint(terms):
             found = _compiled(who.has).search(text)   # 'your dentist': the reader has one
             if found:
