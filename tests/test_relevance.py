@@ -244,6 +244,8 @@ def test_a_vendors_call_to_action_is_read_in_the_niches_language_and_a_readers_o
     ("Clinics that open on Sundays keep their clients", ""),
     ("Why clinics open on Sundays", ""),
     ("Opening hours: what a small clinic can drop", ""),
+    ("Clinic opens a second site: what it cost and what it earns", ""),   # a case told for the reader
+    ("Small firm wins a fee dispute. Here is how", ""),
 ])
 def test_a_news_report_of_one_event_is_one_the_verb_of_its_subject_says(title, verb):
     summary = "What happened, who was there and what comes next for the town this winter."

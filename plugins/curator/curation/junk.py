@@ -70,9 +70,9 @@ CALLS_TO_ACTION = {
 # A news report of one event, per language: a headline whose subject does one of these ('Millbrook vet
 # clinic hosts adoption day', 'Harriers thank volunteer physios', 'Local attorney elected to city
 # council', 'Celebrity foundation under investigation'). It tells the reader what happened to someone
-# else, not how to do their work. Not when the
-# verb opens its clause ('Thank your volunteers'), follows a pronoun, 'to' or a modal ('before we open',
-# 'how to open a second site'), or the clause asks or advises before it ('Why clinics open on Sundays').
+# else, not how to do their work. Not when the verb opens its clause ('Thank your volunteers'), follows
+# a pronoun, 'to' or a modal ('before we open'), or the title asks or advises anywhere ('Why clinics
+# open on Sundays', 'Clinic opens a second site: what it cost'): that is a case told for the reader.
 REPORTS = {
     "english": (
         ("host", "hosts", "thank", "thanks", "celebrate", "celebrates", "open", "opens", "win", "wins",
@@ -122,11 +122,13 @@ def _report(title: str, tokens: frozenset[str], analyzer: Analyzer) -> str:
     if analyzer.key not in REPORTS or tokens.isdisjoint(_report_terms(analyzer)):
         return ""
     verbs, not_after, asking = REPORTS[analyzer.key]
+    if not set(asking).isdisjoint(w.casefold() for w in _WORDS.findall(title)):
+        return ""
     for clause in _CLAUSES.split(title):
         written = _WORDS.findall(clause)
         words = [w.casefold().replace("\u2019", "'") for w in written]
         for i in range(1, len(words)):
-            if words[i - 1] in not_after or not set(asking).isdisjoint(words[:i]):
+            if words[i - 1] in not_after:
                 continue
             for verb in verbs:
                 size = verb.count(" ") + 1
