@@ -259,6 +259,58 @@ def test_a_news_report_of_one_event_is_one_the_verb_of_its_subject_says(title, v
                 if s.name == "report"]
 
 
+def _names(title, summary="The rules with the numbers worked out for a small office this year.", **kw):
+    """The junk signals' names for an entry (its index terms from title and summary)."""
+    hard_sell = kw.pop("hard_sell", ())
+    tokens = kw.pop("tokens", frozenset(EN.terms(f"{title} {summary}")))
+    date = kw.pop("date", None)
+    return [s.name for s in junk.signals(title, summary, date, NOW, tokens, EN, hard_sell, (), **kw)]
+
+
+def test_each_junk_threshold_is_where_the_docs_put_it():
+    # Stuffing: four keywords making 60% of the title, exactly, are enough; three are not.
+    assert _names("Payroll rules", title_keywords=4, title_share=0.6) == ["stuffed"]
+    assert _names("Payroll rules", title_keywords=3, title_share=1.0) == []
+    assert _names("Payroll rules", title_keywords=5, title_share=0.59) == []
+    assert junk.signals("Payroll", "x " * 9, None, NOW, frozenset(), EN, (), (), title_keywords=6,
+                        title_share=0.5)[0].why == "a title stuffed with keywords (6 keywords, 50% of its words)"
+    # Shouting: twelve letters in capitals shout, eleven may be an acronym or a name; 80% of them, exactly.
+    assert _names("PAYROLL RULES") == ["shouting"] and _names("PAYROLL RULE") == []
+    assert _names("PAYROLL TAXES due") == ["shouting"]       # 12 of 15 letters
+    assert _names("PAYROLL TAXES dues") == []                # 12 of 16
+    # A date in the future: more than a day after the run.
+    assert _names("Payroll rules", date=NOW + dt.timedelta(days=1)) == []
+    assert _names("Payroll rules", date=NOW + dt.timedelta(days=1, hours=1)) == ["future"]
+    # Its own site: a name of five letters counts (written with spaces or hyphens), one of four does not.
+    assert _names("Introducing Til-ly 9 for payroll", url="https://tilly.example/p") == ["self"]
+    assert _names("Introducing Till 9 for payroll", url="https://till.example/p") == []
+
+
+@pytest.mark.parametrize("url, name", [
+    ("https://blog.dentsoft.com/x", "dentsoft"),
+    ("https://dentsoft.example", "dentsoft"),                 # no path
+    ("https://me@news.dentsoft.co:8443/x", "dentsoft"),       # user and port are not the host
+    ("https://www.ab.com/x", "ab"), ("https://blog.ab.com/x", "ab"), ("https://news.ab.com/x", "ab"),
+    ("https://m.a.com/x", "a"),
+    ("https://localhost/x", ""), ("dentsoft.com", ""),        # no name before a top level, no scheme
+])
+def test_a_links_site_name_is_its_hosts_distinctive_label(url, name):
+    assert junk.site_name(url) == name
+
+
+def test_the_junk_regexes_read_the_words_not_their_neighbours():
+    # A word the injection regex starts from is not an injection by itself, nor a listing word.
+    assert _names("Don't forget the payroll deadline") == []
+    assert _names("Payroll deadlines list for 2027") == []
+    # A hard-sell phrase that is all the entry's terms is still found.
+    assert _names("Act now", "", tokens=frozenset(EN.terms("Act now")), hard_sell=("act now",)) == ["selling", "thin"]
+    # A report's verb after a curly "don\u2019t" is a negation; after "and", another subject's.
+    assert _names("Clinics don\u2019t open on Sundays any more") == []
+    assert _names("Vets and nurses host a charity open day") == ["report"]
+    two = junk.signals("PAYROLL RULES", "Read.", None, NOW, frozenset(EN.terms("PAYROLL RULES Read")), EN, (), ())
+    assert junk.explain(two) == "an all-caps title (-30%), a 1-word summary (-30%)"
+
+
 def test_a_title_the_feed_declared_as_text_may_name_a_tag_but_not_hold_a_placeholder():
     summary = "The rules with the numbers worked out for a small office this year."
     terms = frozenset(EN.terms(summary))
