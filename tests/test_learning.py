@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import random
 import signal
 import time
@@ -17,7 +18,16 @@ from pathlib import Path
 import pytest
 
 from curator.curation import offers
-from curator.curation.learning import Decision, Verdict, decisions, learn, wilson_lower
+from curator.curation.learning import (
+    Decision,
+    Learned,
+    Verdict,
+    content_terms,
+    decisions,
+    learn,
+    offered_links,
+    wilson_lower,
+)
 from curator.curation.offers import Offered, Record
 from curator.curation.terms import analyzer
 from curator.curation.tracking import url_key
@@ -55,6 +65,128 @@ def test_one_word_in_common_with_kept_links_says_less_than_several():
     assert 0.5 < one < several
     # The five words were kept alike: averaged over the known words alone, one would say as much as five.
     assert (one - 0.5) < 0.6 * (several - 0.5)
+
+
+# --- the model's arithmetic, as the module's docstring gives it -------------------------------------
+
+def sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def test_the_wilson_bound_of_one_decision_is_small_but_not_nothing():
+    assert wilson_lower(1, 1) == pytest.approx(0.2065, abs=1e-4)
+    assert wilson_lower(5, 5) == pytest.approx(0.5655, abs=1e-4)
+    assert wilson_lower(3, 6) == pytest.approx(0.1876, abs=1e-4)
+
+
+def test_learnings_say_grows_with_decisions_and_is_half_at_ten():
+    assert Learned(count=10).weight == 0.5 and Learned(count=30).weight == 0.75 and Learned().weight == 0.0
+
+
+def test_a_source_the_editor_drops_from_weighs_its_whole_prior_one_kept_from_half_of_it():
+    learned = Learned(count=8, sources={"Kept": (4, 4), "Dropped": (0, 4), "Even": (2, 4)})
+    assert learned.source_effect("Kept") == pytest.approx(0.5 * wilson_lower(4, 4))
+    assert learned.source_effect("Dropped") == pytest.approx(-wilson_lower(4, 4))
+    assert learned.source_effect("Even") == 0.0 and learned.source_effect("Unknown") == 0.0
+
+
+def test_the_term_model_is_a_squashed_mean_over_known_words_and_four_imagined_ones():
+    learned = Learned(count=1, llr={"payrol": 1.0, "webinar": -0.5})
+    assert learned.term_probability(["cafe"]) == 0.5                        # nothing known: no opinion
+    assert learned.term_probability(["payrol", "webinar", "cafe"]) == pytest.approx(sigmoid(2 * 0.5 / (2 + 4)))
+    assert learned.term_probability(["payrol"]) == pytest.approx(sigmoid(2 * 1.0 / 5))
+    # However sure, the exponent stops at +-30 (no overflow for a word seen a thousand times).
+    assert Learned(count=1, llr={"a": 1000.0}).term_probability(["a"]) == sigmoid(30.0)
+    assert Learned(count=1, llr={"a": -1000.0}).term_probability(["a"]) == sigmoid(-30.0)
+
+
+def test_a_judgement_is_the_documented_exponent_and_says_why_only_when_asked():
+    learned = Learned(count=10, sources={"S": (1, 2)}, llr={"payrol": 1.0}, examples=((frozenset({"payrol"}), True),))
+    p = sigmoid(2 * 1.0 / 5)
+    prior = wilson_lower(1, 2) - wilson_lower(1, 2)
+    expected = round(math.exp(0.5 * ((2 * p - 1) + prior)), 4)
+    plain = learned.judge(["payrol"], "S")
+    assert plain.factor == expected and plain.why == ""
+    assert learned.judge(iter(["payrol"]), "S", explain=True) == (learned.judge(["payrol"], "S", explain=True))
+    assert learned.judge(["payrol"], "S", explain=True).why == (
+        "you kept 1 of 2 links from this source; similar links were kept 1 of 1 time")
+    assert Learned().judge(["payrol"], "S", explain=True) == Learned().judge(["payrol"], "S")
+    assert (Learned().judge(["payrol"], "S").factor, Learned().judge(["payrol"], "S").why) == (1.0, "")
+
+
+def test_why_counts_the_most_similar_decisions_by_their_content_words():
+    payroll = frozenset({"payrol", "deadlin"})
+    learned = Learned(count=3, sources={"S": (1, 1)}, stop=frozenset({"the", "for"}),
+                      examples=((payroll, True), (payroll, False), (frozenset(), True)))   # one with no words at all
+    # Grammar words and numbers do not dilute the likeness: only 'payrol' and 'deadlin' are compared.
+    noisy = {"payrol", "deadlin", "the", "for", *map(str, range(20))}   # unfiltered, a cosine of 0.29
+    assert learned.judge(noisy, "S", explain=True).why == (
+        "you kept 1 of 1 link from this source; similar links were kept 1 of 2 times")
+    assert Learned(count=1, examples=((payroll, True),)).judge(payroll, "T", explain=True).why == (
+        "similar links were kept 1 of 1 time")
+    # Three words in common of ten each is a cosine of exactly 0.3: similar. Two of ten is not.
+    ten = frozenset(f"w{i}" for i in range(10))
+    other = frozenset({"w0", "w1", "w2", *(f"x{i}" for i in range(7))})
+    assert len(other) == 10 and len(ten & other) == 3
+    assert "similar links" in Learned(count=1, examples=((other, True),)).judge(ten, "T", explain=True).why
+    fewer = frozenset({"w0", "w1", *(f"x{i}" for i in range(8))})
+    assert Learned(count=1, examples=((fewer, True),)).judge(ten, "T", explain=True).why == ""
+    # At most five: the five most alike, not the first five.
+    close = [(frozenset({"payrol", "deadlin"}), True)] * 5
+    far = [(frozenset({"payrol", "deadlin", *(f"y{i}" for i in range(20))}), False)] * 2
+    learned = Learned(count=7, examples=tuple(far + close))
+    assert learned.judge(payroll, "T", explain=True).why == "similar links were kept 5 of 5 times"
+
+
+def test_learn_counts_each_sources_decisions_and_each_words_smoothed_log_ratio():
+    en = analyzer("en")
+    found = [Decision(Verdict.KEPT, "k", "Payroll", "deadlines", "S", D1),
+             Decision(Verdict.DROPPED, "d", "Webinar", "payroll", "S", D1),
+             Decision(Verdict.CHOSEN, "c", "Payroll deadlines", "", "T", D1)]
+    learned = learn(found, en)
+    assert learned.count == 3 and learned.sources == {"S": (1, 2), "T": (1, 1)}
+    assert learned.dropped == frozenset({"d"})
+    assert learned.examples == ((frozenset({"payrol", "deadlin"}), True), (frozenset({"webinar", "payrol"}), False),
+                                (frozenset({"payrol", "deadlin"}), True))
+    # 'deadlin': in 2 of 2 positives, 0 of 1 negative; 2 pseudo-decisions at its overall rate 2/3; the log
+    # ratio shrunk by the 2 decisions that hold it, 2/(2+1).
+    p, q = (2 + 2 * 2 / 3) / (2 + 2), (0 + 2 * 2 / 3) / (1 + 2)
+    assert learned.llr["deadlin"] == pytest.approx(math.log(p / q) * 2 / 3)
+    p, q = (0 + 2 / 3) / (2 + 2), (1 + 2 / 3) / (1 + 2)
+    assert learned.llr["webinar"] == pytest.approx(math.log(p / q) * 1 / 2)
+    assert learned.llr["payrol"] == pytest.approx(0.0)   # in every decision: says nothing
+    assert learn([], en) == Learned()
+
+
+def test_content_terms_leave_out_grammar_words_and_bare_numbers():
+    en = analyzer("en")
+    assert content_terms(en, "The 2027 payroll deadlines") == frozenset({"payrol", "deadlin"})
+    assert content_terms(en, "The 2027 payroll deadlines", frozenset()) == frozenset({"the", "payrol", "deadlin"})
+
+
+def test_an_issue_teaches_whatever_order_its_drafts_came_in_and_its_links_borrow_what_the_draft_knew():
+    record = Record("shop", {D1.isoformat(): (offered("https://a.example/1", title="One"),),
+                             D2.isoformat(): (Offered("https://a.example/2", "a.example/2", "Two", "Offered words.",
+                                                      "Feed B"),)})
+    unpublished = IssueFile(path="1.md", niche="shop", number=1, date=D1, status="draft", subject="", preheader="",
+                            intro="", body="", links=(IssueLink("https://a.example/1", "One"),))
+    published = IssueFile(path="2.md", niche="shop", number=2, date=D2, status="published", subject="",
+                          preheader="", intro="", body="", links=(IssueLink("https://a.example/2", "Two"),))
+    (kept,) = decisions(record, [published, unpublished])
+    assert (kept.verdict, kept.summary, kept.source) == (Verdict.KEPT, "Offered words.", "Feed B")
+    noted = IssueFile(**{**published.__dict__, "links": (IssueLink("https://b.example/x", "X", note="Why."),)})
+    (chosen,) = [d for d in decisions(record, [noted]) if d.verdict is Verdict.CHOSEN]
+    assert (chosen.summary, chosen.source) == ("Why.", "")
+
+
+def test_the_record_keys_a_link_as_curation_did_or_from_its_url():
+    class Cand:
+        def __init__(self, url, key):
+            self.url, self.key, self.title, self.summary, self.source, self.hand_picked = url, key, "", "", "", False
+
+    first, second = offered_links([Cand("https://a.example/x", "story-1")], [Cand("https://a.example/y?b=1", "")])
+    assert (first.key, first.runner_up) == ("story-1", False)
+    assert (second.key, second.runner_up) == (url_key("https://a.example/y?b=1"), True)
 
 
 def offered(url: str, **kw) -> Offered:
