@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from curator.curation import audience, junk
+from curator.curation import audience, focus, junk
 from curator.curation.choice import Options, choose, pick_section
 from curator.curation.offers import Record
 from curator.curation.relevance import Index, background, bm25f, document, term_counts, vocabulary
@@ -235,6 +235,9 @@ def test_a_vendors_call_to_action_is_read_in_the_niches_language_and_a_readers_o
     ("Local attorney elected to city council", "elected"),
     ("Industry news: national firm opens office in Harbor City", "opens"),   # the clause after the colon
     ("Harbourside caf\u00e9 wins regional bake-off", "wins"),
+    ("Student barista raises \u00a32,000 for the lifeboat station", "raises"),
+    ("Dentist retires after 40 years serving Riverside families", "retires"),
+    ("Local veterinarian honoured for forty years of service", "honoured"),
     ("Celebrity foundation under investigation by state attorney general", "under investigation"),
     ("Courthouse parking garage closed for repairs", "closed"),
     ("Thank your volunteers before the year ends", ""),          # the verb opens the clause: advice
@@ -359,6 +362,7 @@ NICHES_BY_FIELD = {
     "dental": dict(title="Dental practices", keywords=("dentist", "hygienist", "practice", "no-shows", "patient")),
     "vets": dict(title="Veterinary clinics", keywords=("vet", "clinic", "technician", "client", "staff")),
     "law": dict(title="Small law firms", keywords=("lawyer", "attorney", "lease", "billing", "clients")),
+    "cafes": dict(title="Independent cafés and coffee shops", keywords=("café", "coffee shop", "barista", "tips")),
 }
 
 
@@ -381,7 +385,8 @@ def customer(niche_name: str, title: str, summary: str = "", lang: str = "en") -
     ("dental", "How to choose a practice management system"),          # the practice is not what is chosen
     ("dental", "Finding the money that walks out of the practice"),    # no article: not shopping for one
     ("dental", "Make new patients feel at home at the dental practice"),  # the practice's own welcome
-    ("dental", "Teeth whitening at home: five questions"),             # at home, but no provider named
+    ("dental", "Staff who work at home: what the contract must say"),   # the reader's staff, working
+    ("vets", "Working at home two days a week: a rota for the practice manager"),
     ("vets", "Vets near retirement: selling the clinic to an associate"),   # near, but nobody near you
     ("vets", "How to find a reliable, friendly local vet"),            # too many words between: not one phrase
     ("dental", "Choosing a dentist loan that fits"),                  # the dentist is not what is chosen
@@ -394,6 +399,8 @@ def customer(niche_name: str, title: str, summary: str = "", lang: str = "en") -
     ("vets", "Every client needs the vet to explain the estimate"),
     ("vets", "Clients who visit the clinic website first: what they look for"),   # the clinic is not visited
     ("vets", "What the vet recommended, and why the client said no"),   # no hyphen: the practice's own story
+    ("cafes", "Choosing a coffee shop till that staff can learn in a day"),   # the till is what is chosen
+    ("cafes", "Pick a café name that still works when you open a second site"),
     ("dental", "Hygienist-approved recall scripts for the front desk"),   # the practice's staff vouch for it
 ])
 def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customers(niche_name, title):
@@ -422,6 +429,8 @@ def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customer
     ("vets", "Should you see the vet for a limping dog?", "see the vet"),            # the reader goes
     ("vets", "Visit the vet before the holidays: a checklist for dog owners", "visit the vet"),   # told to
     ("law", "Why every small business needs a lawyer", "needs a lawyer"),           # any lawyer: one to find
+    ("cafes", "How to find the best coffee shop in any city", "find the best coffee shop"),  # a place of two words
+    ("cafes", "Networking: pick a quiet café, buy the first round", "pick a quiet café"),   # the comma ends it
     ("dental", "Dentist-approved toothpastes for sensitive teeth", "dentist-approved"),  # vouched for, sold
     ("vets", "Ten vet-recommended diets for older cats", "vet-recommended"),
 ])
@@ -433,11 +442,12 @@ def test_the_summary_alone_can_put_the_reader_on_the_customers_side():
     assert customer("dental", "Questions to ask before a crown", "Ask your dentist what it costs.") == "your dentist"
 
 
-def test_doing_the_providers_work_at_home_is_found_when_the_entry_names_the_provider_anywhere():
+def test_doing_the_providers_work_at_home_is_found_whether_or_not_the_entry_names_the_provider():
     assert customer("dental", "Whiter teeth at home: strips and trays compared",
                     "What dentists say about the kits sold online.") == "teeth at home"
     assert customer("dental", "Whiter teeth at home: strips and trays compared",
-                    "What the kits sold online cost.") == ""
+                    "What the kits sold online cost.") == "teeth at home"
+    assert customer("dental", "Teeth whitening at home: five questions") == "whitening at home"
 
 
 def test_a_title_in_the_first_person_is_raised_and_why_says_it_was_told_first_hand():
@@ -539,13 +549,13 @@ def test_a_source_mostly_about_other_things_counts_less_and_why_says_how_many_of
     assert lowered and 10 < int(lowered.group(1)) < 60
     # The module's formula by hand: 12 entries, 6.6 of them about the niche (0.3 counts 0.6 of one),
     # so 0.55 overall; the paper's share with 2 imagined average entries is (0.6 + 1.1) / 8.
-    focus = audience.source_focus({"trade": [0.8] * 6, "paper": [0.0] * 5 + [0.3]})
-    assert focus["trade"] == audience.Focus(6, 6, 1.0)
-    assert focus["paper"] == audience.Focus(0, 6, pytest.approx(0.4 + 0.6 * (1.7 / 8) / 0.55, abs=1e-4))
-    assert audience.source_focus({"a": [0.5] * 6, "b": [0.49] * 6})["a"].on_topic == 6
-    assert audience.Focus(1, 6, audience.FOCUS_SHOWN).why == ""   # lowered too little to be worth a clause
-    assert audience.Focus(1, 6, 0.89).why.endswith("(1 of its 6 entries are about the niche) (-11%)")
-    assert audience.source_focus({"A": [0.1] * 5}) == {}  # too few entries to judge a source by
+    found = focus.source_focus({"trade": [0.8] * 6, "paper": [0.0] * 5 + [0.3]})
+    assert found["trade"] == focus.Focus(6, 6, 1.0)
+    assert found["paper"] == focus.Focus(0, 6, pytest.approx(0.4 + 0.6 * (1.7 / 8) / 0.55, abs=1e-4))
+    assert focus.source_focus({"a": [0.5] * 6, "b": [0.49] * 6})["a"].on_topic == 6
+    assert focus.Focus(1, 6, focus.FOCUS_SHOWN).why == ""   # lowered too little to be worth a clause
+    assert focus.Focus(1, 6, 0.89).why.endswith("(1 of its 6 entries are about the niche) (-11%)")
+    assert focus.source_focus({"A": [0.1] * 5}) == {}  # too few entries to judge a source by
 
 
 # --- stories -------------------------------------------------------------------------------------

@@ -1,15 +1,8 @@
 """Whom an entry is for: the niche's readers, their customers, or nobody in particular.
 
-Two signals an editor uses before reading a word of the article, each grounded in the niche's
-own file and said in `why`:
+Signals an editor uses before reading a word of the article, each grounded in the niche's own
+file and said in `why` (a source's focus, the share of its entries about the niche, is focus.py's):
 
-* **Source focus.** A source most of whose entries are not about the niche (the local paper, a
-  general blog) mentions the niche's words in passing: its entries' scores are lowered by how far
-  its share of entries about the niche falls below the share over all the niche's sources, down
-  to FOCUS_FLOOR for a source none of whose entries is about the niche. An entry counts as about
-  the niche in proportion to its relevance (0..1), fully from FOCUS_FULL; FOCUS_PRIOR imagined
-  average entries keep two or three entries from condemning a source, and a run with fewer than
-  FOCUS_MIN_ENTRIES entries in all judges no source.
 * **Customer-side.** An owner's newsletter speaks to the provider; advice for the provider's
   customers speaks *about* the provider to someone who goes to one. The tell is where the reader
   stands: "your dentist" (the reader has one), "a dentist who takes your insurance" (one who
@@ -20,19 +13,21 @@ own file and said in `why`:
   ('dentist' after a 'Dental practices' niche, 'vet' after 'Veterinary', 'lawyer' after 'law'):
   its keywords (and section keywords) that share the first PROFESSION_PREFIX letters or more of a
   term of its title without being one; the places are its title's own keywords ('practice',
-  'clinic'), which the reader owns ("your clinic" is the reader's). Two more tells of the
-  customer's side: shopping for, needing or going to one ("How to choose a physio for back pain",
-  "find the right vet", "Do you need a lawyer after a minor car accident?", "your cat needs to see
-  a vet": a seeking verb, an article and the professional or place as the last word of its phrase;
-  a title that names another of them, "Can't find a physio? Where clinics are recruiting" or "When
+  'clinic', 'coffee shop'), which the reader owns ("your clinic" is the reader's). More tells of
+  the customer's side: shopping for, needing or going to one ("How to choose a physio for back
+  pain", "find the best coffee shop", "Do you need a lawyer after a minor car accident?", "your cat
+  needs to see a vet": a seeking verb, an article and the professional or place as the last word
+  of its phrase, before a function word, a comma or the end, "pick a quiet café, buy the first
+  round"; a title that names another of them, "Can't find a physio? Where clinics are recruiting" or "When
   the clinic needs a second vet", is the owner hiring; needing or seeing *the* provider is the
   reader's own act only after 'you' or 'to', "Should you see the vet", not "Why clients see the
-  vet as expensive", which is about the practice's customers), and doing the provider's work at
-  home ("Teeth whitening at home", "café-quality coffee ... at home": an entry naming a
-  professional or a place), and what the provider vouches for ("Five physio-approved stretches",
-  "vet-recommended diets": sold to the customer). The second person is read per language
-  (SECOND_PERSON, NEARBY, SEEKING, GOING, AT_HOME, ENDORSED: Snowball's language names); a niche
-  in a language without an entry there is not judged by that tell.
+  vet as expensive", which is about the practice's customers), doing the provider's work at home
+  ("Teeth whitening at home", "How to pour latte art at home"; not feeling or working at home:
+  "make new patients feel at home", "staff who work at home"), and what the provider vouches for
+  ("Five physio-approved stretches", "vet-recommended diets": sold to the customer). The second
+  person is read per language (SECOND_PERSON, NEARBY, SEEKING, GOING, AT_HOME, ENDORSED:
+  Snowball's language names); a niche in a language without an entry there is not judged by that
+  tell.
 * **Named only.** An entry whose only keywords are the niche's own name, its professionals and
   places ("Millbrook vet clinic hosts adoption day": 'vet', 'clinic'), is in the niche's world
   without saying what it is about, as a passing mention is: its score is lowered by NAMED_ONLY,
@@ -57,11 +52,6 @@ from functools import cached_property, lru_cache
 from ..model.niches import Niche
 from .terms import Analyzer
 
-FOCUS_FULL = 0.5      # an entry at least this relevant (0..1) counts as wholly about the niche
-FOCUS_FLOOR = 0.4     # what is left of a score from a source none of whose entries is about the niche
-FOCUS_PRIOR = 2.0     # imagined average entries: a source is judged on more than two or three entries
-FOCUS_MIN_ENTRIES = 12  # fewer entries in all than this say nothing about any source
-FOCUS_SHOWN = 0.9     # below this factor, `why` names the source's focus
 PROFESSION_PREFIX = 4  # 'dentist'/'dental': a shorter shared beginning is chance ('client'/'clinic')
 PROFESSION_STEM = 3    # ... unless one word begins the other ('vet'/'veterinary', 'law'/'lawyer')
 SERVES_GAP = 3         # 'a dentist who takes your insurance': at most this many words between
@@ -109,16 +99,17 @@ GOING = {
                 ("a", "an")),
 }
 SEEK_GAP = 2           # 'find a good divorce lawyer': at most this many words between article and provider
-# Doing at home what the provider does ('teeth whitening at home'); not next to these words ('make
-# new patients feel at home', 'sich zu Hause fühlen' is the practice's own welcome).
+# Doing at home what the provider does ('teeth whitening at home', 'latte art at home'); not next to
+# these words ('make new patients feel at home', 'sich zu Hause fühlen' is the practice's own welcome;
+# 'staff who work at home' are the reader's).
 AT_HOME = {
-    "english": (("at home",), ("feel", "feels", "felt", "feeling")),
-    "french": (("à la maison", "chez soi"), ()),
-    "german": (("zu hause", "zuhause"), ("fühlen", "fühlt")),
-    "spanish": (("en casa",), ("sentir", "siente", "sienta")),
-    "italian": (("a casa",), ("sentire", "senta")),
-    "dutch": (("thuis",), ("voelen", "voelt")),
-    "portuguese": (("em casa",), ("sentir", "sinta")),
+    "english": (("at home",), ("feel", "feels", "felt", "feeling", "work", "works", "worked", "working")),
+    "french": (("à la maison", "chez soi"), ("travailler", "travaille", "travaillent")),
+    "german": (("zu hause", "zuhause"), ("fühlen", "fühlt", "arbeiten", "arbeitet")),
+    "spanish": (("en casa",), ("sentir", "siente", "sienta", "trabajar", "trabaja", "trabajan")),
+    "italian": (("a casa",), ("sentire", "senta", "lavorare", "lavora", "lavorano")),
+    "dutch": (("thuis",), ("voelen", "voelt", "werken", "werkt")),
+    "portuguese": (("em casa",), ("sentir", "sinta", "trabalhar", "trabalha", "trabalham")),
 }
 NAMED_ONLY = 0.8      # what an entry whose only keywords are the niche's name is multiplied by
 FIRST_HAND = 1.3      # what a first-person title multiplies an entry's score by
@@ -132,40 +123,6 @@ FIRST_PERSON = {
     "dutch": ("ik", "wij", "we", "ons", "onze", "mijn"),
     "portuguese": ("eu", "nós", "nosso", "nossa", "nossos", "nossas", "meu", "minha", "meus", "minhas"),
 }
-
-
-@dataclass(frozen=True)
-class Focus:
-    """How much of a source is about the niche: `on_topic` of `entries`, and the factor it gives."""
-
-    on_topic: int
-    entries: int
-    factor: float
-
-    @property
-    def why(self) -> str:
-        if self.factor >= FOCUS_SHOWN:
-            return ""
-        return (f"a source mostly about other things ({self.on_topic} of its {self.entries} entries are about "
-                f"the niche) (-{round((1 - self.factor) * 100)}%)")
-
-
-def source_focus(relevance: dict[str, list[float]]) -> dict[str, Focus]:
-    """Each source's focus from the relevance (0..1, 0 for an entry off the niche) of its entries: its
-    share of entries about the niche against the share over every source (so a niche whose every
-    entry is on topic, or none, lowers no source), shrunk towards that share by FOCUS_PRIOR entries."""
-    values = [v for vs in relevance.values() for v in vs]
-    if len(values) < FOCUS_MIN_ENTRIES:
-        return {}
-    overall = sum(min(1.0, v / FOCUS_FULL) for v in values) / len(values)
-    out = {}
-    for source, vs in relevance.items():
-        share = (sum(min(1.0, v / FOCUS_FULL) for v in vs) + FOCUS_PRIOR * overall) / (len(vs) + FOCUS_PRIOR)
-        ratio = min(1.0, share / overall) if overall > 0 else 1.0
-        out[source] = Focus(
-            sum(v >= FOCUS_FULL for v in vs), len(vs), round(FOCUS_FLOOR + (1 - FOCUS_FLOOR) * ratio, 4)
-        )
-    return out
 
 
 @dataclass(frozen=True)
@@ -189,11 +146,17 @@ class Reader:
     home: tuple[tuple[str, ...], ...] = ()   # 'at home' as terms
     homely: frozenset[str] = frozenset()     # 'feel' (at home) as terms
     stop: frozenset[str] = frozenset()       # the language's function words as terms
+    place_phrases: frozenset[tuple[str, ...]] = frozenset()   # places of several words: 'coffee shop'
 
     @cached_property
     def ours(self) -> frozenset[str]:
         """The professionals and places together: the niche's own name (worked out once per reader)."""
         return self.professionals | self.places
+
+    @cached_property
+    def place_ends(self) -> frozenset[str]:
+        """The last words of the places of several words ('shop' of 'coffee shop')."""
+        return frozenset(p[-1] for p in self.place_phrases)
 
     @property
     def active(self) -> bool:
@@ -230,6 +193,10 @@ def reader(niche: Niche, analyzer: Analyzer) -> Reader:
     words = list(niche.keywords) + [w for s in niche.sections for w in s.keywords]
     singles = [(w.casefold(), t[0]) for w, t in ((w, analyzer.terms(w)) for w in words) if len(t) == 1]
     places = frozenset(t for _, t in singles if _plain(t) in plain_title)
+    title_terms = tuple(map(_plain, analyzer.terms(niche.title)))
+    place_phrases = frozenset(
+        t for t in (analyzer.terms(w) for w in words) if len(t) > 1
+        and any(title_terms[i:i + len(t)] == tuple(map(_plain, t)) for i in range(len(title_terms))))
     named = [(w, t) for w, t in singles if t not in places and any(_named_after(_plain(t), f) for f in plain_title)]
     professionals = frozenset(t for _, t in named)
     has = serves = endorsed = ""
@@ -254,7 +221,7 @@ def reader(niche: Niche, analyzer: Analyzer) -> Reader:
 
     return Reader(professionals, places, as_terms(yours), phrases(NEARBY.get(analyzer.key, ())), has, serves,
                   endorsed, as_terms(seek), as_terms(going), as_terms(goers), as_terms(one_of), as_terms(articles),
-                  phrases(home), as_terms(homely), analyzer.stop_terms)
+                  phrases(home), as_terms(homely), analyzer.stop_terms, place_phrases)
 
 
 @lru_cache(maxsize=256)
@@ -282,7 +249,22 @@ def _seeks(terms: tuple[str, ...], i: int, who: Reader) -> bool:
     return term in who.going and (i == 0 or terms[i - 1] in who.goers or terms[i + 1] in who.one_of)
 
 
-def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
+_PHRASE_END = re.compile(r"(\w+)\s*[,;:.!?)]")
+
+
+def _phrase_ends(text: str, analyzer: Analyzer) -> frozenset[str]:
+    """The terms the text writes just before a comma or a stop: where a phrase ends, whatever follows."""
+    return frozenset(t for m in _PHRASE_END.finditer(text) for t in analyzer.terms(m.group(1))[-1:])
+
+
+def _ours_at(terms: tuple[str, ...], first: int, j: int, who: Reader) -> bool:
+    """Whether a professional or place ends at terms[j], one of several words ('coffee shop') beginning
+    no earlier than terms[first]."""
+    return terms[j] in who.ours or any(
+        j + 1 - len(p) >= first and terms[j + 1 - len(p):j + 1] == p for p in who.place_phrases)
+
+
+def _seeking(terms: tuple[str, ...], who: Reader, ends: frozenset[str] = frozenset()) -> tuple[int, int] | None:
     """Where the terms shop for a provider ('choose a physio', 'choose a vet clinic'), as (first, last)
     term, or None: a seeking verb (or a GOING one: 'needs a bookkeeper', 'you see the vet', not 'clients
     see the vet'), an article, at most SEEK_GAP words, then a professional or place that ends its phrase
@@ -295,7 +277,8 @@ def _seeking(terms: tuple[str, ...], who: Reader) -> tuple[int, int] | None:
         if terms[i + 1] not in who.articles or not _seeks(terms, i, who):
             continue
         for j in range(i + 2, min(len(terms), i + 3 + SEEK_GAP)):
-            if terms[j] not in ours or (j + 1 < len(terms) and terms[j + 1] not in who.stop):
+            if not _ours_at(terms, i + 2, j, who) or (j + 1 < len(terms) and terms[j + 1] not in who.stop
+                                                      and terms[j] not in ends):
                 continue
             if any(t in ours for t in terms[:i] + terms[j + 1:]):
                 return None
@@ -329,10 +312,9 @@ def customer_side(fields: Iterable[tuple[str, tuple[str, ...]]], who: Reader, an
     if not who.active:
         return ""
     fields = tuple(fields)
-    ours = who.ours
     for text, terms in fields:
         pro = not who.professionals.isdisjoint(terms)
-        if not pro and who.places.isdisjoint(terms):
+        if not pro and who.places.isdisjoint(terms) and who.place_ends.isdisjoint(terms):
             continue
         if pro and who.endorsed:
             found = _compiled(who.endorsed).search(text)   # 'physio-approved stretches': sold to the customer
@@ -350,10 +332,10 @@ def customer_side(fields: Iterable[tuple[str, tuple[str, ...]]], who: Reader, an
             words = analyzer.surface(text)
             first = next(t for t in terms if t in who.professionals or t in who.places)
             return f"{words.get(first, first)} ... {' '.join(words.get(t, t) for t in near)}"
-        shopping = _seeking(terms, who)                # 'how to choose a physio': shopping for one
+        shopping = _seeking(terms, who, _phrase_ends(text, analyzer))   # 'how to choose a physio': shopping for one
         if shopping is not None:
             return _written(text, analyzer, terms[shopping[0]:shopping[1] + 1])
-    if who.home and any(not ours.isdisjoint(terms) for _, terms in fields):
+    if who.home:   # with or without the provider named: 'latte art at home' is a home barista's
         for text, terms in fields:
             at = _at_home(terms, who)
             if at is not None:   # the phrase and the word before it: 'whitening at home'

@@ -29,15 +29,14 @@ from . import junk
 from .audience import (
     FIRST_HAND,
     NAMED_ONLY,
-    Focus,
     customer_side,
     first_hand,
     first_person,
     named_only,
     reader,
-    source_focus,
 )
 from .clean import TEXT, Entry
+from .focus import Focus, source_focus
 from .learning import Judgement, Learned, decisions, learn
 from .offers import Record
 from .relevance import (

@@ -77,7 +77,8 @@ REPORTS = {
     "english": (
         ("host", "hosts", "thank", "thanks", "celebrate", "celebrates", "open", "opens", "win", "wins",
          "welcome", "welcomes", "honour", "honours", "honor", "honors", "mark", "marks", "unveil", "unveils",
-         "elected", "appointed", "named", "charged", "arrested", "closed", "under investigation"),
+         "raises", "raised", "retires", "retired", "elected", "appointed", "named", "hosted", "celebrated",
+         "welcomed", "honoured", "honored", "awarded", "charged", "arrested", "closed", "under investigation"),
         ("i", "we", "you", "they", "he", "she", "it", "who", "that", "which", "to", "will", "can", "could",
          "should", "would", "must", "may", "might", "and", "or", "not", "don't", "doesn't", "never", "also",
          "still", "now", "just"),
