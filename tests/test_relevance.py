@@ -430,12 +430,19 @@ def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customer
     ("vets", "Visit the vet before the holidays: a checklist for dog owners", "visit the vet"),   # told to
     ("law", "Why every small business needs a lawyer", "needs a lawyer"),           # any lawyer: one to find
     ("cafes", "How to find the best coffee shop in any city", "find the best coffee shop"),  # a place of two words
+    ("cafes", "Moving house? How to find a coffee shop that opens before seven", "find a coffee shop"),
     ("cafes", "Networking: pick a quiet café, buy the first round", "pick a quiet café"),   # the comma ends it
     ("dental", "Dentist-approved toothpastes for sensitive teeth", "dentist-approved"),  # vouched for, sold
     ("vets", "Ten vet-recommended diets for older cats", "vet-recommended"),
 ])
 def test_an_entry_that_makes_its_reader_the_providers_customer_is_found(niche_name, title, found):
     assert customer(niche_name, title).lower() == found
+
+
+def test_the_places_are_the_keywords_the_niches_title_holds_of_one_word_or_several():
+    n = niche(title="Independent cafés and coffee shops", keywords=("café", "coffee shop", "cash flow", "barista"))
+    who = audience.reader(n, EN)
+    assert who.places == frozenset(EN.terms("café")) and who.place_phrases == frozenset({EN.terms("coffee shop")})
 
 
 def test_the_summary_alone_can_put_the_reader_on_the_customers_side():

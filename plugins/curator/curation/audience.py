@@ -264,14 +264,15 @@ def _ours_at(terms: tuple[str, ...], first: int, j: int, who: Reader) -> bool:
         j + 1 - len(p) >= first and terms[j + 1 - len(p):j + 1] == p for p in who.place_phrases)
 
 
-def _seeking(terms: tuple[str, ...], who: Reader, ends: frozenset[str] = frozenset()) -> tuple[int, int] | None:
+def _seeking(terms: tuple[str, ...], who: Reader, text: str, analyzer: Analyzer) -> tuple[int, int] | None:
     """Where the terms shop for a provider ('choose a physio', 'choose a vet clinic'), as (first, last)
     term, or None: a seeking verb (or a GOING one: 'needs a bookkeeper', 'you see the vet', not 'clients
     see the vet'), an article, at most SEEK_GAP words, then a professional or place that ends its phrase
-    (not 'choose a practice management system'), and no other of them in the field (not 'Can't find a
-    physio? Where clinics are recruiting')."""
+    (before a function word, the end, or in `text` a comma: not 'choose a practice management system'),
+    and no other of them in the field (not 'Can't find a physio? Where clinics are recruiting')."""
     if who.seeking.isdisjoint(terms) and who.going.isdisjoint(terms):
         return None
+    ends = _phrase_ends(text, analyzer)   # read only once a verb is there
     ours = who.ours
     for i in range(len(terms) - 2):
         if terms[i + 1] not in who.articles or not _seeks(terms, i, who):
@@ -332,7 +333,7 @@ def customer_side(fields: Iterable[tuple[str, tuple[str, ...]]], who: Reader, an
             words = analyzer.surface(text)
             first = next(t for t in terms if t in who.professionals or t in who.places)
             return f"{words.get(first, first)} ... {' '.join(words.get(t, t) for t in near)}"
-        shopping = _seeking(terms, who, _phrase_ends(text, analyzer))   # 'how to choose a physio': shopping for one
+        shopping = _seeking(terms, who, text, analyzer)   # 'how to choose a physio': shopping for one
         if shopping is not None:
             return _written(text, analyzer, terms[shopping[0]:shopping[1] + 1])
     if who.home:   # with or without the provider named: 'latte art at home' is a home barista's
