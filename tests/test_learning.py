@@ -305,6 +305,36 @@ def test_an_unreadable_record_is_set_aside_with_one_warning_not_overwritten(tmp_
     assert D1.isoformat() in json.loads(state.read_text(encoding="utf-8"))["drafts"]
 
 
+@pytest.mark.parametrize("text, reason", [
+    ('{"version": 2, "niche": "shop", "drafts": {}}', "ValueError: version 2, where this Openhand reads version 1"),
+    ('{"version": 1, "niche": "shop", "drafts": []}', "AttributeError"),
+    ('{"version": 1, "niche": "shop"}', "KeyError: 'drafts'"),
+    ('{"version": 1, "drafts": {"2026-11-02": [{"url": "u"}]}}', "TypeError"),
+])
+def test_a_record_of_another_version_or_shape_is_set_aside_with_its_reason(tmp_path, caplog, text, reason):
+    (tmp_path / "shop.json").write_text(text, encoding="utf-8")
+    assert offers.load(str(tmp_path), "shop") == Record("shop", {})
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert f"shop.json is not a curation record ({reason}" in warning
+    moved = f"niche shop learns again from its next draft; the file was moved to {tmp_path}/shop.json.bad"
+    assert warning.endswith(moved)
+    assert (tmp_path / "shop.json.bad").read_text(encoding="utf-8") == text and not (tmp_path / "shop.json").exists()
+
+
+def test_a_saved_record_reads_back_whole_is_stable_and_keeps_its_words_as_written(tmp_path):
+    record = Record("shop", {D2.isoformat(): (offered("https://a.example/2", title="Café rotas"),),
+                             D1.isoformat(): (offered("https://a.example/1", runner_up=True),)})
+    offers.save(str(tmp_path), record)
+    text = (tmp_path / "shop.json").read_text(encoding="utf-8")
+    assert offers.load(str(tmp_path), "shop") == record
+    data = json.loads(text)
+    assert (data["version"], data["niche"], list(data["drafts"])) == (1, "shop", [D1.isoformat(), D2.isoformat()])
+    assert "Café rotas" in text and text.endswith("}\n")     # readable, and whole lines
+    offers.save(str(tmp_path), offers.load(str(tmp_path), "shop"))
+    assert (tmp_path / "shop.json").read_text(encoding="utf-8") == text   # the same record, the same bytes
+    assert offers.forget(str(tmp_path), "shop") is True and offers.forget(str(tmp_path), "shop") is False
+
+
 def test_a_kill_never_leaves_a_broken_record_nor_a_draft_it_does_not_record(tmp_path):
     root = project(tmp_path, n_feeds=30, per_feed=20)
     openhand(root, "curate", "--date", D1.isoformat())

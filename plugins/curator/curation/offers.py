@@ -60,9 +60,9 @@ def load(folder: str, slug: str) -> Record:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
+        if data.get("version") != VERSION:
+            raise ValueError(f"version {data.get('version')!r}, where this Openhand reads version {VERSION}")
         drafts = {str(date): tuple(Offered(**item) for item in items) for date, items in data["drafts"].items()}
-        if data.get("version") != VERSION or not isinstance(data["drafts"], dict):
-            raise ValueError(f"version {data.get('version')!r}")
         return Record(slug, drafts)
     except FileNotFoundError:
         return Record(slug, {})
@@ -72,8 +72,8 @@ def load(folder: str, slug: str) -> Record:
             os.replace(path, aside)
         except OSError:
             aside = ""
-        logger.warning("%s is not a curation record (%s): niche %s learns again from its next draft%s",
-                       path, exc.__class__.__name__, slug, f"; the file was moved to {aside}" if aside else "")
+        logger.warning("%s is not a curation record (%s: %s): niche %s learns again from its next draft%s",
+                       path, exc.__class__.__name__, exc, slug, f"; the file was moved to {aside}" if aside else "")
         return Record(slug, {})
 
 

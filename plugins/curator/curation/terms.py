@@ -46,7 +46,6 @@ def _token() -> re.Pattern:
 
 
 NO_STEMMER = "none"
-ENGLISH = "english"   # the key of English analyses: some signals read English phrasing only
 
 
 def snowball_name(lang: str) -> str | None:
