@@ -70,15 +70,22 @@ def test_a_niche_without_keywords_says_so_an_undated_entry_says_so_and_a_story_n
     assert "mentions only the niche's own name ('vet', 'clinic') (-20%)" in choice.links[0].why
 
 
-def test_what_the_editor_kept_is_named_in_why():
+def after_one_kept(learning: bool = True):
+    """The draft a week after the editor kept the one link a draft offered from source A (or, without
+    `learning`, the same draft with no record)."""
     n = niche(**DENTAL, max_links=1)
     d1 = DATE - dt.timedelta(days=7)
     kept = entry("Hygienist rota for the winter", url="https://a.example/kept")
     record = Record("n", {d1.isoformat(): (Offered(kept["url"], url_key(kept["url"]), kept["title"], "", "A"),)})
     published = issue(d1, [IssueLink(kept["url"], kept["title"], source="A")])
     fresh = entry("Hygienist payroll for the new year", url="https://a.example/new")
-    choice = choose(n, [(n.feeds[0], fresh)], [], [published], record, DATE, options(n))
-    assert choice.links[0].why.endswith("you kept 1 of 1 link from this source")
+    if not learning:
+        record, published = Record("n", {}), None
+    return choose(n, [(n.feeds[0], fresh)], [], [published] if published else [], record, DATE, options(n))
+
+
+def test_what_the_editor_kept_is_named_in_why():
+    assert after_one_kept().links[0].why.endswith("you kept 1 of 1 link from this source")
 
 
 def test_an_entry_older_than_the_max_age_is_out_and_one_from_the_future_is_in_with_the_date_doubted():
@@ -203,15 +210,7 @@ def test_the_score_is_the_documented_product_and_learning_and_focus_are_factors_
     alone = ranked(n, [entry("Rota guide", "Who works which evening and how swaps are agreed.", days=0)])
     assert alone.links[0].score == pytest.approx(1.0 * 1.0 * (0.5 + 1.0))   # no keywords: relevance 1, weight 1
     # What the editor kept from a source raises its next entry by the judgement's factor.
-    n = niche(**DENTAL, max_links=1)
-    d1 = DATE - dt.timedelta(days=7)
-    kept = entry("Hygienist rota for the winter", url="https://a.example/kept")
-    record = Record("n", {d1.isoformat(): (Offered(kept["url"], url_key(kept["url"]), kept["title"], "", "A"),)})
-    published = issue(d1, [IssueLink(kept["url"], kept["title"], source="A")])
-    fresh = entry("Hygienist payroll for the new year", url="https://a.example/new")
-    learned = choose(n, [(n.feeds[0], fresh)], [], [published], record, DATE, options(n)).links[0]
-    plain = choose(n, [(n.feeds[0], fresh)], [], [], Record("n", {}), DATE, options(n)).links[0]
-    assert learned.score > plain.score
+    assert after_one_kept().links[0].score > after_one_kept(learning=False).links[0].score
     # A source mostly about other things: the same entry scores less from it, by the share `why` names.
     on = [(0, entry(f"Payroll rota rule {i}", f"Payroll and rota detail number {i} for the desk.",
                     url=f"https://a.example/{i}")) for i in range(6)]
