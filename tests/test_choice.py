@@ -268,3 +268,40 @@ def test_why_names_every_keyword_the_summary_matches():
     n = niche(keywords=("payroll", "rota", "hygienist"), max_links=1)
     choice = ranked(n, [entry("A guide for the new year", "Payroll and rota changes for every small office.")])
     assert "matches 'payroll', 'rota' in the summary" in choice.links[0].why
+
+
+def test_why_shows_the_niches_words_as_written_and_a_word_inside_a_shown_phrase_once():
+    n = niche(keywords=("payroll",), max_links=1, body="Scripts. Scripts for the front desk. Recall. The desk.")
+    choice = ranked(n, [entry("Payroll at the front desk", "Scripts, recall and the desk."),
+                        *(e for _, e in fillers(4))])
+    # 'desk' and 'front' are inside 'front desk'; 'scripts' as the summary's first word writes it.
+    assert "close to the niche's own words ('front desk', 'recall', 'scripts')" in choice.links[0].why
+
+
+def test_a_date_within_a_day_of_the_run_is_trusted_and_a_later_one_is_doubted():
+    n = niche(keywords=("payroll",), max_links=3)
+    end = dt.datetime.combine(DATE, dt.time(23, 59, 59), dt.UTC)   # the run date's last second
+    def dated(title, summary, when):
+        return {**entry(title, summary), "date": when.isoformat()}
+    edge = dated("Payroll rules dated a day ahead", "Overtime thresholds for January, with the numbers.",
+                 end + dt.timedelta(days=1))
+    ahead = dated("Pension payroll changes", "Auto-enrolment duties that start in the spring, step by step.",
+                  end + dt.timedelta(days=1, hours=12))
+    why = {c.title: c.why for c in ranked(n, [edge, ahead]).links}
+    assert "in the future" not in why[edge["title"]] and "among the newest" in why[edge["title"]]
+    assert why[ahead["title"]].startswith("matches 'payroll' in the title; undated;")
+    assert "in the future (-30%)" in why[ahead["title"]]
+
+
+def test_an_entry_exactly_max_age_days_older_than_the_newest_is_still_in():
+    n = niche(keywords=("payroll",), max_links=3)
+    newest = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+    def dated(title, summary, when):
+        return {**entry(title, summary), "date": when.isoformat()}
+    found = [dated("Payroll rules this week", "Overtime thresholds for January.", newest),
+             dated("Payroll at the edge", "Holiday pay for part-time staff, worked out.",
+                   newest - dt.timedelta(days=120)),
+             dated("Payroll past the edge", "Pension duties for new starters, explained.",
+                   newest - dt.timedelta(days=120, seconds=1))]
+    choice = choose(n, [(n.feeds[0], e) for e in found], [], [], Record("n", {}), DATE, options(n, max_age=120.0))
+    assert [c.title for c in choice.links + choice.more] == ["Payroll rules this week", "Payroll at the edge"]
