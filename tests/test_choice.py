@@ -228,7 +228,7 @@ def test_the_score_is_the_documented_product_and_learning_and_focus_are_factors_
 def test_entries_the_first_pass_did_not_judge_never_outrank_the_ones_it_did():
     n = niche(keywords=("payroll", "rota", "hygienist", "recall"), max_links=1, per_source=5)   # scores well below 1
     found = [(0, entry(f"Payroll note {i}", f"Payroll detail number {i} for the small office this year.",
-                       url=f"https://a.example/{i}", days=i)) for i in range(30)]
+                       url=f"https://a.example/{i}", days=i)) for i in range(12)]   # 9 judged first, 3 not
     choice = ranked(n, found, runners_up=1)
     assert [c.title for c in choice.links + choice.more] == ["Payroll note 0", "Payroll note 1"]
 
