@@ -71,19 +71,22 @@ CALLS_TO_ACTION = {
 # clinic hosts adoption day', 'Harriers thank volunteer physios', 'Local attorney elected to city
 # council', 'Celebrity foundation under investigation'). It tells the reader what happened to someone
 # else, not how to do their work. Not when the verb opens its clause ('Thank your volunteers'), follows
-# a pronoun, 'to' or a modal ('before we open'), or the title asks or advises anywhere ('Why clinics
-# open on Sundays', 'Clinic opens a second site: what it cost'): that is a case told for the reader.
+# a pronoun, 'to' or a modal ('before we open'), is followed by 'you' ('Say thank you with a bonus'),
+# or the title asks or advises anywhere ('Why clinics open on Sundays', 'Clinic opens a second site:
+# what it cost'): that is a case told for the reader. The third person's '-s' or a past form, not the
+# plain verb ('Stay open late', 'Keep the till open'), but for 'thank' ('Harriers thank volunteers').
 REPORTS = {
     "english": (
-        ("host", "hosts", "thank", "thanks", "celebrate", "celebrates", "open", "opens", "win", "wins",
-         "welcome", "welcomes", "honour", "honours", "honor", "honors", "mark", "marks", "unveil", "unveils",
-         "raises", "raised", "retires", "retired", "elected", "appointed", "named", "hosted", "celebrated",
-         "welcomed", "honoured", "honored", "awarded", "charged", "arrested", "closed", "under investigation"),
+        ("hosts", "thank", "thanks", "celebrates", "opens", "wins", "welcomes", "honours", "honors", "marks",
+         "unveils", "raises", "raised", "retires", "retired", "elected", "appointed", "named", "hosted",
+         "celebrated", "welcomed", "honoured", "honored", "awarded", "charged", "arrested", "closed",
+         "under investigation"),
         ("i", "we", "you", "they", "he", "she", "it", "who", "that", "which", "to", "will", "can", "could",
          "should", "would", "must", "may", "might", "and", "or", "not", "don't", "doesn't", "never", "also",
          "still", "now", "just"),
         ("how", "why", "what", "when", "where", "which", "who", "should", "can", "do", "does", "is", "are",
          "if", "ways", "tips"),
+        ("you",),
     ),
 }
 _CLAUSES = re.compile(r"[:;?!\u2014\u2013]|\s-\s")
@@ -122,7 +125,7 @@ def _report(title: str, tokens: frozenset[str], analyzer: Analyzer) -> str:
     """The verb that makes the title a report of one event (REPORTS), or ''."""
     if analyzer.key not in REPORTS or tokens.isdisjoint(_report_terms(analyzer)):
         return ""
-    verbs, not_after, asking = REPORTS[analyzer.key]
+    verbs, not_after, asking, not_before = REPORTS[analyzer.key]
     if not set(asking).isdisjoint(w.casefold() for w in _WORDS.findall(title)):
         return ""
     for clause in _CLAUSES.split(title):
@@ -133,7 +136,8 @@ def _report(title: str, tokens: frozenset[str], analyzer: Analyzer) -> str:
                 continue
             for verb in verbs:
                 size = verb.count(" ") + 1
-                if " ".join(words[i:i + size]) == verb:
+                after = words[i + size] if i + size < len(words) else ""
+                if " ".join(words[i:i + size]) == verb and after not in not_before:
                     return f"a news report of one event ({' '.join(written[i:i + size])!r})"
     return ""
 
