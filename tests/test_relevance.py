@@ -435,6 +435,7 @@ def test_advice_for_the_niches_readers_is_not_taken_for_advice_to_their_customer
     ("law", "Why every small business needs a lawyer", "needs a lawyer"),           # any lawyer: one to find
     ("cafes", "How to find the best coffee shop in any city", "find the best coffee shop"),  # a place of two words
     ("cafes", "Moving house? How to find a coffee shop that opens before seven", "find a coffee shop"),
+    ("cafes", "Late-night coffee shops near you", "shops ... near you"),   # a place of two words, looked for
     ("cafes", "Networking: pick a quiet café, buy the first round", "pick a quiet café"),   # the comma ends it
     ("dental", "Dentist-approved toothpastes for sensitive teeth", "dentist-approved"),  # vouched for, sold
     ("vets", "Ten vet-recommended diets for older cats", "vet-recommended"),

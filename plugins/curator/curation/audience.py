@@ -331,7 +331,7 @@ def customer_side(fields: Iterable[tuple[str, tuple[str, ...]]], who: Reader, an
         near = _nearby(terms, who.nearby)          # 'a vet near you', 'clinics near you': looked for nearby
         if near:
             words = analyzer.surface(text)
-            first = next(t for t in terms if t in who.professionals or t in who.places)
+            first = next(t for t in terms if t in who.ours or t in who.place_ends)   # what let the field in
             return f"{words.get(first, first)} ... {' '.join(words.get(t, t) for t in near)}"
         shopping = _seeking(terms, who, text, analyzer)   # 'how to choose a physio': shopping for one
         if shopping is not None:
