@@ -18,8 +18,8 @@ file and said in `why` (a source's focus, the share of its entries about the nic
   pain", "find the best coffee shop", "Do you need a lawyer after a minor car accident?", "your cat
   needs to see a vet": a seeking verb, an article and the professional or place as the last word
   of its phrase, before a function word, a comma or the end, "pick a quiet café, buy the first
-  round"; a title that names another of them, "Can't find a physio? Where clinics are recruiting" or "When
-  the clinic needs a second vet", is the owner hiring; needing or seeing *the* provider is the
+  round"; a title that names another of them, "Can't find a physio? Where clinics are recruiting"
+  or "When the clinic needs a second vet", is the owner hiring; needing or seeing *the* provider is the
   reader's own act only after 'you' or 'to', "Should you see the vet", not "Why clients see the
   vet as expensive", which is about the practice's customers), doing the provider's work at home
   ("Teeth whitening at home", "How to pour latte art at home"; not feeling or working at home:
@@ -188,14 +188,14 @@ def _alternatives(words) -> str:
 def reader(niche: Niche, analyzer: Analyzer) -> Reader:
     """The niche's professionals and places, and its language's second person (see the module's text)."""
     yours = SECOND_PERSON.get(analyzer.key, ())   # none: the customer side is not read (see `active`)
-    title = frozenset(analyzer.terms(niche.title))
-    plain_title = frozenset(map(_plain, title))
-    words = list(niche.keywords) + [w for s in niche.sections for w in s.keywords]
-    singles = [(w.casefold(), t[0]) for w, t in ((w, analyzer.terms(w)) for w in words) if len(t) == 1]
-    places = frozenset(t for _, t in singles if _plain(t) in plain_title)
     title_terms = tuple(map(_plain, analyzer.terms(niche.title)))
+    plain_title = frozenset(title_terms)
+    words = list(niche.keywords) + [w for s in niche.sections for w in s.keywords]
+    analysed = [(w, analyzer.terms(w)) for w in words]
+    singles = [(w.casefold(), t[0]) for w, t in analysed if len(t) == 1]
+    places = frozenset(t for _, t in singles if _plain(t) in plain_title)
     place_phrases = frozenset(
-        t for t in (analyzer.terms(w) for w in words) if len(t) > 1
+        t for _, t in analysed if len(t) > 1
         and any(title_terms[i:i + len(t)] == tuple(map(_plain, t)) for i in range(len(title_terms))))
     named = [(w, t) for w, t in singles if t not in places and any(_named_after(_plain(t), f) for f in plain_title)]
     professionals = frozenset(t for _, t in named)
