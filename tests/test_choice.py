@@ -15,7 +15,7 @@ from curator.curation.score import UNDATED_DECAY
 from curator.curation.tracking import url_key
 from curator.model.issues import IssueFile, IssueLink
 from curator.model.settings import HARD_SELL_PHRASES
-from test_relevance import DATE, NOW, entry, niche, ranked
+from test_relevance import DATE, entry, niche, ranked
 
 DENTAL = dict(keywords=("payroll", "hygienist", "rota"), sections=(("People", ("hygienist", "rota")),
                                                                    ("Money", ("payroll",))),
@@ -195,7 +195,6 @@ def test_options_come_from_the_settings_and_a_niche_without_lang_takes_the_sites
                 "HARD_SELL_PHRASES": ["act now"], "DEFAULT_LANG": "fr"}
     assert Options.from_settings(settings, niche(lang="")) == Options(7.0, 60.0, 4, ("act now",), "fr")
     assert niche_language(settings, niche(lang="de")) == "de" and niche_language(settings, niche(lang="")) == "fr"
-    assert NOW.date() < DATE
 
 
 def test_an_exclusion_word_keeps_an_entry_out_of_the_draft_and_its_runner_ups():
